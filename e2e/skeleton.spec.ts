@@ -1,0 +1,96 @@
+// The walking skeleton, end to end: three clinics in isolated browser contexts join one federation through the real
+// coordinator, share the key through a passphrase-protected key file, extract [CLS] tokens with the tiny ViT on
+// WebGPU (SwiftShader), upload CKKS ciphertexts, and each decrypts the homomorphic sum.
+import { type BrowserContext, expect, type Page, test } from '@playwright/test';
+import { createFederation, sampleTileSecrets } from './fixtures.ts';
+import { LeakScanner } from './leak-scan.ts';
+
+interface Recorded {
+  clinic: string;
+  url: string;
+  body: Uint8Array | null;
+}
+
+const PASSPHRASE = 'correct horse battery staple';
+
+async function readJsonArea(page: Page, label: string): Promise<number[][]> {
+  const area = page.getByLabel(label);
+  return JSON.parse(await area.inputValue()) as number[][];
+}
+
+test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothing but ciphertext leaves', async ({ browser, request, baseURL }) => {
+  const { codes } = await createFederation(request, 3);
+  const recorded: Recorded[] = [];
+  const contexts: BrowserContext[] = [];
+  const pages: Page[] = [];
+  for (let i = 0; i < 3; i++) {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    const clinic = `Clinic ${String.fromCharCode(65 + i)}`;
+    context.on('request', (r) => recorded.push({ clinic, url: r.url(), body: r.postDataBuffer() ? new Uint8Array(r.postDataBuffer() as Buffer) : null }));
+    page.on('pageerror', (e) => console.error(`[${clinic}] page error: ${e.message}`));
+    await page.goto('/?backend=webgpu');
+    await page.getByLabel('Invite code').fill(codes[i] as string);
+    await page.getByLabel('Clinic name').fill(clinic);
+    await page.getByRole('button', { name: 'Join federation' }).click();
+    await expect(page.getByTestId('clinic-name')).toHaveText(clinic);
+    pages.push(page);
+  }
+  const [founder, ...others] = pages as [Page, Page, Page];
+
+  // The founder creates the federation key and exports it as a passphrase-protected file.
+  await founder.getByRole('button', { name: 'Create federation key (founder)' }).click();
+  await expect(founder.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  await founder.getByLabel('Key file passphrase').fill(PASSPHRASE);
+  const downloadPromise = founder.waitForEvent('download');
+  await founder.getByRole('button', { name: 'Export key file' }).click();
+  const keyFile = await (await downloadPromise).path();
+
+  for (const page of others) {
+    await page.getByLabel('Key file passphrase').fill(PASSPHRASE);
+    await page.getByLabel('Key file', { exact: true }).setInputFiles(keyFile);
+    await page.getByRole('button', { name: 'Import key file' }).click();
+    await expect(page.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  }
+
+  const tokensPerClinic: number[][][] = [];
+  for (const [i, page] of pages.entries()) {
+    await page.getByLabel('Sample set').selectOption(String(i + 1));
+    await page.getByRole('button', { name: 'Load sample tiles' }).click();
+    await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+    await page.getByRole('button', { name: 'Extract [CLS] tokens' }).click();
+    await expect(page.getByTestId('token-summary')).toContainText('3 token(s)');
+    await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+    tokensPerClinic.push(await readJsonArea(page, 'Token values (JSON)'));
+    await page.getByRole('button', { name: 'Encrypt and upload' }).click();
+    await expect(page.getByTestId('upload-summary')).toContainText('Uploaded');
+  }
+
+  const expected = tokensPerClinic[0]?.map((token, t) => token.map((_, d) => tokensPerClinic.reduce((s, clinic) => s + (clinic[t]?.[d] ?? NaN), 0)));
+  for (const page of pages) {
+    await expect(page.getByTestId('round-status')).toContainText('closed');
+    await page.getByRole('button', { name: 'Download and decrypt the sum' }).click();
+    await expect(page.getByTestId('sum-summary')).toBeVisible();
+    const sum = await readJsonArea(page, 'Decrypted sum (JSON)');
+    expect(sum.length).toBe(expected?.length);
+    let maxErr = 0;
+    for (const [t, vector] of sum.entries()) {
+      expect(vector.length).toBe(expected?.[t]?.length);
+      for (const [d, v] of vector.entries()) maxErr = Math.max(maxErr, Math.abs(v - (expected?.[t]?.[d] ?? NaN)));
+    }
+    expect(maxErr).toBeLessThanOrEqual(1e-6);
+  }
+
+  // Privacy of the wire: only the coordinator's origin, and no window of any tile's bytes or pixels in any body.
+  const origin = new URL(baseURL as string).origin;
+  const scanner = new LeakScanner(sampleTileSecrets());
+  const firstTile = sampleTileSecrets()[1] as { bytes: Uint8Array };
+  expect(scanner.find(new Uint8Array([1, 2, ...firstTile.bytes.subarray(100, 200), 3]))).not.toBeNull(); // the scanner itself works
+  expect(recorded.filter((r) => r.body).length).toBeGreaterThanOrEqual(9);
+  for (const r of recorded) {
+    if (!r.url.startsWith('blob:') && !r.url.startsWith('data:')) expect(new URL(r.url).origin, `${r.clinic} requested ${r.url}`).toBe(origin);
+    if (r.body) expect(scanner.find(r.body), `${r.clinic} sent tile bytes to ${r.url}`).toBeNull();
+  }
+  await Promise.all(contexts.map((c) => c.close()));
+});

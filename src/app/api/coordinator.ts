@@ -1,0 +1,59 @@
+// Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
+import type { EnrolResponse, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request<T>(path: string, init: RequestInit & { token?: string; binary?: boolean } = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'the coordinator cannot be reached; check the connection and try again');
+  }
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: string; message?: string } | null;
+    throw new ApiError(response.status, body?.error ?? 'http-error', body?.message ?? `the coordinator answered ${response.status}`);
+  }
+  return (init.binary ? new Uint8Array(await response.arrayBuffer()) : await response.json()) as T;
+}
+
+export const coordinatorApi = {
+  enrol(inviteCode: string, clinicName: string, signal?: AbortSignal): Promise<EnrolResponse> {
+    return request('/api/enrol', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inviteCode, clinicName }),
+      signal,
+    });
+  },
+  me(token: string, signal?: AbortSignal): Promise<MeResponse> {
+    return request('/api/me', { token, signal });
+  },
+  round(token: string, federationId: string, round: number, signal?: AbortSignal): Promise<RoundView> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/rounds/${round}`, { token, signal });
+  },
+  upload(token: string, federationId: string, round: number, bundle: Uint8Array, signal?: AbortSignal): Promise<UploadResponse> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/rounds/${round}/uploads`, {
+      method: 'POST',
+      token,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bundle as BodyInit,
+      signal,
+    });
+  },
+  aggregate(token: string, federationId: string, round: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/rounds/${round}/aggregate`, { token, signal, binary: true });
+  },
+};

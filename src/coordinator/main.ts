@@ -1,0 +1,53 @@
+// Entry point: `node src/coordinator/main.ts [--port N] [--data-dir DIR] ...` (npm start builds the SPA first).
+import { HeNodePool } from '../he/node-pool.ts';
+import { readConfig } from './config.ts';
+import { newSecret } from './security.ts';
+import { buildServer, createFederationWithInvites } from './server.ts';
+import { Store, sha256Hex } from './store.ts';
+
+async function main(): Promise<void> {
+  const config = readConfig(process.argv.slice(2), process.env);
+  const store = new Store(config.dataDir);
+  const firstStart = store.getMeta('admin_token_hash') === undefined;
+
+  let printedAdminToken: string | undefined;
+  if (config.adminToken) {
+    store.setMeta('admin_token_hash', sha256Hex(config.adminToken));
+  } else if (firstStart) {
+    printedAdminToken = newSecret(24);
+    store.setMeta('admin_token_hash', sha256Hex(printedAdminToken));
+  }
+  const adminTokenHash = store.getMeta('admin_token_hash') as string;
+
+  let demoInvites: string[] = [];
+  if (config.demo && store.listFederations().length === 0) {
+    demoInvites = createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', minClinics: 3 }, 3).codes;
+  }
+
+  const pool = HeNodePool.start(config.heWorkers);
+  const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash });
+  await rounds.resumeAfterRestart();
+
+  const shutdown = async (signal: string): Promise<void> => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await rounds.idle();
+    await pool.close();
+    store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = address.replace('://127.0.0.1', '://localhost');
+  const lines = [`cipherpath coordinator ready: open ${url}`, `data directory: ${config.dataDir}`];
+  if (printedAdminToken) lines.push(`admin token (shown once, stored only as a hash): ${printedAdminToken}`);
+  if (demoInvites.length) lines.push(`demo federation invite codes: ${demoInvites.join('  ')}`);
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`cipherpath coordinator failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+// Round lifecycle: collecting → aggregating → closed. A round aggregates once its quorum of clinics has uploaded;
+// the homomorphic sum runs in the HE worker pool, never on the event loop. On start, rounds left 'aggregating' (or
+// 'collecting' with a full quorum) by a crash are finished, so no accepted upload is lost.
+import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import type { HeNodePool } from '../he/node-pool.ts';
+import type { PresetId } from '../he/params.ts';
+import type { Store } from './store.ts';
+
+export interface RoundLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export class RoundRunner {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly store: Store;
+  private readonly pool: HeNodePool;
+  private readonly log: RoundLogger;
+
+  constructor(store: Store, pool: HeNodePool, log: RoundLogger) {
+    this.store = store;
+    this.pool = pool;
+    this.log = log;
+  }
+
+  /** Starts aggregation when the quorum is met; resolves when the round is closed (or immediately if not due). */
+  maybeAggregate(federationId: string, round: number): Promise<void> {
+    const key = `${federationId}#${round}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const federation = this.store.getFederation(federationId);
+    const state = this.store.getRound(federationId, round);
+    if (!federation || !state || state.status === 'closed') return Promise.resolve();
+    const uploads = this.store.uploadsFor(federationId, round);
+    if (uploads.length < federation.minClinics) return Promise.resolve();
+    this.store.setRoundStatus(federationId, round, 'aggregating');
+    const job = this.aggregate(federationId, federation.presetId as PresetId, round)
+      .catch((e: unknown) => {
+        // A failed sum leaves the round 'aggregating'; it is retried at the next start, and the uploads stay stored.
+        this.log.error({ federationId, round, err: String(e) }, 'aggregation failed');
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, job);
+    return job;
+  }
+
+  private async aggregate(federationId: string, presetId: PresetId, round: number): Promise<void> {
+    const started = performance.now();
+    const uploads = this.store.uploadsFor(federationId, round);
+    const perClinic = uploads.map((u) => decodeBundle(this.store.getBlob(u.sha256)));
+    const sum = await this.pool.sumCiphertexts(presetId, federationId, perClinic);
+    const sha = this.store.putBlob(encodeBundle(sum));
+    this.store.closeRound(federationId, round, sha, sum.length);
+    this.store.audit('coordinator', 'round.closed', { federationId, round, clinics: uploads.length, aggregateSha: sha });
+    this.log.info({ federationId, round, clinics: uploads.length, ms: Math.round(performance.now() - started) }, 'round aggregated');
+  }
+
+  async resumeAfterRestart(): Promise<void> {
+    const pending = [...this.store.roundsWithStatus('aggregating'), ...this.store.roundsWithStatus('collecting')];
+    await Promise.all(pending.map((r) => this.maybeAggregate(r.federationId, r.round)));
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all(this.inFlight.values());
+  }
+}

@@ -1,0 +1,102 @@
+// Wire types of the coordinator's JSON API, shared by the browser clients and the coordinator.
+// The JSON schemas below are what the coordinator validates requests against; the TypeScript types mirror them.
+
+export type RoundStatus = 'collecting' | 'aggregating' | 'closed';
+
+export interface FederationView {
+  id: string;
+  name: string;
+  presetId: string;
+  minClinics: number;
+  currentRound: number;
+}
+
+export interface EnrolRequest {
+  inviteCode: string;
+  clinicName: string;
+}
+
+export interface EnrolResponse {
+  clinicId: string;
+  federationId: string;
+  token: string;
+}
+
+export interface MeResponse {
+  clinicId: string;
+  clinicName: string;
+  federation: FederationView;
+}
+
+export interface RoundView {
+  federationId: string;
+  round: number;
+  status: RoundStatus;
+  quorum: number;
+  submitted: string[];
+  ciphertextCount: number | null;
+}
+
+export interface UploadResponse {
+  round: number;
+  sha256: string;
+  duplicate: boolean;
+}
+
+export interface CreateFederationRequest {
+  name: string;
+  presetId: string;
+  minClinics: number;
+}
+
+export interface InvitesResponse {
+  federationId: string;
+  codes: string[];
+}
+
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+}
+
+// Identifiers are opaque lowercase base32-ish strings: strict patterns keep them out of paths and SQL surprises.
+export const ID_PATTERN = '^[a-z0-9-]{3,64}$';
+export const INVITE_PATTERN = '^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$';
+
+export const schemas = {
+  enrolRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['inviteCode', 'clinicName'],
+    properties: {
+      inviteCode: { type: 'string', pattern: INVITE_PATTERN },
+      clinicName: { type: 'string', minLength: 1, maxLength: 80 },
+    },
+  },
+  createFederationRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'presetId', 'minClinics'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 80 },
+      presetId: { type: 'string', enum: ['agg-v1'] },
+      minClinics: { type: 'integer', minimum: 1, maximum: 1000 },
+    },
+  },
+  invitesRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['count'],
+    properties: { count: { type: 'integer', minimum: 1, maximum: 100 } },
+  },
+  federationParams: {
+    type: 'object',
+    required: ['fid'],
+    properties: { fid: { type: 'string', pattern: ID_PATTERN } },
+  },
+  roundParams: {
+    type: 'object',
+    required: ['fid', 'round'],
+    properties: { fid: { type: 'string', pattern: ID_PATTERN }, round: { type: 'integer', minimum: 1, maximum: 1_000_000 } },
+  },
+} as const;
