@@ -11,6 +11,8 @@ export interface CoordinatorConfig {
   demo: boolean;
   heWorkers: number;
   logLevel: string;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
 }
 
 const FLAGS: Record<string, keyof NodeJS.ProcessEnv> = {
@@ -21,7 +23,14 @@ const FLAGS: Record<string, keyof NodeJS.ProcessEnv> = {
   '--demo': 'DEMO',
   '--he-workers': 'HE_WORKERS',
   '--log-level': 'LOG_LEVEL',
+  '--rate-limit': 'RATE_LIMIT_PER_SECOND',
 };
+
+function positive(name: string, raw: string | undefined, fallback: number, max: number): number {
+  const value = Number(raw ?? fallback);
+  if (!Number.isFinite(value) || value <= 0 || value > max) throw new Error(`${name} must be a number in (0, ${max}], got ${raw}`);
+  return value;
+}
 
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CoordinatorConfig {
   const merged: NodeJS.ProcessEnv = { ...env };
@@ -36,8 +45,8 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
   }
   const port = Number(merged.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0..65535, got ${merged.PORT}`);
-  const heWorkers = Number(merged.HE_WORKERS ?? 1);
-  if (!Number.isInteger(heWorkers) || heWorkers < 1 || heWorkers > 64) throw new Error(`HE_WORKERS must be 1..64, got ${merged.HE_WORKERS}`);
+  const heWorkers = Math.floor(positive('HE_WORKERS', merged.HE_WORKERS, 1, 64));
+  const rateLimitPerSecond = positive('RATE_LIMIT_PER_SECOND', merged.RATE_LIMIT_PER_SECOND, 20, 1e6);
   return {
     host: merged.HOST ?? '127.0.0.1',
     port,
@@ -47,5 +56,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     demo: (merged.DEMO ?? 'on') !== 'off',
     heWorkers,
     logLevel: merged.LOG_LEVEL ?? 'info',
+    rateLimitPerSecond,
+    rateLimitBurst: Math.max(10, rateLimitPerSecond * 3),
   };
 }

@@ -21,15 +21,17 @@ async function main(): Promise<void> {
 
   let demoInvites: string[] = [];
   if (config.demo && store.listFederations().length === 0) {
-    demoInvites = createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', minClinics: 3 }, 3).codes;
+    demoInvites = createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', minClinics: 3, roundSeconds: 600 }, 3).codes;
   }
 
   const pool = HeNodePool.start(config.heWorkers);
   const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash });
   await rounds.resumeAfterRestart();
+  const stopDeadlines = rounds.watchDeadlines();
 
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
+    stopDeadlines();
     await app.close();
     await rounds.idle();
     await pool.close();

@@ -17,7 +17,7 @@ afterEach(() => {
 describe('coordinator store', () => {
   it('redeems an invite once and finds the clinic only by its token hash', () => {
     const store = new Store(freshDir());
-    store.createFederation({ id: 'fed-a', name: 'A', presetId: 'agg-v1', minClinics: 2 });
+    store.createFederation({ id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60 });
     store.addInvite('fed-a', 'AAAA-BBBB-CCCC');
     const clinic = store.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-1', name: 'One', tokenHash: sha256Hex('tok') });
     expect(clinic).toEqual({ id: 'cl-1', federationId: 'fed-a', name: 'One' });
@@ -33,7 +33,7 @@ describe('coordinator store', () => {
   it('keeps uploads idempotent by content hash and survives reopening', () => {
     const dir = freshDir();
     const store = new Store(dir);
-    store.createFederation({ id: 'fed-a', name: 'A', presetId: 'agg-v1', minClinics: 2 });
+    store.createFederation({ id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60 });
     store.addInvite('fed-a', 'AAAA-BBBB-CCCC');
     store.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-1', name: 'One', tokenHash: sha256Hex('tok') });
     const sha = store.putBlob(new Uint8Array([1, 2, 3]));

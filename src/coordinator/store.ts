@@ -29,13 +29,27 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE audit (
      id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
      detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);`,
+  // v2: key custody (public keys, key requests, wrapped keys, evaluation keys) and round deadlines.
+  `ALTER TABLE federations ADD COLUMN round_seconds INTEGER NOT NULL DEFAULT 3600;
+   ALTER TABLE federations ADD COLUMN strategy TEXT NOT NULL DEFAULT 'sum';
+   ALTER TABLE rounds ADD COLUMN deadline_at TEXT;
+   ALTER TABLE clinics ADD COLUMN public_key BLOB;
+   ALTER TABLE clinics ADD COLUMN holds_key INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE key_requests (
+     federation_id TEXT NOT NULL, requester_id TEXT NOT NULL REFERENCES clinics(id), status TEXT NOT NULL,
+     holder_id TEXT, wrapped_sha TEXT, created_at TEXT NOT NULL, PRIMARY KEY (federation_id, requester_id));
+   CREATE TABLE evaluation_keys (
+     federation_id TEXT NOT NULL, kind TEXT NOT NULL, sha256 TEXT NOT NULL, uploaded_by TEXT NOT NULL,
+     created_at TEXT NOT NULL, PRIMARY KEY (federation_id, kind));`,
 ];
 
 export interface FederationRow {
   id: string;
   name: string;
   presetId: string;
+  strategy: string;
   minClinics: number;
+  roundSeconds: number;
   currentRound: number;
 }
 
@@ -43,12 +57,24 @@ export interface ClinicRow {
   id: string;
   federationId: string;
   name: string;
+  holdsKey: boolean;
+  publicKey: Uint8Array | null;
+}
+
+export interface KeyRequestRow {
+  requesterId: string;
+  requesterName: string;
+  requesterPublicKey: Uint8Array | null;
+  status: 'pending' | 'wrapped';
+  holderId: string | null;
+  wrappedSha: string | null;
 }
 
 export interface RoundRow {
   federationId: string;
   round: number;
   status: RoundStatus;
+  deadlineAt: string;
   aggregateSha: string | null;
   ciphertextCount: number | null;
 }
@@ -155,27 +181,32 @@ export class Store {
   // --- federations, invites, clinics --------------------------------------------------------------------------------
 
   createFederation(f: Omit<FederationRow, 'currentRound'>): FederationRow {
-    const at = now();
     this.transaction(() => {
       this.db
-        .prepare('INSERT INTO federations (id, name, preset_id, min_clinics, current_round, created_at) VALUES (?, ?, ?, ?, 1, ?)')
-        .run(f.id, f.name, f.presetId, f.minClinics, at);
-      this.db.prepare("INSERT INTO rounds (federation_id, round, status, opened_at) VALUES (?, 1, 'collecting', ?)").run(f.id, at);
+        .prepare('INSERT INTO federations (id, name, preset_id, strategy, min_clinics, round_seconds, current_round, created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)')
+        .run(f.id, f.name, f.presetId, f.strategy, f.minClinics, f.roundSeconds, now());
+      this.openRound(f.id, 1, f.roundSeconds);
     });
     return { ...f, currentRound: 1 };
   }
 
+  private openRound(federationId: string, round: number, roundSeconds: number): void {
+    const at = new Date();
+    const deadline = new Date(at.getTime() + roundSeconds * 1000);
+    this.db
+      .prepare("INSERT INTO rounds (federation_id, round, status, opened_at, deadline_at) VALUES (?, ?, 'collecting', ?, ?)")
+      .run(federationId, round, at.toISOString(), deadline.toISOString());
+  }
+
   getFederation(id: string): FederationRow | undefined {
-    const row = this.db
-      .prepare('SELECT id, name, preset_id AS presetId, min_clinics AS minClinics, current_round AS currentRound FROM federations WHERE id = ?')
-      .get(id) as FederationRow | undefined;
+    const row = this.db.prepare('SELECT id, name, preset_id AS presetId, strategy, min_clinics AS minClinics, round_seconds AS roundSeconds, current_round AS currentRound FROM federations WHERE id = ?').get(id) as FederationRow | undefined;
     return row ? { ...row } : undefined;
   }
 
   listFederations(): FederationRow[] {
     return (
       this.db
-        .prepare('SELECT id, name, preset_id AS presetId, min_clinics AS minClinics, current_round AS currentRound FROM federations ORDER BY created_at')
+        .prepare('SELECT id, name, preset_id AS presetId, strategy, min_clinics AS minClinics, round_seconds AS roundSeconds, current_round AS currentRound FROM federations ORDER BY created_at')
         .all() as unknown as FederationRow[]
     ).map((r) => ({ ...r }));
   }
@@ -195,13 +226,104 @@ export class Store {
         .prepare('INSERT INTO clinics (id, federation_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(clinic.id, invite.federationId, clinic.name, clinic.tokenHash, now());
       this.db.prepare('UPDATE invites SET used_by = ? WHERE code_hash = ?').run(clinic.id, sha256Hex(code));
-      return { id: clinic.id, federationId: invite.federationId, name: clinic.name };
+      return { id: clinic.id, federationId: invite.federationId, name: clinic.name, holdsKey: false, publicKey: null };
     });
   }
 
+  private static clinic(row: Record<string, unknown> | undefined): ClinicRow | undefined {
+    if (!row) return undefined;
+    const key = row.publicKey as Uint8Array | null;
+    return {
+      id: row.id as string,
+      federationId: row.federationId as string,
+      name: row.name as string,
+      holdsKey: row.holdsKey === 1,
+      publicKey: key ? new Uint8Array(key) : null,
+    };
+  }
+
   clinicByTokenHash(tokenHash: string): ClinicRow | undefined {
-    const row = this.db.prepare('SELECT id, federation_id AS federationId, name FROM clinics WHERE token_hash = ?').get(tokenHash) as ClinicRow | undefined;
-    return row ? { ...row } : undefined;
+    return Store.clinic(
+      this.db
+        .prepare('SELECT id, federation_id AS federationId, name, holds_key AS holdsKey, public_key AS publicKey FROM clinics WHERE token_hash = ?')
+        .get(tokenHash) as Record<string, unknown> | undefined,
+    );
+  }
+
+  getClinic(id: string): ClinicRow | undefined {
+    return Store.clinic(
+      this.db
+        .prepare('SELECT id, federation_id AS federationId, name, holds_key AS holdsKey, public_key AS publicKey FROM clinics WHERE id = ?')
+        .get(id) as Record<string, unknown> | undefined,
+    );
+  }
+
+  clinicsOf(federationId: string): ClinicRow[] {
+    return (
+      this.db
+        .prepare('SELECT id, federation_id AS federationId, name, holds_key AS holdsKey, public_key AS publicKey FROM clinics WHERE federation_id = ? ORDER BY created_at')
+        .all(federationId) as Record<string, unknown>[]
+    ).flatMap((r) => Store.clinic(r) ?? []);
+  }
+
+  setClinicPublicKey(clinicId: string, publicKey: Uint8Array): void {
+    this.db.prepare('UPDATE clinics SET public_key = ? WHERE id = ?').run(publicKey, clinicId);
+  }
+
+  /** The founder becomes the first key holder; afterwards only a wrapped key delivered and accepted adds holders. */
+  markKeyHolder(clinicId: string): void {
+    this.db.prepare('UPDATE clinics SET holds_key = 1 WHERE id = ?').run(clinicId);
+  }
+
+  keyHolderCount(federationId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM clinics WHERE federation_id = ? AND holds_key = 1').get(federationId) as { n: number }).n;
+  }
+
+  // --- key requests and evaluation keys ----------------------------------------------------------------------------
+
+  requestKey(federationId: string, requesterId: string): void {
+    this.db
+      .prepare("INSERT INTO key_requests (federation_id, requester_id, status, created_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING")
+      .run(federationId, requesterId, now());
+  }
+
+  keyRequests(federationId: string): KeyRequestRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT k.requester_id AS requesterId, c.name AS requesterName, c.public_key AS requesterPublicKey, k.status, k.holder_id AS holderId,
+                  k.wrapped_sha AS wrappedSha
+           FROM key_requests k JOIN clinics c ON c.id = k.requester_id WHERE k.federation_id = ? ORDER BY k.created_at`,
+        )
+        .all(federationId) as Record<string, unknown>[]
+    ).map((r) => ({
+      requesterId: r.requesterId as string,
+      requesterName: r.requesterName as string,
+      requesterPublicKey: r.requesterPublicKey ? new Uint8Array(r.requesterPublicKey as Uint8Array) : null,
+      status: r.status as KeyRequestRow['status'],
+      holderId: (r.holderId as string | null) ?? null,
+      wrappedSha: (r.wrappedSha as string | null) ?? null,
+    }));
+  }
+
+  deliverWrappedKey(federationId: string, requesterId: string, holderId: string, wrappedSha: string): boolean {
+    const result = this.db
+      .prepare("UPDATE key_requests SET status = 'wrapped', holder_id = ?, wrapped_sha = ? WHERE federation_id = ? AND requester_id = ? AND status = 'pending'")
+      .run(holderId, wrappedSha, federationId, requesterId);
+    return Number(result.changes) === 1;
+  }
+
+  putEvaluationKey(federationId: string, kind: string, sha256: string, uploadedBy: string): void {
+    this.db
+      .prepare(
+        'INSERT INTO evaluation_keys (federation_id, kind, sha256, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(federation_id, kind) DO UPDATE SET sha256 = excluded.sha256, uploaded_by = excluded.uploaded_by, created_at = excluded.created_at',
+      )
+      .run(federationId, kind, sha256, uploadedBy, now());
+  }
+
+  evaluationKey(federationId: string, kind: string): string | undefined {
+    const row = this.db.prepare('SELECT sha256 FROM evaluation_keys WHERE federation_id = ? AND kind = ?').get(federationId, kind) as { sha256: string } | undefined;
+    return row?.sha256;
   }
 
   // --- rounds and uploads ------------------------------------------------------------------------------------------
@@ -209,7 +331,7 @@ export class Store {
   getRound(federationId: string, round: number): RoundRow | undefined {
     const row = this.db
       .prepare(
-        'SELECT federation_id AS federationId, round, status, aggregate_sha AS aggregateSha, ciphertext_count AS ciphertextCount FROM rounds WHERE federation_id = ? AND round = ?',
+        'SELECT federation_id AS federationId, round, status, deadline_at AS deadlineAt, aggregate_sha AS aggregateSha, ciphertext_count AS ciphertextCount FROM rounds WHERE federation_id = ? AND round = ?',
       )
       .get(federationId, round) as RoundRow | undefined;
     return row ? { ...row } : undefined;
@@ -219,7 +341,7 @@ export class Store {
     return (
       this.db
         .prepare(
-          'SELECT federation_id AS federationId, round, status, aggregate_sha AS aggregateSha, ciphertext_count AS ciphertextCount FROM rounds WHERE status = ?',
+          'SELECT federation_id AS federationId, round, status, deadline_at AS deadlineAt, aggregate_sha AS aggregateSha, ciphertext_count AS ciphertextCount FROM rounds WHERE status = ?',
         )
         .all(status) as unknown as RoundRow[]
     ).map((r) => ({ ...r }));
@@ -262,7 +384,8 @@ export class Store {
         .prepare("UPDATE rounds SET status = 'closed', closed_at = ?, aggregate_sha = ?, ciphertext_count = ? WHERE federation_id = ? AND round = ?")
         .run(at, aggregateSha, ciphertextCount, federationId, round);
       this.db.prepare('UPDATE federations SET current_round = ? WHERE id = ?').run(round + 1, federationId);
-      this.db.prepare("INSERT INTO rounds (federation_id, round, status, opened_at) VALUES (?, ?, 'collecting', ?)").run(federationId, round + 1, at);
+      const { roundSeconds } = this.db.prepare('SELECT round_seconds AS roundSeconds FROM federations WHERE id = ?').get(federationId) as { roundSeconds: number };
+      this.openRound(federationId, round + 1, roundSeconds);
     });
   }
 

@@ -7,7 +7,9 @@ export interface FederationView {
   id: string;
   name: string;
   presetId: string;
+  strategy: string;
   minClinics: number;
+  roundSeconds: number;
   currentRound: number;
 }
 
@@ -25,7 +27,20 @@ export interface EnrolResponse {
 export interface MeResponse {
   clinicId: string;
   clinicName: string;
+  holdsKey: boolean;
+  keyHolders: number;
   federation: FederationView;
+}
+
+export interface KeyRequestView {
+  requesterId: string;
+  requesterName: string;
+  /** base64 of the requester's raw P-256 public key */
+  requesterPublicKey: string | null;
+  status: 'pending' | 'wrapped';
+  holderId: string | null;
+  /** base64 of the approving holder's raw P-256 public key */
+  holderPublicKey: string | null;
 }
 
 export interface RoundView {
@@ -33,6 +48,8 @@ export interface RoundView {
   round: number;
   status: RoundStatus;
   quorum: number;
+  enrolled: number;
+  deadlineAt: string;
   submitted: string[];
   ciphertextCount: number | null;
 }
@@ -47,6 +64,8 @@ export interface CreateFederationRequest {
   name: string;
   presetId: string;
   minClinics: number;
+  strategy?: string;
+  roundSeconds?: number;
 }
 
 export interface InvitesResponse {
@@ -61,6 +80,8 @@ export interface ApiErrorBody {
 
 // Identifiers are opaque lowercase base32-ish strings: strict patterns keep them out of paths and SQL surprises.
 export const ID_PATTERN = '^[a-z0-9-]{3,64}$';
+// Path parameters arrive as strings; rounds are validated as decimal strings rather than coerced.
+export const ROUND_PATTERN = '^[1-9][0-9]{0,6}$';
 export const INVITE_PATTERN = '^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$';
 
 export const schemas = {
@@ -81,6 +102,8 @@ export const schemas = {
       name: { type: 'string', minLength: 1, maxLength: 80 },
       presetId: { type: 'string', enum: ['agg-v1'] },
       minClinics: { type: 'integer', minimum: 1, maximum: 1000 },
+      strategy: { type: 'string', enum: ['sum', 'fedavg-head', 'prototypes', 'ridge'] },
+      roundSeconds: { type: 'integer', minimum: 5, maximum: 30 * 24 * 3600 },
     },
   },
   invitesRequest: {
@@ -97,6 +120,16 @@ export const schemas = {
   roundParams: {
     type: 'object',
     required: ['fid', 'round'],
-    properties: { fid: { type: 'string', pattern: ID_PATTERN }, round: { type: 'integer', minimum: 1, maximum: 1_000_000 } },
+    properties: { fid: { type: 'string', pattern: ID_PATTERN }, round: { type: 'string', pattern: ROUND_PATTERN } },
+  },
+  evaluationKeyParams: {
+    type: 'object',
+    required: ['fid', 'kind'],
+    properties: { fid: { type: 'string', pattern: ID_PATTERN }, kind: { type: 'string', enum: ['galois-keys', 'relin-keys'] } },
+  },
+  keyRequestParams: {
+    type: 'object',
+    required: ['fid', 'clinicId'],
+    properties: { fid: { type: 'string', pattern: ID_PATTERN }, clinicId: { type: 'string', pattern: ID_PATTERN } },
   },
 } as const;

@@ -75,7 +75,8 @@ export const useTiles = create<TilesState>()((set, get) => ({
       const init = await vit.init({ modelUrl: DEFAULT_MODEL_URL, allow: backendChain(forcedBackend), allowSoftwareGpu: forcedBackend !== undefined });
       set({ backend: init.backend, modelSha256: init.modelSha256, busy: 'Extracting [CLS] tokens…' });
       const tokens = await vit.embed(
-        tiles.map((t) => ({ rgba: t.rgba, width: t.width, height: t.height })),
+        // The worker takes ownership of the pixel buffers it is sent, so it gets copies and the tiles stay intact.
+        tiles.map((t) => ({ rgba: t.rgba.slice(), width: t.width, height: t.height })),
         (p) => set({ progress: p }),
         controller.signal,
       );
