@@ -1,0 +1,64 @@
+// CKKS parameter presets, one per purpose. Every ciphertext and key envelope carries presetHash(preset), so objects
+// made under one preset are rejected by another before SEAL ever sees them. Both presets pass SEAL's own 128-bit
+// check (SEALContext with SecLevelType.tc128; N=8192 allows at most 218 bits of coefficient modulus).
+
+export type PresetId = 'agg-v1' | 'inf-v1';
+
+export interface CkksPreset {
+  id: PresetId;
+  polyModulusDegree: number;
+  coeffModulusBits: readonly number[];
+  /** Default encoding scale, log2. Weighted aggregation picks a smaller per-round scale (see aggregate.ts). */
+  scaleBits: number;
+  purpose: string;
+  rationale: string;
+}
+
+export const PRESETS: Readonly<Record<PresetId, CkksPreset>> = {
+  'agg-v1': {
+    id: 'agg-v1',
+    polyModulusDegree: 8192,
+    coeffModulusBits: [58],
+    scaleBits: 40,
+    purpose: 'encrypted aggregation: additions only (token batches, classifier heads with sample counts)',
+    rationale:
+      'Additions consume no level and need no key switching, so a single prime suffices and no special prime is ' +
+      'needed: a seeded symmetric ciphertext is then one polynomial of 8192 coefficients, 64,472 B (59-bit) / ' +
+      '~63.2 KB (58-bit) after zstd, which keeps a 3x768 head + 3 biases + count (2,308 slots of 4,096) under ' +
+      '64 KiB per clinic. N=4096 would halve the slots (2,048 < 2,308) for the same bytes. 58 rather than 60 bits ' +
+      'because zstd cannot shrink 60-bit residues below the raw 65,730 B. Fresh noise is ~2^10 in scaled units, ' +
+      'so at scale 2^40 sums of 1000 clinics carry ~2^15 noise (3e-8 absolute) and values up to 2^57/2^40 = 131,072 ' +
+      'in magnitude decode correctly; weighted aggregation trades scale for headroom explicitly per round.',
+  },
+  'inf-v1': {
+    id: 'inf-v1',
+    polyModulusDegree: 8192,
+    coeffModulusBits: [60, 40, 40, 60],
+    scaleBits: 40,
+    purpose: 'encrypted linear inference (C x D head on encrypted tokens), plaintext or ciphertext head, masked output',
+    rationale:
+      'One 40-bit level for the token x weight product (ct x pt or ct x ct + relinearization), one 40-bit level ' +
+      'for the 0/1 output mask that zeroes every slot but the logits, a 60-bit base prime that holds the result ' +
+      'at scale 2^40 with 2^19 of headroom, and a 60-bit special prime for key switching (rotations, ' +
+      'relinearization). 200 of the 218 bits allowed at N=8192 for 128-bit security. N=16384 is 5-10x slower ' +
+      'with no precision gain at this depth (research/node-seal.md §3-4).',
+  },
+};
+
+/** Canonical text of the parameters that determine SEAL's context (purpose/rationale excluded). */
+export function canonicalPresetText(p: CkksPreset): string {
+  return JSON.stringify({
+    scheme: 'ckks',
+    seal: '4.1',
+    security: 'tc128',
+    polyModulusDegree: p.polyModulusDegree,
+    coeffModulusBits: [...p.coeffModulusBits],
+    scaleBits: p.scaleBits,
+  });
+}
+
+/** sha-256 of the canonical parameters (WebCrypto: Node 24 and browsers). */
+export async function presetHash(p: CkksPreset): Promise<Uint8Array> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalPresetText(p)));
+  return new Uint8Array(digest);
+}

@@ -1,0 +1,122 @@
+// Picks the fastest working tfjs backend in the order webgpu -> webgl -> wasm -> cpu and records
+// why each better one was skipped, so the UI can say why extraction is slow. Software GPUs
+// (SwiftShader, llvmpipe) are skipped unless allowed: they are 10-35x slower than wasm on ViT-B.
+
+import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+
+export interface BackendChoice {
+  backend: BackendName;
+  skipped: { backend: string; reason: string }[];
+}
+
+export interface ChooseBackendOptions {
+  /** Backends that may be used (default: all four). */
+  allow?: readonly string[];
+  /** Accept a software WebGPU/WebGL adapter (tests on SwiftShader). */
+  allowSoftwareGpu?: boolean;
+  /** Where the wasm backend finds its .wasm files (a URL prefix or one URL per file name). */
+  wasmPaths?: string | Record<string, string>;
+}
+
+const SET_BACKEND_TIMEOUT_MS = 60_000;
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+/** Why `name` cannot be used here, or undefined when it is usable (the attempt itself comes later). */
+type Probe = (opts: ChooseBackendOptions) => Promise<string | undefined>;
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+const probeWebGpu: Probe = async (opts) => {
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined)?.gpu;
+  if (!gpu) return 'no navigator.gpu (WebGPU not supported or not enabled in this browser)';
+  let adapter: GpuAdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (error) {
+    return `requestAdapter() failed: ${(error as Error).message}`;
+  }
+  if (!adapter) return 'navigator.gpu.requestAdapter() returned no adapter';
+  const info = adapter.info ?? {};
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(info.architecture ?? '');
+  if (software && !opts.allowSoftwareGpu) {
+    return `software adapter (${[info.vendor, info.architecture].filter(Boolean).join(' ') || 'fallback adapter'}) is slower than wasm`;
+  }
+  await import('@tensorflow/tfjs-backend-webgpu'); // registers the backend
+  return undefined;
+};
+
+const probeWebGl: Probe = async (opts) => {
+  let gl: WebGL2RenderingContext | null;
+  if (typeof OffscreenCanvas !== 'undefined') gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  else if (typeof document !== 'undefined') gl = document.createElement('canvas').getContext('webgl2');
+  else return 'no OffscreenCanvas or document to create a WebGL context';
+  if (!gl) return 'WebGL 2 context could not be created';
+  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  if (SOFTWARE_RENDERER.test(renderer) && !opts.allowSoftwareGpu) return `software renderer (${renderer}) is slower than wasm`;
+  // Without this the webgl backend keeps ~1 GB of textures after ViT-B tensors are disposed.
+  tf.env().set('WEBGL_DELETE_TEXTURE_THRESHOLD', 0);
+  return undefined;
+};
+
+const probeWasm: Probe = async (opts) => {
+  if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
+  if (opts.wasmPaths !== undefined) setWasmPaths(opts.wasmPaths);
+  // tfjs defaults to half the cores; threads only exist when the page is cross-origin isolated.
+  const cores = globalThis.navigator?.hardwareConcurrency;
+  if (cores) setThreadsCount(cores);
+  return undefined;
+};
+
+const probeCpu: Probe = async () => undefined;
+
+const PROBES: Record<BackendName, Probe> = { webgpu: probeWebGpu, webgl: probeWebGl, wasm: probeWasm, cpu: probeCpu };
+
+async function trySetBackend(name: BackendName): Promise<string | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), SET_BACKEND_TIMEOUT_MS);
+  });
+  try {
+    const result = await Promise.race([tf.setBackend(name), timeout]);
+    if (result === 'timeout') return `tf.setBackend('${name}') did not finish within ${SET_BACKEND_TIMEOUT_MS / 1000} s`;
+    if (!result) return `tf.setBackend('${name}') failed (its error is in the console)`;
+    if (tf.getBackend() !== name) return `tf.setBackend('${name}') left tfjs on '${tf.getBackend()}'`;
+    return undefined;
+  } catch (error) {
+    return `tf.setBackend('${name}') threw: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Activates the first usable backend of webgpu, webgl, wasm, cpu (restricted to `allow`). */
+export async function chooseBackend(opts: ChooseBackendOptions = {}): Promise<BackendChoice> {
+  const allow = opts.allow ?? BACKEND_ORDER;
+  const unknown = allow.filter((name) => !(BACKEND_ORDER as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`chooseBackend: unknown backend ${unknown.join(', ')}; known: ${BACKEND_ORDER.join(', ')}`);
+  const skipped: BackendChoice['skipped'] = [];
+  for (const backend of BACKEND_ORDER) {
+    if (!allow.includes(backend)) {
+      skipped.push({ backend, reason: 'not in the allowed list' });
+      continue;
+    }
+    let reason: string | undefined;
+    try {
+      reason = (await PROBES[backend](opts)) ?? (await trySetBackend(backend));
+    } catch (error) {
+      reason = `setup failed: ${(error as Error).message}`;
+    }
+    if (reason === undefined) return { backend, skipped };
+    skipped.push({ backend, reason });
+  }
+  throw new Error(`no tfjs backend works: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}

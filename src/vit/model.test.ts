@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VitModel } from './model.ts';
+import { readModelDir, useNodeWasmBackend } from './node-io.ts';
+import { preprocessRgba } from './preprocess.ts';
+import { createWorkerHost } from './worker-host.ts';
+import type { Progress, VitRequest, VitWorkerMessage } from './worker-protocol.ts';
+
+const TINY_DIR = new URL('../../public/models/tiny/', import.meta.url).pathname;
+
+/** A deterministic pseudo-random RGBA image. */
+function testImage(seed: number, width: number, height: number): Uint8ClampedArray {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  let state = seed;
+  for (let i = 0; i < rgba.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    rgba[i] = state >>> 24;
+  }
+  return rgba;
+}
+
+beforeAll(async () => {
+  await useNodeWasmBackend();
+});
+
+describe('VitModel on tfjs-backend-wasm', () => {
+  it('embeds the tiny model deterministically, independent of batch composition', async () => {
+    const { config, processor, weights } = await readModelDir(TINY_DIR);
+    const model = VitModel.create(config, weights);
+    const images = [testImage(1, 40, 30), testImage(2, 32, 32), testImage(3, 100, 64)].map((rgba, i) =>
+      preprocessRgba(rgba, [40, 32, 100][i] as number, [30, 32, 64][i] as number, processor),
+    );
+    const batch = new Float32Array(images.length * (images[0] as Float32Array).length);
+    images.forEach((pixels, i) => batch.set(pixels, i * pixels.length));
+    const together = await model.embedBatch(batch, 3);
+    const alone = await model.embedBatch(images[1] as Float32Array, 1);
+    const again = await model.embedBatch(batch, 3);
+    model.dispose();
+    expect(together).toHaveLength(3);
+    expect(together[0]).toHaveLength(config.hidden_size);
+    expect(again).toEqual(together);
+    const diff = Math.max(...(alone[0] as Float32Array).map((v, i) => Math.abs(v - (together[1] as Float32Array)[i]!)));
+    expect(diff).toBeLessThan(1e-5);
+    expect(together[0]).not.toEqual(together[1]);
+    await expect(model.embedBatch(batch, 3)).rejects.toThrow('after dispose()');
+  });
+
+  it('rejects a pixel buffer of the wrong size', async () => {
+    const { config, weights } = await readModelDir(TINY_DIR);
+    const model = VitModel.create(config, weights);
+    await expect(model.embedBatch(new Float32Array(10), 1)).rejects.toThrow('pixels has 10 values, expected 1 x 3 x 32 x 32 = 3072');
+    model.dispose();
+  });
+});
+
+describe('worker host (the Web Worker logic) on wasm', () => {
+  async function startHost() {
+    const messages: VitWorkerMessage[] = [];
+    const waiters = new Map<number, (m: VitWorkerMessage) => void>();
+    const progressListeners: ((p: Progress) => void)[] = [];
+    const handle = createWorkerHost({
+      baseUrl: 'file:///',
+      post: (message) => {
+        messages.push(message);
+        if (message.type === 'progress') progressListeners.forEach((listener) => listener(message));
+        else waiters.get(message.id)?.(message);
+      },
+    });
+    const call = (request: VitRequest) =>
+      new Promise<VitWorkerMessage>((resolve) => {
+        waiters.set(request.id, resolve);
+        handle(request);
+      });
+    const modelFiles: Record<string, Uint8Array> = {};
+    for (const name of ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors']) {
+      modelFiles[name] = new Uint8Array(await readFile(TINY_DIR + name));
+    }
+    const init = await call({ id: 1, type: 'init', options: { modelFiles, allow: ['wasm'], batchSize: 8 } });
+    return { messages, call, handle, init, progressListeners };
+  }
+
+  it('extracts 100 images with progress, leaving tf.memory().numTensors where it started', async () => {
+    const { messages, call, init } = await startHost();
+    expect(init).toMatchObject({ type: 'init', ok: { backend: { backend: 'wasm' }, config: { hidden_size: 192 } } });
+    const before = tf.memory().numTensors;
+    const images = Array.from({ length: 100 }, (_, i) => ({ rgba: testImage(i, 48, 40), width: 48, height: 40 }));
+    const reply = await call({ id: 2, type: 'embed', images });
+    expect(tf.memory().numTensors).toBe(before);
+    if (!('ok' in reply) || reply.type !== 'embed') throw new Error(`embed failed: ${JSON.stringify(reply)}`);
+    expect(reply.ok).toHaveLength(100);
+    const progress = messages.filter((m): m is VitWorkerMessage & Progress => m.type === 'progress');
+    expect(progress.map((p) => p.done)).toEqual([8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 100]);
+    expect(progress.at(-1)?.etaMs).toBe(0);
+  });
+
+  it('cancels between batches with an AbortError and reports bad images by index', async () => {
+    const { call, handle, progressListeners } = await startHost();
+    const images = Array.from({ length: 40 }, (_, i) => ({ rgba: testImage(i, 32, 32), width: 32, height: 32 }));
+    progressListeners.push(() => handle({ id: 3, type: 'cancel', target: 2 }));
+    const pending = call({ id: 2, type: 'embed', images });
+    expect(await pending).toMatchObject({ id: 2, type: 'embed', err: { name: 'AbortError', message: expect.stringMatching(/cancelled after 8 of 40/) } });
+    const bad = await call({ id: 4, type: 'embed', images: [images[0]!, { rgba: new Uint8ClampedArray(5), width: 32, height: 32 }] });
+    expect(bad).toMatchObject({ err: { message: expect.stringMatching(/^image 1: preprocess: RGBA buffer has 5 bytes/) } });
+  });
+});

@@ -1,0 +1,297 @@
+// The ViT weight set: which tensors a config needs (HF ViTModel names and shapes), validation of
+// a checkpoint against that list, seeded random weights, and loading a verified model folder.
+
+import { numPatches, parseImageProcessorConfig, parseVitConfig } from './config.ts';
+import type { ImageProcessorConfig, VitConfig } from './config.ts';
+import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import type { DecodedTensor, SafetensorsDtype } from './safetensors.ts';
+import { sha256Hex } from './sha256.ts';
+
+export interface ExpectedTensor {
+  name: string;
+  shape: number[];
+  /** Random init: uniform in [center - halfWidth, center + halfWidth]. */
+  init: { center: number; halfWidth: number };
+}
+
+/** Keys a HF checkpoint may carry that the feature extractor does not use. */
+const UNUSED_KEYS = new Set(['pooler.dense.weight', 'pooler.dense.bias', 'classifier.weight', 'classifier.bias', 'embeddings.mask_token']);
+
+const PREFIX = 'vit.';
+
+/**
+ * Every tensor of HF's ViTModel for `config`, in a fixed canonical order (the order random
+ * weights are drawn in; scripts/vit-fixtures.py relies on it). Random-init widths keep activations
+ * O(1) and attention far from uniform, so a wrong reshape or transpose changes the output.
+ */
+export function expectedVitTensors(config: VitConfig): ExpectedTensor[] {
+  const d = config.hidden_size;
+  const inner = config.intermediate_size;
+  const p = config.patch_size;
+  const linear = (fanIn: number) => ({ center: 0, halfWidth: 2 / Math.sqrt(fanIn) });
+  const bias = { center: 0, halfWidth: 0.1 };
+  const lnWeight = { center: 1, halfWidth: 0.2 };
+  const tensors: ExpectedTensor[] = [
+    { name: 'embeddings.cls_token', shape: [1, 1, d], init: { center: 0, halfWidth: 1 } },
+    { name: 'embeddings.position_embeddings', shape: [1, numPatches(config) + 1, d], init: { center: 0, halfWidth: 1 } },
+    {
+      name: 'embeddings.patch_embeddings.projection.weight',
+      shape: [d, config.num_channels, p, p],
+      init: linear(config.num_channels * p * p),
+    },
+    { name: 'embeddings.patch_embeddings.projection.bias', shape: [d], init: bias },
+  ];
+  const dense = (name: string, out: number, fanIn: number, withBias = true) => {
+    tensors.push({ name: `${name}.weight`, shape: [out, fanIn], init: linear(fanIn) });
+    if (withBias) tensors.push({ name: `${name}.bias`, shape: [out], init: bias });
+  };
+  const layerNorm = (name: string) => {
+    tensors.push({ name: `${name}.weight`, shape: [d], init: lnWeight }, { name: `${name}.bias`, shape: [d], init: bias });
+  };
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    const layer = `encoder.layer.${i}`;
+    for (const projection of ['query', 'key', 'value']) {
+      dense(`${layer}.attention.attention.${projection}`, d, d, config.qkv_bias);
+    }
+    dense(`${layer}.attention.output.dense`, d, d);
+    dense(`${layer}.intermediate.dense`, inner, d);
+    dense(`${layer}.output.dense`, d, inner);
+    layerNorm(`${layer}.layernorm_before`);
+    layerNorm(`${layer}.layernorm_after`);
+  }
+  layerNorm('layernorm');
+  return tensors;
+}
+
+/** mulberry32: a tiny 32-bit PRNG, reimplemented bit for bit in scripts/vit-fixtures.py. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic weights: one mulberry32 stream over all tensors in canonical order. */
+export function randomVitWeights(config: VitConfig, seed: number): Map<string, Float32Array> {
+  const next = mulberry32(seed);
+  const weights = new Map<string, Float32Array>();
+  for (const { name, shape, init } of expectedVitTensors(config)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = init.center + (2 * next() - 1) * init.halfWidth;
+    weights.set(name, data);
+  }
+  return weights;
+}
+
+export interface CanonicalWeights {
+  weights: Map<string, Float32Array>;
+  /** Checkpoint keys recognised as heads the extractor does not need (pooler, classifier, mask token). */
+  dropped: string[];
+}
+
+/**
+ * Maps checkpoint tensors to canonical ViTModel names: strips an optional `vit.` prefix
+ * (ViTForImageClassification), drops known unused heads, and rejects unknown keys, missing tensors
+ * and wrong shapes with the tensor's name.
+ */
+export function canonicalVitWeights(
+  config: VitConfig,
+  tensors: ReadonlyMap<string, Pick<DecodedTensor, 'shape' | 'data'>>,
+): CanonicalWeights {
+  const expected = new Map(expectedVitTensors(config).map((t) => [t.name, t]));
+  const weights = new Map<string, Float32Array>();
+  const dropped: string[] = [];
+  for (const [key, tensor] of tensors) {
+    const name = key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key;
+    if (UNUSED_KEYS.has(name)) {
+      dropped.push(key);
+      continue;
+    }
+    const want = expected.get(name);
+    if (!want) throw new Error(`weights: unknown tensor "${key}" (not part of a ViTModel with this config.json)`);
+    if (weights.has(name)) throw new Error(`weights: tensor "${name}" appears twice (with and without the "vit." prefix)`);
+    if (tensor.shape.length !== want.shape.length || tensor.shape.some((dim, i) => dim !== want.shape[i])) {
+      throw new Error(`weights: tensor "${key}" has shape [${tensor.shape.join(', ')}], expected [${want.shape.join(', ')}]`);
+    }
+    weights.set(name, tensor.data);
+  }
+  const missing = [...expected.keys()].filter((name) => !weights.has(name));
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 5).map((n) => `"${n}"`).join(', ');
+    throw new Error(`weights: missing tensor ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+  }
+  return { weights, dropped };
+}
+
+/** Checks a canonical weight map (as built in memory) against `config`, naming the first bad tensor. */
+export function validateVitWeights(config: VitConfig, weights: ReadonlyMap<string, Float32Array>): void {
+  const expected = expectedVitTensors(config);
+  const names = new Set(expected.map((t) => t.name));
+  for (const name of weights.keys()) {
+    if (!names.has(name)) throw new Error(`weights: unknown tensor "${name}"`);
+  }
+  for (const { name, shape } of expected) {
+    const data = weights.get(name);
+    if (!data) throw new Error(`weights: missing tensor "${name}"`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new Error(`weights: tensor "${name}" has ${data.length} values, expected ${size} for shape [${shape.join(', ')}]`);
+    }
+  }
+}
+
+export const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
+
+export interface ModelManifest {
+  dtype: SafetensorsDtype;
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+export function parseManifest(json: unknown): ModelManifest {
+  const file = 'manifest.json';
+  if (typeof json !== 'object' || json === null) throw new Error(`${file}: expected a JSON object`);
+  const { dtype, files } = json as Record<string, unknown>;
+  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+    throw new Error(`${file}: field "dtype" must be "F32", "F16" or "BF16", got ${JSON.stringify(dtype)}`);
+  }
+  if (typeof files !== 'object' || files === null) throw new Error(`${file}: field "files" must be an object`);
+  const entries = files as Record<string, unknown>;
+  for (const name of MODEL_FILES) {
+    const entry = entries[name] as { sha256?: unknown; bytes?: unknown } | undefined;
+    if (!entry) throw new Error(`${file}: files has no entry for "${name}"`);
+    if (typeof entry.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(entry.sha256)) {
+      throw new Error(`${file}: files["${name}"].sha256 must be 64 lowercase hex digits`);
+    }
+    if (typeof entry.bytes !== 'number' || !Number.isInteger(entry.bytes) || entry.bytes < 0) {
+      throw new Error(`${file}: files["${name}"].bytes must be a non-negative integer`);
+    }
+  }
+  return { dtype, files: entries as ModelManifest['files'] };
+}
+
+/**
+ * The model's identity for caches: sha256 of the folder's `sha256sum`-style listing
+ * ("<sha256>  <name>\n" for config.json, model.safetensors, preprocessor_config.json, sorted by
+ * name), so a change to any file that affects tokens changes it.
+ */
+export async function modelIdentity(files: ModelManifest['files']): Promise<string> {
+  const listing = [...MODEL_FILES]
+    .sort()
+    .map((name) => `${files[name]?.sha256}  ${name}\n`)
+    .join('');
+  return sha256Hex(new TextEncoder().encode(listing));
+}
+
+export interface LoadedModel {
+  config: VitConfig;
+  processor: ImageProcessorConfig;
+  weights: Map<string, Float32Array>;
+  modelSha256: string;
+}
+
+/**
+ * Loads a model folder (manifest.json, config.json, preprocessor_config.json, model.safetensors)
+ * through `fetchFile`, checking every file's size and sha256 against the manifest and every tensor
+ * against the config.
+ */
+export async function loadModelFolder(fetchFile: (name: string) => Promise<Uint8Array>): Promise<LoadedModel> {
+  const read = async (name: string): Promise<Uint8Array> => {
+    try {
+      return await fetchFile(name);
+    } catch (error) {
+      throw new Error(`model folder: cannot read ${name}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const parseJson = (name: string, bytes: Uint8Array): unknown => {
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch (error) {
+      throw new Error(`model folder: ${name} is not valid JSON (${(error as Error).message})`, { cause: error });
+    }
+  };
+  const manifest = parseManifest(parseJson('manifest.json', await read('manifest.json')));
+  const contents = new Map<string, Uint8Array>();
+  await Promise.all(
+    MODEL_FILES.map(async (name) => {
+      const bytes = await read(name);
+      const want = manifest.files[name] as { sha256: string; bytes: number };
+      if (bytes.byteLength !== want.bytes) {
+        throw new Error(`model folder: ${name} is ${bytes.byteLength} bytes, manifest.json says ${want.bytes}`);
+      }
+      const actual = await sha256Hex(bytes);
+      if (actual !== want.sha256) {
+        throw new Error(`model folder: checksum mismatch for ${name}: manifest.json says ${want.sha256}, file is ${actual}`);
+      }
+      contents.set(name, bytes);
+    }),
+  );
+  const config = parseVitConfig(parseJson('config.json', contents.get('config.json') as Uint8Array));
+  const processor = parseImageProcessorConfig(
+    parseJson('preprocessor_config.json', contents.get('preprocessor_config.json') as Uint8Array),
+  );
+  if (processor.size !== config.image_size) {
+    throw new Error(`model folder: preprocessor_config.json size ${processor.size} differs from config.json image_size ${config.image_size}`);
+  }
+  const { tensors } = readSafetensors(contents.get('model.safetensors') as Uint8Array);
+  for (const [name, tensor] of tensors) {
+    if (tensor.dtype !== manifest.dtype) {
+      throw new Error(`model folder: tensor "${name}" is stored as ${tensor.dtype}, manifest.json says ${manifest.dtype}`);
+    }
+  }
+  const { weights } = canonicalVitWeights(config, tensors);
+  return { config, processor, weights, modelSha256: await modelIdentity(manifest.files) };
+}
+
+/** HF-style config.json text for `config` (what make-tiny-model writes; convert-weights keeps the source's). */
+export function vitConfigJson(config: VitConfig): string {
+  return `${JSON.stringify({ architectures: ['ViTModel'], model_type: 'vit', ...config }, null, 2)}\n`;
+}
+
+/** HF ViTImageProcessor-style preprocessor_config.json text for `processor`. */
+export function imageProcessorJson(processor: ImageProcessorConfig): string {
+  const json = {
+    image_processor_type: 'ViTImageProcessor',
+    do_resize: true,
+    size: { height: processor.size, width: processor.size },
+    resample: 2, // PIL BILINEAR
+    do_rescale: true,
+    rescale_factor: processor.rescale_factor,
+    do_normalize: true,
+    image_mean: processor.image_mean,
+    image_std: processor.image_std,
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/**
+ * The files of a model folder: the given config.json and preprocessor_config.json texts (validated
+ * against each other and the weights), model.safetensors in canonical names and order, stored as
+ * `dtype`, and manifest.json with every file's size and sha256.
+ */
+export async function buildModelFolder(
+  configJson: string,
+  processorJson: string,
+  weights: ReadonlyMap<string, Float32Array>,
+  dtype: SafetensorsDtype,
+): Promise<Map<string, Uint8Array>> {
+  const config = parseVitConfig(JSON.parse(configJson));
+  const processor = parseImageProcessorConfig(JSON.parse(processorJson));
+  if (processor.size !== config.image_size) {
+    throw new Error(`preprocessor_config.json size ${processor.size} differs from config.json image_size ${config.image_size}`);
+  }
+  validateVitWeights(config, weights);
+  const tensors = expectedVitTensors(config).map(({ name, shape }) => ({ name, shape, data: weights.get(name) as Float32Array }));
+  const files = new Map<string, Uint8Array>([
+    ['config.json', new TextEncoder().encode(configJson)],
+    ['preprocessor_config.json', new TextEncoder().encode(processorJson)],
+    ['model.safetensors', writeSafetensors(tensors, dtype, { format: 'pt' })],
+  ]);
+  const manifest: ModelManifest = { dtype, files: {} };
+  for (const [name, bytes] of files) manifest.files[name] = { sha256: await sha256Hex(bytes), bytes: bytes.byteLength };
+  files.set('manifest.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  return files;
+}
