@@ -20,7 +20,7 @@ describe('coordinator store', () => {
     store.createFederation({ id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60 });
     store.addInvite('fed-a', 'AAAA-BBBB-CCCC');
     const clinic = store.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-1', name: 'One', tokenHash: sha256Hex('tok') });
-    expect(clinic).toEqual({ id: 'cl-1', federationId: 'fed-a', name: 'One' });
+    expect(clinic).toEqual({ id: 'cl-1', federationId: 'fed-a', name: 'One', holdsKey: false, publicKey: null });
     expect(store.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-2', name: 'Two', tokenHash: sha256Hex('tok2') })).toBeUndefined();
     expect(store.clinicByTokenHash(sha256Hex('tok'))?.id).toBe('cl-1');
     expect(store.clinicByTokenHash('tok')).toBeUndefined();

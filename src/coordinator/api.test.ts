@@ -1,0 +1,224 @@
+// API tests against the real coordinator: real Fastify, real node:sqlite, real node-seal in worker threads.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClinicIdentity } from '../custody/identity.ts';
+import { unwrapSecretKey, wrapSecretKey } from '../custody/keywrap.ts';
+import { safetyCode } from '../custody/safety-code.ts';
+import { HeContext } from '../he/context.ts';
+import { HeNodePool } from '../he/node-pool.ts';
+import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
+import type { KeyRequestView, RoundView } from '../protocol/api.ts';
+import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
+
+let pool: HeNodePool;
+let coordinator: RunningCoordinator;
+let call: HttpCall;
+let ctx: HeContext;
+
+beforeAll(async () => {
+  pool = HeNodePool.start(1);
+  coordinator = await startCoordinator({ pool });
+  call = httpClient(coordinator.url);
+  ctx = await HeContext.create('agg-v1');
+});
+
+afterAll(async () => {
+  await coordinator.stop();
+  await pool.close();
+});
+
+const DIM = 16;
+const tokensFor = (clinic: number, n: number): Float32Array[] =>
+  Array.from({ length: n }, (_, t) => Float32Array.from({ length: DIM }, (_, d) => Math.sin(clinic * 31 + t * 7 + d) * 3));
+
+async function waitForRound(token: string, fid: string, round: number, status: RoundView['status'], timeoutMs = 20_000): Promise<RoundView> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call<RoundView>('GET', `/api/federations/${fid}/rounds/${round}`, { token });
+    if (r.body.status === status) return r.body;
+    if (Date.now() > until) throw new Error(`round ${round} stayed ${r.body.status}, wanted ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('enrolment and authorisation', () => {
+  it('redeems an invite exactly once and returns a working bearer token', async () => {
+    const { codes, federationId } = await adminFederation(call, { minClinics: 1, invites: 1 });
+    const clinic = await enrol(call, codes[0] as string, 'Alpha');
+    const me = await call<{ clinicName: string; federation: { id: string } }>('GET', '/api/me', { token: clinic.token });
+    expect(me.status).toBe(200);
+    expect(me.body.clinicName).toBe('Alpha');
+    expect(me.body.federation.id).toBe(federationId);
+    const again = await call('POST', '/api/enrol', { json: { inviteCode: codes[0], clinicName: 'Beta' } });
+    expect(again.status).toBe(403);
+    expect((await call('GET', '/api/me', { token: 'x'.repeat(43) })).status).toBe(401);
+    expect((await call('GET', '/api/me')).status).toBe(401);
+  });
+
+  it('refuses admin routes without the admin token', async () => {
+    const { codes, federationId } = await adminFederation(call, { minClinics: 1, invites: 1 });
+    const clinic = await enrol(call, codes[0] as string, 'Alpha');
+    for (const token of [undefined, clinic.token, `${TEST_ADMIN_TOKEN}x`]) {
+      expect((await call('GET', '/api/admin/federations', { token })).status).toBe(401);
+      expect((await call('POST', '/api/admin/federations', { token, json: { name: 'x', presetId: 'agg-v1', minClinics: 1 } })).status).toBe(401);
+      expect((await call('POST', `/api/admin/federations/${federationId}/invites`, { token, json: { count: 1 } })).status).toBe(401);
+      expect((await call('GET', '/api/admin/audit', { token })).status).toBe(401);
+    }
+  });
+
+  it('keeps clinics out of other federations and out of each other’s wrapped keys', async () => {
+    const a = await adminFederation(call, { minClinics: 1, invites: 2 });
+    const b = await adminFederation(call, { minClinics: 1, invites: 1 });
+    const a1 = await enrol(call, a.codes[0] as string, 'A1');
+    const a2 = await enrol(call, a.codes[1] as string, 'A2');
+    const b1 = await enrol(call, b.codes[0] as string, 'B1');
+    const bundle = encodeBundle(await encryptTokenBatch(ctx, await generateSecretKey(ctx, a.federationId), a.federationId, tokensFor(1, 2)));
+    expect((await call('GET', `/api/federations/${a.federationId}/rounds/1`, { token: b1.token })).status).toBe(404);
+    expect((await call('POST', `/api/federations/${a.federationId}/rounds/1/uploads`, { token: b1.token, binary: bundle })).status).toBe(404);
+    expect((await call('GET', `/api/federations/${a.federationId}/key-requests/${a2.clinicId}/wrapped`, { token: a1.token })).status).toBe(404);
+    expect((await call('GET', `/api/federations/${a.federationId}/key-requests`, { token: b1.token })).status).toBe(404);
+  });
+});
+
+describe('key relay', () => {
+  it('relays the secret key wrapped for the approved clinic only, with matching safety codes', async () => {
+    const { federationId, codes } = await adminFederation(call, { minClinics: 2, invites: 3 });
+    const founder = await enrol(call, codes[0] as string, 'Founder');
+    const joiner = await enrol(call, codes[1] as string, 'Joiner');
+    const other = await enrol(call, codes[2] as string, 'Other');
+    const founderId = await createClinicIdentity();
+    const joinerId = await createClinicIdentity();
+    const secretKey = await generateSecretKey(ctx, federationId);
+
+    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: founder.token })).status).toBe(409); // no public key yet
+    expect((await call('PUT', '/api/me/public-key', { token: founder.token, binary: founderId.publicKeyRaw })).status).toBe(200);
+    expect((await call('PUT', '/api/me/public-key', { token: joiner.token, binary: new Uint8Array(64) })).status).toBe(400);
+    expect((await call('PUT', '/api/me/public-key', { token: joiner.token, binary: joinerId.publicKeyRaw })).status).toBe(200);
+    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: founder.token })).status).toBe(200);
+    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: joiner.token })).status).toBe(409);
+
+    expect((await call('POST', `/api/federations/${federationId}/key-requests`, { token: joiner.token })).status).toBe(201);
+    const seenByHolder = await call<KeyRequestView[]>('GET', `/api/federations/${federationId}/key-requests`, { token: founder.token });
+    const request = seenByHolder.body.find((r) => r.requesterId === joiner.clinicId);
+    expect(request?.status).toBe('pending');
+    const requesterKey = new Uint8Array(Buffer.from(request?.requesterPublicKey ?? '', 'base64'));
+    const binding = { federationId, holderClinicId: founder.clinicId, requesterClinicId: joiner.clinicId };
+    const wrapped = await wrapSecretKey(secretKey, founderId.privateKey, requesterKey, binding);
+
+    const path = `/api/federations/${federationId}/key-requests/${joiner.clinicId}/wrapped`;
+    expect((await call('GET', path, { token: joiner.token })).status).toBe(409); // not approved yet
+    expect((await call('PUT', path, { token: other.token, binary: wrapped })).status).toBe(403); // not a key holder
+    expect((await call('PUT', path, { token: founder.token, binary: new Uint8Array(10) })).status).toBe(400);
+    expect((await call('PUT', path, { token: founder.token, binary: wrapped })).status).toBe(200);
+    expect((await call('PUT', path, { token: founder.token, binary: wrapped })).status).toBe(409); // already delivered
+
+    const seenByJoiner = await call<KeyRequestView[]>('GET', `/api/federations/${federationId}/key-requests`, { token: joiner.token });
+    expect(seenByJoiner.body).toHaveLength(1);
+    const holderKey = new Uint8Array(Buffer.from(seenByJoiner.body[0]?.holderPublicKey ?? '', 'base64'));
+    expect(await safetyCode(holderKey, joinerId.publicKeyRaw)).toBe(await safetyCode(founderId.publicKeyRaw, requesterKey));
+    const downloaded = await call('GET', path, { token: joiner.token });
+    expect(downloaded.status).toBe(200);
+    const unwrapped = await unwrapSecretKey(downloaded.bytes, joinerId.privateKey, holderKey, binding);
+    expect(Buffer.from(unwrapped).equals(Buffer.from(secretKey))).toBe(true);
+    expect((await call('POST', `/api/federations/${federationId}/key-holder`, { token: joiner.token })).status).toBe(200);
+    expect((await call('POST', `/api/federations/${federationId}/key-holder`, { token: other.token })).status).toBe(409);
+
+    // The coordinator's database and blobs never contain the secret key in clear.
+    const audit = await call<{ action: string }[]>('GET', '/api/admin/audit', { token: TEST_ADMIN_TOKEN });
+    expect(audit.body.map((e) => e.action)).toEqual(expect.arrayContaining(['federation.founded', 'key.requested', 'key.wrapped-delivered', 'key.accepted']));
+  });
+});
+
+describe('rounds', () => {
+  it('runs a full round with three clinics and serves a sum that decrypts to the plaintext sum', async () => {
+    const { federationId, codes } = await adminFederation(call, { minClinics: 3, invites: 3 });
+    const clinics = await Promise.all(codes.map((c, i) => enrol(call, c, `C${i}`)));
+    const secretKey = await generateSecretKey(ctx, federationId);
+    for (const [i, clinic] of clinics.entries()) {
+      const bundle = encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(i, 5)));
+      const r = await call<{ duplicate: boolean }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: bundle });
+      expect(r.status).toBe(201);
+      // Idempotent: the same bytes again are acknowledged, different bytes are refused.
+      const again = await call<{ duplicate: boolean }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: bundle });
+      expect(again.body.duplicate).toBe(true);
+      if (i < 2) {
+        const other = encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(9, 5)));
+        expect((await call('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: other })).status).toBe(409);
+      }
+    }
+    const token = clinics[0]?.token as string;
+    const closed = await waitForRound(token, federationId, 1, 'closed');
+    expect(closed.submitted.sort()).toEqual(['C0', 'C1', 'C2']);
+    const aggregate = await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token });
+    const sum = await decryptTokenBatch(ctx, secretKey, decodeBundle(aggregate.bytes), 5, DIM);
+    for (let t = 0; t < 5; t++) {
+      for (let d = 0; d < DIM; d++) {
+        const expected = [0, 1, 2].reduce((s, c) => s + (tokensFor(c, 5)[t]?.[d] ?? 0), 0);
+        expect(Math.abs((sum[t]?.[d] ?? NaN) - expected)).toBeLessThan(1e-6);
+      }
+    }
+    // Round 2 is open; a straggler for round 1 is told where to go.
+    const late = await call<{ error: string; message: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, {
+      token: clinics[0]?.token,
+      binary: encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(7, 5))),
+    });
+    expect(late.status).toBe(409);
+    expect(late.body.message).toContain('round 2');
+    expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/2`, { token })).body.status).toBe('collecting');
+  });
+
+  it('waits for the deadline when only the quorum has uploaded, and keeps collecting below the quorum', async () => {
+    const { federationId, codes } = await adminFederation(call, { minClinics: 2, invites: 3, roundSeconds: 5 });
+    const clinics = await Promise.all(codes.map((c, i) => enrol(call, c, `Q${i}`)));
+    const secretKey = await generateSecretKey(ctx, federationId);
+    const upload = async (i: number, round: number) =>
+      call('POST', `/api/federations/${federationId}/rounds/${round}/uploads`, {
+        token: clinics[i]?.token,
+        binary: encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(i, 1))),
+      });
+    const token = clinics[0]?.token as string;
+    expect((await upload(0, 1)).status).toBe(201);
+    expect((await upload(1, 1)).status).toBe(201);
+    // Quorum reached but not everyone: still collecting until the deadline, then closed without the straggler.
+    expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token })).body.status).toBe('collecting');
+    const closed = await waitForRound(token, federationId, 1, 'closed', 15_000);
+    expect(closed.submitted.sort()).toEqual(['Q0', 'Q1']);
+    // Round 2: one upload only (below quorum); past the deadline it keeps collecting.
+    expect((await upload(2, 2)).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const r2 = await call<RoundView>('GET', `/api/federations/${federationId}/rounds/2`, { token });
+    expect(r2.body.status).toBe('collecting');
+    expect(Date.parse(r2.body.deadlineAt)).toBeLessThan(Date.now());
+    expect((await upload(0, 2)).status).toBe(201);
+    await waitForRound(token, federationId, 2, 'closed', 10_000);
+  });
+
+  it('rejects ciphertexts of another federation or of no federation at all', async () => {
+    const { federationId, codes } = await adminFederation(call, { minClinics: 1, invites: 1 });
+    const clinic = await enrol(call, codes[0] as string, 'V');
+    const foreign = encodeBundle(await encryptTokenBatch(ctx, await generateSecretKey(ctx, 'fed-other'), 'fed-other', tokensFor(1, 1)));
+    const r = await call<{ error: string; message: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: foreign });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid-ciphertext');
+    expect(r.body.message).toMatch(/federation/);
+    const random = encodeBundle([crypto.getRandomValues(new Uint8Array(5000))]);
+    expect((await call('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: random })).status).toBe(400);
+  });
+});
+
+describe('service surface', () => {
+  it('serves an OpenAPI document listing every route, health, metrics and security headers everywhere', async () => {
+    const doc = await call<{ paths: Record<string, object> }>('GET', '/api/openapi.json');
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/enrol', '/api/federations/{fid}/rounds/{round}/uploads', '/healthz', '/metrics']));
+    for (const path of ['/healthz', '/api/openapi.json', '/api/me', '/nope', '/metrics']) {
+      const r = await call('GET', path);
+      expect(r.headers.get('content-security-policy')).toContain("'wasm-unsafe-eval'");
+      expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(r.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    const metrics = await call('GET', '/metrics');
+    expect(new TextDecoder().decode(metrics.bytes)).toContain('cipherpath_http_requests_total');
+  });
+});

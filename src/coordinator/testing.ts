@@ -1,0 +1,92 @@
+// Test harness for the coordinator: the real service (Store + HE worker pool + Fastify) on a loopback port with a
+// fresh data directory, and a small typed HTTP client. Used by the API, fuzz and crash tests; never by production.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeNodePool } from '../he/node-pool.ts';
+import { readConfig } from './config.ts';
+import { buildServer } from './server.ts';
+import { Store, sha256Hex } from './store.ts';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface RunningCoordinator {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startCoordinator(opts: { pool?: HeNodePool; env?: Record<string, string> } = {}): Promise<RunningCoordinator> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-coord-'));
+  const config = readConfig(['--port', '0', '--data-dir', dataDir, '--log-level', 'silent', '--static-dir', join(dataDir, 'no-spa')], {
+    RATE_LIMIT_PER_SECOND: '100000',
+    ...opts.env,
+  });
+  const store = new Store(dataDir);
+  const pool = opts.pool ?? HeNodePool.start(1);
+  const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash: sha256Hex(TEST_ADMIN_TOKEN) });
+  const stopDeadlines = rounds.watchDeadlines();
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    dataDir,
+    async stop() {
+      stopDeadlines();
+      await app.close();
+      await rounds.idle();
+      if (!opts.pool) await pool.close();
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply<T = unknown> {
+  status: number;
+  body: T;
+  bytes: Uint8Array;
+  headers: Headers;
+}
+
+export function httpClient(base: string) {
+  const call = async <T = unknown>(method: string, path: string, opts: { token?: string; json?: unknown; binary?: Uint8Array; raw?: string; contentType?: string } = {}): Promise<Reply<T>> => {
+    const headers: Record<string, string> = {};
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: BodyInit | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.binary) {
+      headers['content-type'] = 'application/octet-stream';
+      body = opts.binary as BodyInit;
+    } else if (opts.raw !== undefined) {
+      headers['content-type'] = opts.contentType ?? 'application/json';
+      body = opts.raw;
+    }
+    const response = await fetch(`${base}${path}`, { method, headers, body });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    let parsed: unknown = null;
+    if ((response.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(new TextDecoder().decode(bytes));
+    return { status: response.status, body: parsed as T, bytes, headers: response.headers };
+  };
+  return call;
+}
+
+export type HttpCall = ReturnType<typeof httpClient>;
+
+export async function adminFederation(call: HttpCall, opts: { minClinics: number; invites: number; roundSeconds?: number }): Promise<{ federationId: string; codes: string[] }> {
+  const admin = { token: TEST_ADMIN_TOKEN };
+  const created = await call<{ id: string }>('POST', '/api/admin/federations', {
+    ...admin,
+    json: { name: 'test', presetId: 'agg-v1', minClinics: opts.minClinics, ...(opts.roundSeconds ? { roundSeconds: opts.roundSeconds } : {}) },
+  });
+  if (created.status !== 201) throw new Error(`create federation: ${created.status} ${JSON.stringify(created.body)}`);
+  const invites = await call<{ codes: string[] }>('POST', `/api/admin/federations/${created.body.id}/invites`, { ...admin, json: { count: opts.invites } });
+  return { federationId: created.body.id, codes: invites.body.codes };
+}
+
+export async function enrol(call: HttpCall, code: string, name: string): Promise<{ clinicId: string; token: string }> {
+  const r = await call<{ clinicId: string; token: string }>('POST', '/api/enrol', { json: { inviteCode: code, clinicName: name } });
+  if (r.status !== 201) throw new Error(`enrol ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
