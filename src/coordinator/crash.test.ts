@@ -1,0 +1,100 @@
+// SIGKILL in the middle of a round: the coordinator process is killed without warning and restarted on the same
+// data directory. Every accepted upload must survive and the round must close with all of them.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HeContext } from '../he/context.ts';
+import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
+import type { RoundView } from '../protocol/api.ts';
+import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { adminFederation, enrol, httpClient, TEST_ADMIN_TOKEN } from './testing.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-crash-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function startProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--data-dir', dataDir, '--demo', 'off', '--log-level', 'warn'], {
+    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '10000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`coordinator did not start: ${out}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /open (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${out}`)));
+  });
+  return { child, url };
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+const tokensFor = (clinic: number): Float32Array[] => [Float32Array.from({ length: 24 }, (_, d) => Math.cos(clinic * 13 + d) * 4)];
+
+describe('crash safety', () => {
+  it('loses no accepted upload across SIGKILL, including a kill right after the last upload', async () => {
+    const ctx = await HeContext.create('agg-v1');
+    let { child, url } = await startProcess();
+    let call = httpClient(url);
+    const { federationId, codes } = await adminFederation(call, { minClinics: 3, invites: 3 });
+    const clinics = [];
+    for (const [i, code] of codes.entries()) clinics.push(await enrol(call, code, `K${i}`));
+    const secretKey = await generateSecretKey(ctx, federationId);
+    const upload = async (i: number) =>
+      call('POST', `/api/federations/${federationId}/rounds/1/uploads`, {
+        token: clinics[i]?.token,
+        binary: encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(i))),
+      });
+    expect((await upload(0)).status).toBe(201);
+    expect((await upload(1)).status).toBe(201);
+
+    await kill(child);
+    ({ child, url } = await startProcess());
+    call = httpClient(url);
+    const token = clinics[0]?.token as string;
+    const afterFirstKill = await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token });
+    expect(afterFirstKill.body.status).toBe('collecting');
+    expect(afterFirstKill.body.submitted.sort()).toEqual(['K0', 'K1']);
+
+    // The last upload completes the quorum and starts aggregation; kill at once, mid-aggregation at best.
+    expect((await upload(2)).status).toBe(201);
+    await kill(child);
+    ({ child, url } = await startProcess());
+    call = httpClient(url);
+
+    let round: RoundView | undefined;
+    for (let i = 0; i < 100; i++) {
+      round = (await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token })).body;
+      if (round.status === 'closed') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(round?.status).toBe('closed');
+    expect(round?.submitted.sort()).toEqual(['K0', 'K1', 'K2']);
+    const aggregate = await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token });
+    const [sum] = await decryptTokenBatch(ctx, secretKey, decodeBundle(aggregate.bytes), 1, 24);
+    for (let d = 0; d < 24; d++) expect(Math.abs((sum?.[d] ?? NaN) - [0, 1, 2].reduce((s, c) => s + (tokensFor(c)[0]?.[d] ?? 0), 0))).toBeLessThan(1e-6);
+    await kill(child);
+    ctx.dispose();
+  });
+});
