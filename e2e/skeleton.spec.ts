@@ -1,7 +1,11 @@
 // The walking skeleton, end to end: three clinics in isolated browser contexts join one federation through the real
-// coordinator, share the key through a passphrase-protected key file, extract [CLS] tokens with the tiny ViT on
-// WebGPU (SwiftShader), upload CKKS ciphertexts, and each decrypts the homomorphic sum.
+// coordinator; the founder creates the key, clinic B receives it through the coordinator wrapped for B alone (after
+// both screens show the same safety code), clinic C imports a passphrase-protected key file; each extracts [CLS]
+// tokens with the tiny ViT on WebGPU (SwiftShader), uploads CKKS ciphertexts, and decrypts the homomorphic sum.
+// Every request is recorded: only the coordinator's origin, and neither tile bytes nor the secret key in any body.
+import { readFileSync } from 'node:fs';
 import { type BrowserContext, expect, type Page, test } from '@playwright/test';
+import { openKeyFile } from '../src/he/keyfile.ts';
 import { createFederation, sampleTileSecrets } from './fixtures.ts';
 import { LeakScanner } from './leak-scan.ts';
 
@@ -37,22 +41,33 @@ test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothin
     await expect(page.getByTestId('clinic-name')).toHaveText(clinic);
     pages.push(page);
   }
-  const [founder, ...others] = pages as [Page, Page, Page];
+  const [founder, relayed, fromFile] = pages as [Page, Page, Page];
 
-  // The founder creates the federation key and exports it as a passphrase-protected file.
+  // The founder creates the federation key.
   await founder.getByRole('button', { name: 'Create federation key (founder)' }).click();
   await expect(founder.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+
+  // Clinic B asks for it; both screens show the same safety code; the founder approves; B accepts.
+  await relayed.getByRole('button', { name: 'Request the key from a key holder' }).click();
+  await expect(relayed.getByTestId('relay-status')).toBeVisible();
+  const founderCode = await founder.getByTestId('safety-code-Clinic B').textContent();
+  expect(founderCode).toMatch(/^\d{4} \d{4} \d{4}$/);
+  await founder.getByRole('button', { name: 'Approve Clinic B' }).click();
+  await expect(relayed.getByTestId('safety-code')).toHaveText(founderCode as string);
+  await relayed.getByRole('button', { name: 'Codes match: accept the key' }).click();
+  await expect(relayed.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+
+  // Clinic C imports a passphrase-protected key file exported by the founder.
+  await founder.getByText('Key file (passphrase-protected)').click();
   await founder.getByLabel('Key file passphrase').fill(PASSPHRASE);
   const downloadPromise = founder.waitForEvent('download');
   await founder.getByRole('button', { name: 'Export key file' }).click();
   const keyFile = await (await downloadPromise).path();
-
-  for (const page of others) {
-    await page.getByLabel('Key file passphrase').fill(PASSPHRASE);
-    await page.getByLabel('Key file', { exact: true }).setInputFiles(keyFile);
-    await page.getByRole('button', { name: 'Import key file' }).click();
-    await expect(page.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
-  }
+  await fromFile.getByLabel('Key file passphrase').fill(PASSPHRASE);
+  await fromFile.getByLabel('Key file', { exact: true }).setInputFiles(keyFile);
+  await fromFile.getByRole('button', { name: 'Import key file' }).click();
+  await expect(fromFile.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  const secretKey = await openKeyFile(new Uint8Array(readFileSync(keyFile)), PASSPHRASE);
 
   const tokensPerClinic: number[][][] = [];
   for (const [i, page] of pages.entries()) {
@@ -84,13 +99,14 @@ test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothin
 
   // Privacy of the wire: only the coordinator's origin, and no window of any tile's bytes or pixels in any body.
   const origin = new URL(baseURL as string).origin;
-  const scanner = new LeakScanner(sampleTileSecrets());
+  const scanner = new LeakScanner([...sampleTileSecrets(), { name: 'federation secret key', bytes: secretKey }]);
   const firstTile = sampleTileSecrets()[1] as { bytes: Uint8Array };
   expect(scanner.find(new Uint8Array([1, 2, ...firstTile.bytes.subarray(100, 200), 3]))).not.toBeNull(); // the scanner itself works
+  expect(scanner.find(secretKey.subarray(1000, 1100))).toContain('secret key');
   expect(recorded.filter((r) => r.body && r.url.endsWith('/uploads')).length).toBe(3);
   for (const r of recorded) {
     if (!r.url.startsWith('blob:') && !r.url.startsWith('data:')) expect(new URL(r.url).origin, `${r.clinic} requested ${r.url}`).toBe(origin);
-    if (r.body) expect(scanner.find(r.body), `${r.clinic} sent tile bytes to ${r.url}`).toBeNull();
+    if (r.body) expect(scanner.find(r.body), `${r.clinic} sent a secret to ${r.url}`).toBeNull();
   }
   await Promise.all(contexts.map((c) => c.close()));
 });

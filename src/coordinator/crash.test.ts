@@ -58,7 +58,7 @@ describe('crash safety', () => {
     let { child, url } = await startProcess();
     let call = httpClient(url);
     const { federationId, codes } = await adminFederation(call, { minClinics: 3, invites: 3 });
-    const clinics = [];
+    const clinics: { clinicId: string; token: string }[] = [];
     for (const [i, code] of codes.entries()) clinics.push(await enrol(call, code, `K${i}`));
     const secretKey = await generateSecretKey(ctx, federationId);
     const upload = async (i: number) =>

@@ -1,5 +1,5 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
-import type { EnrolResponse, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+import type { EnrolResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -52,6 +52,32 @@ export const coordinatorApi = {
       body: bundle as BodyInit,
       signal,
     });
+  },
+  setPublicKey(token: string, publicKey: Uint8Array): Promise<{ ok: true }> {
+    return request('/api/me/public-key', { method: 'PUT', token, headers: { 'content-type': 'application/octet-stream' }, body: publicKey as BodyInit });
+  },
+  found(token: string, federationId: string): Promise<{ ok: true }> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/founder`, { method: 'POST', token });
+  },
+  requestKey(token: string, federationId: string): Promise<{ ok: true }> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests`, { method: 'POST', token });
+  },
+  keyRequests(token: string, federationId: string, signal?: AbortSignal): Promise<KeyRequestView[]> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests`, { token, signal });
+  },
+  deliverWrappedKey(token: string, federationId: string, clinicId: string, wrapped: Uint8Array): Promise<{ sha256: string }> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests/${encodeURIComponent(clinicId)}/wrapped`, {
+      method: 'PUT',
+      token,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: wrapped as BodyInit,
+    });
+  },
+  wrappedKey(token: string, federationId: string, clinicId: string): Promise<Uint8Array> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests/${encodeURIComponent(clinicId)}/wrapped`, { token, binary: true });
+  },
+  confirmKeyHolder(token: string, federationId: string): Promise<{ ok: true }> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/key-holder`, { method: 'POST', token });
   },
   aggregate(token: string, federationId: string, round: number, signal?: AbortSignal): Promise<Uint8Array> {
     return request(`/api/federations/${encodeURIComponent(federationId)}/rounds/${round}/aggregate`, { token, signal, binary: true });

@@ -1,6 +1,8 @@
 // Local custody of the federation secret key: stored in IndexedDB encrypted (AES-GCM) under a non-extractable
 // WebCrypto key that lives in the same database. Script on this origin can use the key but never read it out, and
 // the stored bytes alone are useless on another machine.
+import { type ClinicIdentity, createClinicIdentity } from '../../custody/identity.ts';
+
 const DB_NAME = 'cipherpath-keys';
 const STORE = 'vault';
 const WRAPPING_KEY_ID = 'wrapping-key';
@@ -55,6 +57,15 @@ export async function loadSecretKey(slot: string): Promise<Uint8Array | undefine
     entry.sealed,
   );
   return new Uint8Array(plain);
+}
+
+/** This clinic's ECDH identity for key relay; the private key is non-extractable and never leaves IndexedDB. */
+export async function loadOrCreateIdentity(slot: string): Promise<ClinicIdentity> {
+  const existing = await idb<ClinicIdentity | undefined>('readonly', (s) => s.get(`id:${slot}`));
+  if (existing) return existing;
+  const identity = await createClinicIdentity(false);
+  await idb('readwrite', (s) => s.put(identity, `id:${slot}`));
+  return identity;
 }
 
 export async function eraseVault(): Promise<void> {

@@ -1,49 +1,80 @@
-// The federation secret key of this clinic: created here (founder) or imported from a passphrase-protected key file.
-// It lives in the HE worker's requests and the encrypted key vault; it is never sent to the coordinator.
-import { PRESETS, type PresetId } from '../../he/params.ts';
-import { loadSecretKey, storeSecretKey } from '../lib/keyvault.ts';
-import { heWorker } from '../workers.ts';
+// The federation secret key of this clinic: created here (founder), received through the coordinator wrapped for
+// this clinic alone (after a key holder approves and both compare the safety code), or imported from a
+// passphrase-protected key file. It lives in the encrypted key vault and in HE worker requests; never on the wire
+// in clear.
 import { create } from 'zustand';
+import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
+import { safetyCode } from '../../custody/safety-code.ts';
+import { PRESETS, type PresetId } from '../../he/params.ts';
+import { coordinatorApi } from '../api/coordinator.ts';
+import { loadOrCreateIdentity, loadSecretKey, storeSecretKey } from '../lib/keyvault.ts';
+import { heWorker } from '../workers.ts';
 
 export const MAX_KEY_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface RelayRequest {
+  requesterId: string;
+  requesterName: string;
+  status: 'pending' | 'wrapped';
+  safetyCode: string | null;
+  requesterPublicKey: string | null;
+  holderId: string | null;
+  holderPublicKey: string | null;
+}
+
+interface Clinic {
+  token: string;
+  clinicId: string;
+  federationId: string;
+}
 
 interface KeyState {
   federationId: string | null;
   secretKey: Uint8Array | null;
+  requests: RelayRequest[];
   busy: string | null;
   error: string | null;
   restore(federationId: string): Promise<void>;
-  createKey(federationId: string, presetId: PresetId): Promise<void>;
+  createKey(clinic: Clinic, presetId: PresetId): Promise<void>;
   importKeyFile(federationId: string, file: File, passphrase: string): Promise<void>;
   exportKeyFile(passphrase: string): Promise<Blob | null>;
+  requestKey(clinic: Clinic): Promise<void>;
+  pollRequests(clinic: Clinic, signal?: AbortSignal): Promise<void>;
+  approve(clinic: Clinic, request: RelayRequest): Promise<void>;
+  accept(clinic: Clinic, request: RelayRequest): Promise<void>;
 }
+
+const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+const failure = (what: string, e: unknown) => `${what}: ${(e as Error).message}`;
 
 export const useKeys = create<KeyState>()((set, get) => ({
   federationId: null,
   secretKey: null,
+  requests: [],
   busy: null,
   error: null,
   async restore(federationId) {
     if (get().federationId === federationId && get().secretKey) return;
     try {
-      const secretKey = (await loadSecretKey(federationId)) ?? null;
-      set({ federationId, secretKey });
+      set({ federationId, secretKey: (await loadSecretKey(federationId)) ?? null });
     } catch (e) {
-      set({ federationId, error: `The stored key could not be opened: ${(e as Error).message}` });
+      set({ federationId, error: failure('The stored key could not be opened', e) });
     }
   },
-  async createKey(federationId, presetId) {
+  async createKey(clinic, presetId) {
     if (!(presetId in PRESETS)) {
       set({ error: `This federation uses an unknown parameter preset (${presetId}); update cipherpath.` });
       return;
     }
     set({ busy: 'Creating the federation key…', error: null });
     try {
-      const secretKey = await heWorker().generateSecretKey(presetId, federationId);
-      await storeSecretKey(federationId, secretKey);
-      set({ federationId, secretKey, busy: null });
+      const secretKey = await heWorker().generateSecretKey(presetId, clinic.federationId);
+      // Claim founding first: if another clinic founded meanwhile, this key is discarded before it is ever used.
+      await coordinatorApi.found(clinic.token, clinic.federationId);
+      await storeSecretKey(clinic.federationId, secretKey);
+      set({ federationId: clinic.federationId, secretKey, busy: null });
     } catch (e) {
-      set({ busy: null, error: `Could not create the key: ${(e as Error).message}` });
+      set({ busy: null, error: failure('Could not create the key', e) });
     }
   },
   async importKeyFile(federationId, file, passphrase) {
@@ -57,7 +88,7 @@ export const useKeys = create<KeyState>()((set, get) => ({
       await storeSecretKey(federationId, secretKey);
       set({ federationId, secretKey, busy: null });
     } catch (e) {
-      set({ busy: null, error: `Could not import ${file.name}: ${(e as Error).message}` });
+      set({ busy: null, error: failure(`Could not import ${file.name}`, e) });
     }
   },
   async exportKeyFile(passphrase) {
@@ -73,8 +104,71 @@ export const useKeys = create<KeyState>()((set, get) => ({
       set({ busy: null });
       return new Blob([file as BlobPart], { type: 'application/octet-stream' });
     } catch (e) {
-      set({ busy: null, error: `Could not export the key: ${(e as Error).message}` });
+      set({ busy: null, error: failure('Could not export the key', e) });
       return null;
+    }
+  },
+  async requestKey(clinic) {
+    set({ busy: 'Asking the key holders…', error: null });
+    try {
+      await coordinatorApi.requestKey(clinic.token, clinic.federationId);
+      set({ busy: null });
+      await get().pollRequests(clinic);
+    } catch (e) {
+      set({ busy: null, error: failure('Could not request the key', e) });
+    }
+  },
+  async pollRequests(clinic, signal) {
+    try {
+      const identity = await loadOrCreateIdentity(clinic.clinicId);
+      const views = await coordinatorApi.keyRequests(clinic.token, clinic.federationId, signal);
+      const requests = await Promise.all(
+        views.map(async (v): Promise<RelayRequest> => {
+          let code: string | null = null;
+          if (v.requesterId === clinic.clinicId && v.holderPublicKey) code = await safetyCode(fromBase64(v.holderPublicKey), identity.publicKeyRaw);
+          if (v.requesterId !== clinic.clinicId && v.requesterPublicKey) code = await safetyCode(identity.publicKeyRaw, fromBase64(v.requesterPublicKey));
+          return { ...v, safetyCode: code };
+        }),
+      );
+      set({ requests });
+    } catch (e) {
+      if (!signal?.aborted) set({ error: failure('Could not read key requests', e) });
+    }
+  },
+  async approve(clinic, request) {
+    const { secretKey } = get();
+    if (!secretKey || !request.requesterPublicKey) return;
+    set({ busy: `Wrapping the key for ${request.requesterName}…`, error: null });
+    try {
+      const identity = await loadOrCreateIdentity(clinic.clinicId);
+      const wrapped = await wrapSecretKey(secretKey, identity.privateKey, fromBase64(request.requesterPublicKey), {
+        federationId: clinic.federationId,
+        holderClinicId: clinic.clinicId,
+        requesterClinicId: request.requesterId,
+      });
+      await coordinatorApi.deliverWrappedKey(clinic.token, clinic.federationId, request.requesterId, wrapped);
+      set({ busy: null });
+      await get().pollRequests(clinic);
+    } catch (e) {
+      set({ busy: null, error: failure('Could not approve', e) });
+    }
+  },
+  async accept(clinic, request) {
+    if (!request.holderId || !request.holderPublicKey) return;
+    set({ busy: 'Receiving the federation key…', error: null });
+    try {
+      const identity = await loadOrCreateIdentity(clinic.clinicId);
+      const wrapped = await coordinatorApi.wrappedKey(clinic.token, clinic.federationId, clinic.clinicId);
+      const secretKey = await unwrapSecretKey(wrapped, identity.privateKey, fromBase64(request.holderPublicKey), {
+        federationId: clinic.federationId,
+        holderClinicId: request.holderId,
+        requesterClinicId: clinic.clinicId,
+      });
+      await storeSecretKey(clinic.federationId, secretKey);
+      await coordinatorApi.confirmKeyHolder(clinic.token, clinic.federationId);
+      set({ federationId: clinic.federationId, secretKey, busy: null });
+    } catch (e) {
+      set({ busy: null, error: failure('Could not receive the key', e) });
     }
   },
 }));
