@@ -218,6 +218,10 @@ describe('service surface', () => {
       expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
       expect(r.headers.get('access-control-allow-origin')).toBeNull();
     }
+    // Demo mode (on by default) hands out fresh three-clinic federations for walkthroughs.
+    const demo = await call<{ federationId: string; codes: string[] }>('POST', '/api/demo/federations');
+    expect(demo.status).toBe(201);
+    expect(demo.body.codes).toHaveLength(3);
     const metrics = await call('GET', '/metrics');
     expect(new TextDecoder().decode(metrics.bytes)).toContain('cipherpath_http_requests_total');
   });

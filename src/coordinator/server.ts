@@ -255,6 +255,19 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       response: 'json',
       handler: async () => store.auditLog(),
     },
+    {
+      method: 'POST',
+      url: '/api/demo/federations',
+      summary: 'demo mode only (DEMO=on): a fresh three-clinic demo federation with its invite codes',
+      auth: 'none',
+      response: 'json',
+      handler: async (_request, reply) => {
+        if (!config.demo) throw new HttpError(404, 'demo-disabled', 'demo mode is off on this coordinator (DEMO=off)');
+        const { federation, codes } = createFederationWithInvites(store, { name: 'Three-clinic demo', presetId: 'agg-v1', minClinics: 3, roundSeconds: 600 }, 3);
+        reply.status(201);
+        return { federationId: federation.id, codes };
+      },
+    },
     // --- clinics -------------------------------------------------------------------------------------------------------
     {
       method: 'POST',
