@@ -1,0 +1,46 @@
+// Benchmark runner: `npm run bench -- <suite> [<suite> ...]` runs bench/<suite>.ts, whose `run()` returns
+// `{ rows }`, and writes bench/results/<suite>.json (rows + machine) and bench/results/<suite>.md (a table).
+// Speed and memory targets live here, never in timed unit tests: this 2-core machine is shared and noisy, so suites
+// report medians and compare variants side by side in one run.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+interface Suite {
+  run(): Promise<{ rows: object[] }>;
+}
+
+function markdownTable(rows: object[]): string {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? ''));
+  return [
+    `| ${columns.join(' | ')} |`,
+    `| ${columns.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${columns.map((c) => cell((r as Record<string, unknown>)[c])).join(' | ')} |`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const suites = process.argv.slice(2).filter((a) => a !== '--');
+  const dir = import.meta.dirname;
+  const known = ['coordinator', 'fl', 'he', 'vit'].filter((s) => existsSync(join(dir, `${s}.ts`)));
+  if (suites.length === 0 || suites.some((s) => !known.includes(s))) {
+    process.stderr.write(`usage: npm run bench -- <suite> [...]; suites: ${known.join(', ')}\n`);
+    process.exit(2);
+  }
+  mkdirSync(join(dir, 'results'), { recursive: true });
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  for (const name of suites) {
+    const started = performance.now();
+    const suite = (await import(`./${name}.ts`)) as Suite;
+    const { rows } = await suite.run();
+    const seconds = (performance.now() - started) / 1000;
+    const at = new Date().toISOString();
+    writeFileSync(join(dir, 'results', `${name}.json`), `${JSON.stringify({ suite: name, at, machine, seconds, rows }, null, 2)}\n`);
+    const table = markdownTable(rows);
+    writeFileSync(join(dir, 'results', `${name}.md`), `# bench: ${name}\n\n${at} on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}\n\n${table}\n`);
+    process.stdout.write(`\n## ${name} (${seconds.toFixed(1)} s)\n\n${table}\n`);
+  }
+}
+
+await main();
