@@ -18,6 +18,7 @@ export class Metrics {
     this.describe('cipherpath_rounds_closed_total', 'rounds aggregated and closed');
     this.describe('cipherpath_aggregation_seconds_sum', 'time spent in homomorphic aggregation');
     this.describe('cipherpath_rate_limited_total', 'requests refused by the rate limiter');
+    this.describe('cipherpath_inference_groups_total', 'encrypted logit ciphertexts returned by inference');
   }
 
   describe(name: string, help: string): void {

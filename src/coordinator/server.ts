@@ -6,17 +6,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { HeError } from '../he/errors.ts';
 import type { HeNodePool } from '../he/node-pool.ts';
 import { PRESETS, type PresetId, presetHash } from '../he/params.ts';
 import { decodeEnvelope, type EnvelopeKind } from '../protocol/envelope.ts';
 import { checkWrappedShape } from '../custody/keywrap.ts';
 import { PUBLIC_KEY_BYTES } from '../custody/identity.ts';
 import { type CreateFederationRequest, type EnrolRequest, type FederationView, type KeyRequestView, type RoundView, schemas } from '../protocol/api.ts';
-import { BUNDLE_LIMITS, BundleError, decodeBundle } from '../protocol/bundle.ts';
+import { BUNDLE_LIMITS, BundleError, decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { decodeInferenceModel, InferenceModelError } from '../protocol/inference-model.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { SECURITY_HEADERS } from './headers.ts';
 import { Metrics } from './metrics.ts';
 import { type Auth, openApiDocument, type RouteDoc } from './openapi.ts';
+import { InferenceInputError, InferenceService, InferenceUnavailable } from './inference.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { RoundRunner } from './rounds.ts';
 import { bearerToken, newInviteCode, newSecret, tokenMatchesHash } from './security.ts';
@@ -93,6 +96,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
   const metrics = new Metrics();
   const rounds = new RoundRunner(store, pool, app.log, metrics);
   const limiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst);
+  const inference = new InferenceService(store, pool);
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: BUNDLE_LIMITS.maxTotalBytes }, (_req, body, done) => done(null, body));
 
@@ -120,6 +124,9 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
   app.setErrorHandler((error: unknown, request, reply) => {
     if (error instanceof HttpError) return reply.status(error.status).send({ error: error.code, message: error.message });
     if (error instanceof BundleError) return reply.status(400).send({ error: `bundle-${error.code}`, message: error.message });
+    if (error instanceof InferenceModelError) return reply.status(400).send({ error: 'invalid-model', message: error.message });
+    if (error instanceof InferenceInputError) return reply.status(400).send({ error: 'invalid-inference-input', message: error.message });
+    if (error instanceof InferenceUnavailable) return reply.status(409).send({ error: 'inference-unavailable', message: error.message });
     const e = error as { statusCode?: number; code?: string; message?: string; validation?: unknown };
     if (e.validation) return reply.status(400).send({ error: 'invalid-request', message: e.message ?? 'invalid request' });
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
@@ -459,6 +466,72 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
         store.markKeyHolder(clinic.id);
         store.audit(clinic.id, 'key.accepted', { federationId: federation.id });
         return { ok: true };
+      },
+    },
+    // --- encrypted inference -------------------------------------------------------------------------------------------
+    {
+      method: 'PUT',
+      url: '/api/federations/:fid/inference-model',
+      summary: 'publish the head served for encrypted inference (in clear or encrypted, with its slot layout); key holders only',
+      auth: 'clinic',
+      params: schemas.federationParams,
+      body: 'binary',
+      bodyLimit: EVALUATION_KEY_LIMIT,
+      response: 'json',
+      handler: async (request, _reply, caller) => {
+        const { clinic, federation } = memberFederation(caller, params(request).fid);
+        if (!clinic.holdsKey) throw new HttpError(403, 'not-key-holder', 'only a clinic holding the federation key may publish the inference model');
+        const bytes = binaryBody(request);
+        const model = decodeInferenceModel(bytes);
+        const sha = store.putBlob(bytes);
+        try {
+          await inference.prepareModel(federation.id, sha, bytes);
+        } catch (e) {
+          if (e instanceof HeError && e.code !== 'worker') throw new HttpError(400, 'invalid-model', e.message);
+          throw e;
+        }
+        store.putInferenceModel(federation.id, sha, clinic.id);
+        store.audit(clinic.id, 'inference-model.published', { federationId: federation.id, sha256: sha, encrypted: model.encrypted, classes: model.layout.classes });
+        return { sha256: sha };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/federations/:fid/inference-model',
+      summary: 'the layout of the published inference model (never its weights)',
+      auth: 'clinic',
+      params: schemas.federationParams,
+      response: 'json',
+      handler: async (request, _reply, caller) => {
+        const { federation } = memberFederation(caller, params(request).fid);
+        const sha = store.inferenceModel(federation.id);
+        if (!sha) throw new HttpError(404, 'no-model', 'no inference model is published for this federation yet');
+        const model = decodeInferenceModel(store.getBlob(sha));
+        return { sha256: sha, layout: model.layout, encrypted: model.encrypted };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/federations/:fid/inference',
+      summary: 'encrypted linear inference: a bundle of encrypted token groups in, a bundle of encrypted logits out',
+      auth: 'clinic',
+      params: schemas.federationParams,
+      body: 'binary',
+      bodyLimit: BUNDLE_LIMITS.maxTotalBytes,
+      response: 'binary',
+      handler: async (request, reply, caller) => {
+        const { federation } = memberFederation(caller, params(request).fid);
+        let results: Uint8Array[];
+        try {
+          ({ results } = await inference.infer(federation, binaryBody(request)));
+        } catch (e) {
+          // SEAL's verdicts on the inputs (wrong federation, preset or layout, invalid ciphertexts) are the caller's fault.
+          if (e instanceof HeError && e.code !== 'worker') throw new HttpError(400, 'invalid-ciphertext', e.message);
+          throw e;
+        }
+        metrics.inc('cipherpath_inference_groups_total', {}, results.length);
+        reply.type('application/octet-stream');
+        return Buffer.from(encodeBundle(results));
       },
     },
     // --- rounds --------------------------------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE evaluation_keys (
      federation_id TEXT NOT NULL, kind TEXT NOT NULL, sha256 TEXT NOT NULL, uploaded_by TEXT NOT NULL,
      created_at TEXT NOT NULL, PRIMARY KEY (federation_id, kind));`,
+  // v3: the inference model each federation serves (head in clear or encrypted, with its layout).
+  `CREATE TABLE inference_models (
+     federation_id TEXT PRIMARY KEY REFERENCES federations(id), sha256 TEXT NOT NULL, uploaded_by TEXT NOT NULL,
+     created_at TEXT NOT NULL);`,
 ];
 
 export interface FederationRow {
@@ -387,6 +391,19 @@ export class Store {
       const { roundSeconds } = this.db.prepare('SELECT round_seconds AS roundSeconds FROM federations WHERE id = ?').get(federationId) as { roundSeconds: number };
       this.openRound(federationId, round + 1, roundSeconds);
     });
+  }
+
+  putInferenceModel(federationId: string, sha256: string, uploadedBy: string): void {
+    this.db
+      .prepare(
+        'INSERT INTO inference_models (federation_id, sha256, uploaded_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(federation_id) DO UPDATE SET sha256 = excluded.sha256, uploaded_by = excluded.uploaded_by, created_at = excluded.created_at',
+      )
+      .run(federationId, sha256, uploadedBy, now());
+  }
+
+  inferenceModel(federationId: string): string | undefined {
+    const row = this.db.prepare('SELECT sha256 FROM inference_models WHERE federation_id = ?').get(federationId) as { sha256: string } | undefined;
+    return row?.sha256;
   }
 
   // --- audit log (append-only, hash-chained) ---------------------------------------------------------------------

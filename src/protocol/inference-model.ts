@@ -1,0 +1,89 @@
+// Wire format of an inference model a key holder publishes to the coordinator, and of inference requests.
+// A model is a bundle: part 0 is UTF-8 JSON {layout, encrypted}; then either the head in clear (part 1: C×D float64
+// weights, row-major; part 2: C float64 biases) or the head encrypted by a key holder (passes × ciphertextsPerGroup
+// weight envelopes, pass-major, then one bias envelope per pass). The layout mirrors src/he's InferenceLayout.
+import { decodeBundle, encodeBundle } from './bundle.ts';
+
+export interface InferenceLayoutWire {
+  mode: 'single' | 'batched';
+  classes: number;
+  dim: number;
+  slotCount: number;
+  tokensPerGroup: number;
+  classesPerPass: number;
+  featuresPerCiphertext: number;
+  ciphertextsPerGroup: number;
+  passes: number;
+  masked: boolean;
+}
+
+export type InferenceModelWire =
+  | { layout: InferenceLayoutWire; encrypted: false; weights: Float64Array; biases: Float64Array }
+  | { layout: InferenceLayoutWire; encrypted: true; weights: Uint8Array[][]; biases: Uint8Array[] };
+
+export const INFERENCE_LIMITS = { maxClasses: 64, maxDim: 4096, maxGroups: 64 } as const;
+
+export class InferenceModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InferenceModelError';
+  }
+}
+
+const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+
+export function checkLayoutWire(raw: unknown): InferenceLayoutWire {
+  const l = raw as Partial<InferenceLayoutWire> | null;
+  if (typeof l !== 'object' || l === null) throw new InferenceModelError('layout must be an object');
+  if (l.mode !== 'single' && l.mode !== 'batched') throw new InferenceModelError(`layout.mode must be 'single' or 'batched'`);
+  const ints: [keyof InferenceLayoutWire, number, number][] = [
+    ['classes', 1, INFERENCE_LIMITS.maxClasses],
+    ['dim', 1, INFERENCE_LIMITS.maxDim],
+    ['slotCount', 1, 1 << 16],
+    ['tokensPerGroup', 1, 1 << 16],
+    ['classesPerPass', 1, INFERENCE_LIMITS.maxClasses],
+    ['featuresPerCiphertext', 1, 1 << 16],
+    ['ciphertextsPerGroup', 1, INFERENCE_LIMITS.maxDim],
+    ['passes', 1, INFERENCE_LIMITS.maxClasses],
+  ];
+  for (const [key, lo, hi] of ints) if (!isInt(l[key], lo, hi)) throw new InferenceModelError(`layout.${key} must be an integer in ${lo}..${hi}`);
+  if (typeof l.masked !== 'boolean') throw new InferenceModelError('layout.masked must be a boolean');
+  return l as InferenceLayoutWire;
+}
+
+const f64 = (a: Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+function toF64(part: Uint8Array, count: number, what: string): Float64Array {
+  if (part.byteLength !== count * 8) throw new InferenceModelError(`${what} must be ${count} float64 values (${count * 8} bytes), got ${part.byteLength} bytes`);
+  const copy = new Float64Array(count);
+  new Uint8Array(copy.buffer).set(part);
+  if (!copy.every(Number.isFinite)) throw new InferenceModelError(`${what} contains a non-finite value`);
+  return copy;
+}
+
+export function encodeInferenceModel(model: InferenceModelWire): Uint8Array {
+  const meta = new TextEncoder().encode(JSON.stringify({ layout: model.layout, encrypted: model.encrypted }));
+  if (!model.encrypted) return encodeBundle([meta, f64(model.weights), f64(model.biases)]);
+  return encodeBundle([meta, ...model.weights.flat(), ...model.biases]);
+}
+
+export function decodeInferenceModel(bytes: Uint8Array): InferenceModelWire {
+  const [metaBytes, ...rest] = decodeBundle(bytes);
+  let meta: { layout?: unknown; encrypted?: unknown };
+  try {
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(metaBytes)) as typeof meta;
+  } catch {
+    throw new InferenceModelError('part 0 must be UTF-8 JSON {layout, encrypted}');
+  }
+  const layout = checkLayoutWire(meta.layout);
+  if (meta.encrypted === false) {
+    if (rest.length !== 2) throw new InferenceModelError(`a clear head has 2 parts after the metadata, got ${rest.length}`);
+    return { layout, encrypted: false, weights: toF64(rest[0] as Uint8Array, layout.classes * layout.dim, 'weights'), biases: toF64(rest[1] as Uint8Array, layout.classes, 'biases') };
+  }
+  if (meta.encrypted !== true) throw new InferenceModelError('metadata.encrypted must be a boolean');
+  const weightCount = layout.passes * layout.ciphertextsPerGroup;
+  if (rest.length !== weightCount + layout.passes) {
+    throw new InferenceModelError(`an encrypted head in this layout has ${weightCount} weight and ${layout.passes} bias ciphertexts, got ${rest.length} parts`);
+  }
+  const weights = Array.from({ length: layout.passes }, (_, p) => rest.slice(p * layout.ciphertextsPerGroup, (p + 1) * layout.ciphertextsPerGroup));
+  return { layout, encrypted: true, weights, biases: rest.slice(weightCount) };
+}
