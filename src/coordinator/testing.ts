@@ -1,12 +1,7 @@
 // Test harness for the coordinator: the real service (Store + HE worker pool + Fastify) on a loopback port with a
 // fresh data directory, and a small typed HTTP client. Used by the API, fuzz and crash tests; never by production.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { HeNodePool } from '../he/node-pool.ts';
-import { readConfig } from './config.ts';
-import { buildServer } from './server.ts';
-import { Store, sha256Hex } from './store.ts';
+import type { HeNodePool } from '../he/node-pool.ts';
+import { startEmbeddedCoordinator } from './embedded.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -17,28 +12,8 @@ export interface RunningCoordinator {
 }
 
 export async function startCoordinator(opts: { pool?: HeNodePool; env?: Record<string, string> } = {}): Promise<RunningCoordinator> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-coord-'));
-  const config = readConfig(['--port', '0', '--data-dir', dataDir, '--log-level', 'silent', '--static-dir', join(dataDir, 'no-spa')], {
-    RATE_LIMIT_PER_SECOND: '100000',
-    ...opts.env,
-  });
-  const store = new Store(dataDir);
-  const pool = opts.pool ?? HeNodePool.start(1);
-  const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash: sha256Hex(TEST_ADMIN_TOKEN) });
-  const stopDeadlines = rounds.watchDeadlines();
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return {
-    url,
-    dataDir,
-    async stop() {
-      stopDeadlines();
-      await app.close();
-      await rounds.idle();
-      if (!opts.pool) await pool.close();
-      store.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const coordinator = await startEmbeddedCoordinator({ ...opts, adminToken: TEST_ADMIN_TOKEN });
+  return { url: coordinator.url, dataDir: coordinator.dataDir, stop: () => coordinator.close() };
 }
 
 export interface Reply<T = unknown> {

@@ -1,0 +1,60 @@
+// The production coordinator started inside the calling process: the simulator, the benchmarks and the tests use
+// it to run rounds against the real service (Fastify + node:sqlite + HE worker pool) on 127.0.0.1 with an ephemeral
+// port and a temporary data directory that close() removes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeNodePool } from '../he/node-pool.ts';
+import { readConfig } from './config.ts';
+import { newSecret } from './security.ts';
+import { buildServer } from './server.ts';
+import { Store, sha256Hex } from './store.ts';
+
+export interface EmbeddedCoordinator {
+  url: string;
+  adminToken: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWorkers?: number; adminToken?: string; env?: Record<string, string> } = {}): Promise<EmbeddedCoordinator> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-coordinator-'));
+  const adminToken = opts.adminToken ?? newSecret(24);
+  const config = readConfig([], {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    STATIC_DIR: join(dataDir, 'no-spa'),
+    HE_WORKERS: String(opts.heWorkers ?? 1),
+    LOG_LEVEL: 'silent',
+    // Simulated clinics share one address; the rate limiter is not what these callers exercise.
+    RATE_LIMIT_PER_SECOND: '100000',
+    ...opts.env,
+  });
+  const store = new Store(config.dataDir);
+  const pool = opts.pool ?? HeNodePool.start(config.heWorkers);
+  const cleanup = async () => {
+    if (!opts.pool) await pool.close();
+    store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash: sha256Hex(adminToken) });
+    const stopDeadlines = rounds.watchDeadlines();
+    const url = await app.listen({ host: config.host, port: 0 });
+    return {
+      url,
+      adminToken,
+      dataDir,
+      async close() {
+        stopDeadlines();
+        await app.close();
+        await rounds.idle();
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
