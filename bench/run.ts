@@ -7,7 +7,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 interface Suite {
-  run(): Promise<{ rows: object[] }>;
+  /** rows for the table, plus any headline figures the suite reports beside them */
+  run(): Promise<{ rows: object[] } & Record<string, unknown>>;
 }
 
 function markdownTable(rows: object[]): string {
@@ -33,11 +34,12 @@ async function main(): Promise<void> {
   for (const name of suites) {
     const started = performance.now();
     const suite = (await import(`./${name}.ts`)) as Suite;
-    const { rows } = await suite.run();
+    const { rows, ...summary } = await suite.run();
     const seconds = (performance.now() - started) / 1000;
     const at = new Date().toISOString();
-    writeFileSync(join(dir, 'results', `${name}.json`), `${JSON.stringify({ suite: name, at, machine, seconds, rows }, null, 2)}\n`);
-    const table = markdownTable(rows);
+    writeFileSync(join(dir, 'results', `${name}.json`), `${JSON.stringify({ suite: name, at, machine, seconds, ...summary, rows }, null, 2)}\n`);
+    const headline = Object.entries(summary).map(([k, v]) => `- ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n');
+    const table = `${headline ? `${headline}\n\n` : ''}${markdownTable(rows)}`;
     writeFileSync(join(dir, 'results', `${name}.md`), `# bench: ${name}\n\n${at} on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}\n\n${table}\n`);
     process.stdout.write(`\n## ${name} (${seconds.toFixed(1)} s)\n\n${table}\n`);
   }

@@ -11,8 +11,11 @@
 //   scaleBits = floor(bits(q0) - 2 - log2(K * maxCount * max(1, maxAbsValue)))
 // (K, maxCount and maxAbsValue are public round parameters; every clinic must use the same values or the sum is
 // refused for a scale mismatch). Fresh symmetric noise is ~2^10 in scaled units, so the absolute error of the summed
-// numerator is ~sqrt(K) * 2^10 / 2^scaleBits, and the relative error of the mean is that divided by sum n_i * |mean|.
-// With the defaults (58-bit q0, maxCount 1e5, maxAbsValue 16) that is scale 2^33 at K=3 and 2^25 at K=1000.
+// numerator is ~sqrt(K) * 2^10 / 2^scaleBits, and the relative error of the mean is that divided by
+// sum(n_i) * ||mean||_inf. With the defaults (59-bit q0, maxCount 1e5, maxAbsValue 4): scale 2^36 at K=3, 2^28 at
+// K=1000. Worst case is every clinic holding a single tile (sum n_i = K): then the relative error is about
+// sqrt(K) * 2^10 / (2^scaleBits * K * ||mean||_inf), which exceeds 1e-6 for K >~ 100 when ||mean||_inf ~ 0.05
+// (see README "Weighted aggregation").
 import type { HeContext } from './context.ts';
 import { HeError } from './errors.ts';
 import { decryptSlots, encryptSlots } from './tokens.ts';
@@ -22,12 +25,12 @@ export interface AggregationRound {
   clinicCount: number;
   /** Upper bound on any clinic's sample count (default 100,000). */
   maxCount?: number;
-  /** Upper bound on |value| of any clinic's vector entry (default 16). */
+  /** Upper bound on |value| of any clinic's vector entry (default 4, ample for linear-head weights). */
   maxAbsValue?: number;
 }
 
 export const DEFAULT_MAX_COUNT = 100_000;
-export const DEFAULT_MAX_ABS_VALUE = 16;
+export const DEFAULT_MAX_ABS_VALUE = 4;
 /** Bits kept free above the largest possible sum for CKKS noise and the sign. */
 const GUARD_BITS = 2;
 

@@ -2,6 +2,7 @@
 // [type, what] pair (e.g. ["std::invalid_argument", "scale mismatch"]); String(e) only gives
 // "[object WebAssembly.Exception]", so every SEAL call site converts through toHeError.
 import { EnvelopeError } from '../protocol/envelope.ts';
+import { recoverFromSealException } from './seal.ts';
 
 export type HeErrorCode =
   | 'seal' // SEAL rejected an operation or a serialized object
@@ -22,15 +23,15 @@ export class HeError extends Error {
   }
 }
 
-/** Text of a node-seal exception, or undefined if `e` is not one. */
+/** Text of a node-seal C++ exception (after recovering the wasm stack), or undefined if `e` is not one. */
 function sealExceptionText(e: unknown): string | undefined {
   // lib.dom's WebAssembly typings predate exception handling, hence the structural lookup.
   const WasmException = (WebAssembly as unknown as { Exception?: abstract new (...args: never[]) => object }).Exception;
-  const isWasmException = typeof WasmException === 'function' && e instanceof WasmException;
-  const message = (e as { message?: unknown } | null)?.message;
+  if (typeof WasmException !== 'function' || !(e instanceof WasmException)) return undefined;
+  recoverFromSealException(e);
+  const message = (e as { message?: unknown }).message;
   if (Array.isArray(message)) return message.map(String).join(': ');
-  if (isWasmException) return typeof message === 'string' ? message : 'unknown SEAL exception';
-  return undefined;
+  return typeof message === 'string' ? message : 'unknown SEAL exception';
 }
 
 /** Converts anything thrown while `doing` something into an HeError with a readable message. */
@@ -39,8 +40,8 @@ export function toHeError(e: unknown, doing: string): HeError {
   if (e instanceof EnvelopeError) return new HeError(`envelope:${e.code}`, `${doing}: ${e.message}`, { cause: e });
   const sealText = sealExceptionText(e);
   if (sealText !== undefined) return new HeError('seal', `${doing}: SEAL ${sealText}`, { cause: e });
-  if (e instanceof RangeError && /memory|allocation/i.test(e.message)) {
-    return new HeError('seal', `${doing}: out of wasm memory (${e.message})`, { cause: e });
+  if (e instanceof WebAssembly.RuntimeError) {
+    return new HeError('seal', `${doing}: SEAL wasm trapped (${e.message}); this realm's SEAL state may be corrupt`, { cause: e });
   }
   const text = e instanceof Error ? e.message : String(e);
   return new HeError('bad-argument', `${doing}: ${text}`, { cause: e });

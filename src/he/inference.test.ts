@@ -29,8 +29,8 @@ describe('encrypted linear inference (inf-v1)', () => {
   beforeAll(async () => {
     ctx = await HeContext.create('inf-v1');
     key = await generateSecretKey(ctx, FED);
-    single = inferenceLayout(ctx, 'single', 3, 768);
-    batched = inferenceLayout(ctx, 'batched', 3, 768, { tokensPerGroup: 256 });
+    single = inferenceLayout(ctx, 'single', 3, 768, { masked: true });
+    batched = inferenceLayout(ctx, 'batched', 3, 768, { tokensPerGroup: 256, masked: true });
     const uploaded = generateInferenceKeys(ctx, key, FED, [single, batched], { relin: true });
     keys = InferenceKeys.load(ctx, FED, uploaded.galoisKeys, uploaded.relinKeys);
   });
@@ -66,8 +66,9 @@ describe('encrypted linear inference (inf-v1)', () => {
     }
   });
 
-  it('unmasked output holds only complete logits (replicas), never partial sums', () => {
-    const layout = inferenceLayout(ctx, 'single', 3, 768, { masked: false });
+  it('default (replicated) output holds only complete logits, never partial sums', () => {
+    const layout = inferenceLayout(ctx, 'single', 3, 768);
+    expect(layout.masked).toBe(false);
     const prepared = PreparedHead.plain(ctx, head, layout);
     try {
       const token = syntheticTokens(1, 768, 5)[0] as Float32Array;

@@ -11,10 +11,12 @@
 // Evaluation, per pass over Cg classes: multiply every input ciphertext by the weights laid out the same way, add them
 // up (no rotations needed across ciphertexts), rescale, then rotate-and-add by Cg*B, 2*Cg*B, ..., S/2: the rotations are
 // cyclic over the whole ring, so afterwards EVERY slot holds a complete logit (class (s / B) mod Cg, token s mod B) and
-// no slot holds a partial sum of weights. Exactly log2(G) Galois keys are needed. Output masking then multiplies by a
-// 0/1 plaintext that keeps only row j' = 0 (slot c * B + t), so the key holder decrypts exactly C logits per token and
-// ~0 elsewhere. Scales stay exact: weights are encoded at scale q2 and the mask at q1, the primes that the two rescales
-// divide out, so the result is at the last level with scale 2^40, where the bias is added.
+// no slot holds a partial sum of weights: by default ('replicated') the client gets each logit G times and nothing
+// else, and the rotations run after dropping to the last level, where one costs ~1/3 of one a level up. Optional
+// output masking ('masked') then multiplies by a 0/1 plaintext that keeps only row j' = 0 (slot c * B + t), so the
+// key holder decrypts exactly C logits per token and ~0 elsewhere, at the price of doing the rotations a level up.
+// Scales stay exact: weights are encoded at scale q2 and the mask at q1, the primes the rescales divide out, so the
+// result is at the last level with scale 2^40, where the bias is added.
 import type { Ciphertext, HeContext, Plaintext } from './context.ts';
 import { HeError, heTry, toHeError } from './errors.ts';
 import { checkHead } from './head.ts';
@@ -39,7 +41,11 @@ export interface InferenceLayout {
   ciphertextsPerGroup: number;
   /** ceil(C / Cg): result ciphertexts per group. */
   passes: number;
-  /** Whether non-logit slots are zeroed (one extra level). */
+  /**
+   * false (default, 'replicated'): every slot holds a complete logit (the rotations run on the last level, ~3x
+   * cheaper). true: non-logit slots are multiplied by 0 (one more level; rotations one level up).
+   * Neither output contains partial sums of the weights.
+   */
   masked: boolean;
 }
 
@@ -62,7 +68,7 @@ export function inferenceLayout(
   if (!Number.isInteger(dim) || dim < 1 || dim > slotCount) {
     throw new HeError('bad-argument', `dim ${dim} must be an integer in 1..${slotCount}`);
   }
-  const masked = opts.masked ?? true;
+  const masked = opts.masked ?? false;
   let tokensPerGroup = 1;
   let classesPerPass = 1;
   if (mode === 'single') {
@@ -432,6 +438,8 @@ export function evaluateLinear(
         });
         if (head.encrypted) ev.relinearizeInplace(acc, keys.relin as NonNullable<typeof keys.relin>);
         ev.rescaleToNextInplace(acc);
+        // Unmasked: drop to the last level first; a rotation there costs ~1/3 of one a level up (measured 1.0 vs 2.9 ms).
+        if (!head.mask) ev.cipherModSwitchToNextInplace(acc);
         for (const step of galoisSteps(layout)) {
           ev.rotateVector(acc, step, keys.galois, rotated);
           ev.addInplace(acc, rotated);
@@ -439,8 +447,6 @@ export function evaluateLinear(
         if (head.mask) {
           ev.multiplyPlainInplace(acc, head.mask);
           ev.rescaleToNextInplace(acc);
-        } else {
-          ev.cipherModSwitchToNextInplace(acc);
         }
         acc.setScale(ctx.scale); // exact already (q2 and q1 divided out); removes float drift before the bias add
         const bias = head.bias(p);

@@ -18,17 +18,17 @@ export const PRESETS: Readonly<Record<PresetId, CkksPreset>> = {
   'agg-v1': {
     id: 'agg-v1',
     polyModulusDegree: 8192,
-    coeffModulusBits: [58],
+    coeffModulusBits: [59],
     scaleBits: 40,
     purpose: 'encrypted aggregation: additions only (token batches, classifier heads with sample counts)',
     rationale:
       'Additions consume no level and need no key switching, so a single prime suffices and no special prime is ' +
-      'needed: a seeded symmetric ciphertext is then one polynomial of 8192 coefficients, 64,472 B (59-bit) / ' +
-      '~63.2 KB (58-bit) after zstd, which keeps a 3x768 head + 3 biases + count (2,308 slots of 4,096) under ' +
-      '64 KiB per clinic. N=4096 would halve the slots (2,048 < 2,308) for the same bytes. 58 rather than 60 bits ' +
-      'because zstd cannot shrink 60-bit residues below the raw 65,730 B. Fresh noise is ~2^10 in scaled units, ' +
-      'so at scale 2^40 sums of 1000 clinics carry ~2^15 noise (3e-8 absolute) and values up to 2^57/2^40 = 131,072 ' +
-      'in magnitude decode correctly; weighted aggregation trades scale for headroom explicitly per round.',
+      'needed: a seeded symmetric ciphertext is then one polynomial of 8192 coefficients, 64,472 B after zstd ' +
+      '(+ envelope header), which keeps a 3x768 head + 3 biases + count (2,308 of 4,096 slots) under 64 KiB per ' +
+      'clinic. N=4096 would halve the slots (2,048 < 2,308) for the same bytes. 59 rather than 60 bits because zstd ' +
+      'cannot shrink 60-bit residues below the raw 65,730 B. Every bit of q0 is aggregation headroom: fresh noise is ' +
+      '~2^10 in scaled units, so at scale 2^40 sums of 1000 clinics carry ~3e-8 absolute error and values up to ' +
+      '2^57/2^40 = 131,072 in magnitude decode correctly; weighted aggregation trades scale for headroom per round.',
   },
   'inf-v1': {
     id: 'inf-v1',
