@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution, weightedCiphertextCount } from './aggregate.ts';
+import { aggregationPresetFor, aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution, weightedCiphertextCount } from './aggregate.ts';
 import { HeContext } from './context.ts';
 import { packHead } from './head.ts';
 import { seededRandom, syntheticHead } from './testing.ts';
@@ -81,5 +81,27 @@ describe('weighted aggregation with counts inside the ciphertext (agg-v1)', () =
       code: 'mismatch',
       message: expect.stringContaining('scale'),
     });
+  });
+});
+
+describe('large federations move to agg-wide-v1 (two data primes)', () => {
+  it('is chosen exactly when agg-v1 would encode below 2^30', () => {
+    expect(aggregationPresetFor({ clinicCount: 3 })).toBe('agg-v1');
+    expect(aggregationPresetFor({ clinicCount: 100 })).toBe('agg-v1');
+    expect(aggregationPresetFor({ clinicCount: 1000 })).toBe('agg-wide-v1');
+  });
+
+  it('keeps 1000 single-tile clinics within 1e-6 (the case agg-v1 cannot hold)', async () => {
+    const ctx = await HeContext.create('agg-wide-v1');
+    const key = await generateSecretKey(ctx, 'fed-wide');
+    const round = { clinicCount: 1000 };
+    expect(aggregationScaleBits(ctx, round)).toBeGreaterThanOrEqual(80);
+    const heads = Array.from({ length: 1000 }, (_, i) => packHead(syntheticHead(CLASSES, DIM, 5000 + i)));
+    const uploads = await Promise.all(heads.map((h) => encryptWeightedContribution(ctx, key, 'fed-wide', h, 1, round)));
+    const { mean, totalCount } = await decryptWeightedMean(ctx, key, await sumCiphertexts(ctx, 'fed-wide', uploads), LENGTH);
+    expect(totalCount).toBe(1000);
+    const want = heads[0]!.map((_, k) => heads.reduce((s, h) => s + (h[k] as number), 0) / 1000);
+    expect(relativeError(mean, want)).toBeLessThan(1e-6);
+    ctx.dispose();
   });
 });

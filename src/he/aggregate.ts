@@ -15,9 +15,11 @@
 // sum(n_i) * ||mean||_inf. With the defaults (59-bit q0, maxCount 1e5, maxAbsValue 4): scale 2^36 at K=3, 2^28 at
 // K=1000. Worst case is every clinic holding a single tile (sum n_i = K): then the relative error is about
 // sqrt(K) * 2^10 / (2^scaleBits * K * ||mean||_inf), which exceeds 1e-6 for K >~ 100 when ||mean||_inf ~ 0.05
-// (see README "Weighted aggregation").
+// (see README "Weighted aggregation"). aggregationPresetFor() therefore moves such federations to agg-wide-v1,
+// whose two data primes give the same round 2^87 of scale.
 import type { HeContext } from './context.ts';
 import { HeError } from './errors.ts';
+import { PRESETS } from './params.ts';
 import { decryptSlots, encryptSlots } from './tokens.ts';
 
 export interface AggregationRound {
@@ -33,6 +35,24 @@ export const DEFAULT_MAX_COUNT = 100_000;
 export const DEFAULT_MAX_ABS_VALUE = 4;
 /** Bits kept free above the largest possible sum for CKKS noise and the sign. */
 const GUARD_BITS = 2;
+/** Beyond 2^90 the encoder gains nothing: doubles carry 53 bits, and the noise is already ~2^-80 of a unit. */
+const MAX_SCALE_BITS = 90;
+/**
+ * Below this scale a round of single-tile clinics can lose 1e-6 relative precision to the fresh noise (measured:
+ * 2^31 at 100 clinics keeps it, 2^28 at 1000 clinics does not), so larger federations use agg-wide-v1.
+ */
+export const MIN_PRECISE_SCALE_BITS = 30;
+
+/**
+ * The aggregation preset a federation of these bounds should use: agg-v1 (one ciphertext of <= 64 KiB for a
+ * 3-class head) while it keeps 2^30 of scale, else agg-wide-v1 (two data primes, twice the bytes, exact).
+ */
+export function aggregationPresetFor(round: AggregationRound): 'agg-v1' | 'agg-wide-v1' {
+  const { clinicCount, maxCount, maxAbsValue } = roundBounds(round);
+  const q0Bits = PRESETS['agg-v1'].coeffModulusBits[0] as number;
+  const scaleBits = Math.floor(q0Bits - GUARD_BITS - Math.log2(clinicCount * maxCount * Math.max(1, maxAbsValue)));
+  return scaleBits >= MIN_PRECISE_SCALE_BITS ? 'agg-v1' : 'agg-wide-v1';
+}
 
 function roundBounds(round: AggregationRound): { clinicCount: number; maxCount: number; maxAbsValue: number } {
   const { clinicCount, maxCount = DEFAULT_MAX_COUNT, maxAbsValue = DEFAULT_MAX_ABS_VALUE } = round;
@@ -48,12 +68,11 @@ function roundBounds(round: AggregationRound): { clinicCount: number; maxCount: 
   return { clinicCount, maxCount, maxAbsValue };
 }
 
-/** The round's encoding scale (log2), from the headroom rule above. */
+/** The round's encoding scale (log2), from the headroom rule above (bits(q) = all data primes of a fresh ciphertext). */
 export function aggregationScaleBits(ctx: HeContext, round: AggregationRound): number {
   const { clinicCount, maxCount, maxAbsValue } = roundBounds(round);
-  const q0Bits = ctx.preset.coeffModulusBits[0] as number;
   const sumBits = Math.log2(clinicCount * maxCount * Math.max(1, maxAbsValue));
-  const scaleBits = Math.floor(q0Bits - GUARD_BITS - sumBits);
+  const scaleBits = Math.floor(Math.min(ctx.freshModulusBits - GUARD_BITS - sumBits, MAX_SCALE_BITS));
   if (scaleBits < 20) {
     throw new HeError(
       'out-of-range',

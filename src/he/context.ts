@@ -103,6 +103,11 @@ export class HeContext {
     return new HeContext(seal, preset, hash, context, primes);
   }
 
+  /** log2 of the modulus a fresh ciphertext lives under (the product of the data primes): the room for sums. */
+  get freshModulusBits(): number {
+    return this.dataPrimes.reduce((bits, p) => bits + Math.log2(Number(p)), 0);
+  }
+
   get scale(): number {
     return 2 ** this.preset.scaleBits;
   }

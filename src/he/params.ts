@@ -2,7 +2,7 @@
 // made under one preset are rejected by another before SEAL ever sees them. Both presets pass SEAL's own 128-bit
 // check (SEALContext with SecLevelType.tc128; N=8192 allows at most 218 bits of coefficient modulus).
 
-export type PresetId = 'agg-v1' | 'inf-v1';
+export type PresetId = 'agg-v1' | 'agg-wide-v1' | 'inf-v1';
 
 export interface CkksPreset {
   id: PresetId;
@@ -29,6 +29,20 @@ export const PRESETS: Readonly<Record<PresetId, CkksPreset>> = {
       'cannot shrink 60-bit residues below the raw 65,730 B. Every bit of q0 is aggregation headroom: fresh noise is ' +
       '~2^10 in scaled units, so at scale 2^40 sums of 1000 clinics carry ~3e-8 absolute error and values up to ' +
       '2^57/2^40 = 131,072 in magnitude decode correctly; weighted aggregation trades scale for headroom per round.',
+  },
+  'agg-wide-v1': {
+    id: 'agg-wide-v1',
+    polyModulusDegree: 8192,
+    coeffModulusBits: [59, 59, 59],
+    scaleBits: 40,
+    purpose: 'encrypted aggregation for large federations (hundreds to thousands of clinics): additions only',
+    rationale:
+      'One 59-bit prime caps the sum of K clinics x maxCount samples x maxAbsValue and the CKKS noise together: ' +
+      'at K=1000, 100,000 tiles each, the round scale falls to 2^28 and a clinic-per-tile worst case loses 1e-6 ' +
+      'relative precision (measured 1.7e-6). Two 59-bit data primes (plus a 59-bit special prime SEAL reserves, ' +
+      'unused since nothing is key-switched) give 118 bits at the fresh level, so the same round encodes at 2^87: ' +
+      'exact to double precision. The price is twice the upload (~129 KB per ciphertext); aggregationPresetFor() ' +
+      'picks this preset only when agg-v1 would encode below 2^30. 177 of the 218 bits allowed at N=8192.',
   },
   'inf-v1': {
     id: 'inf-v1',

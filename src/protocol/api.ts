@@ -100,7 +100,7 @@ export const schemas = {
     required: ['name', 'presetId', 'minClinics'],
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 80 },
-      presetId: { type: 'string', enum: ['agg-v1'] },
+      presetId: { type: 'string', enum: ['agg-v1', 'agg-wide-v1'] },
       minClinics: { type: 'integer', minimum: 1, maximum: 1000 },
       strategy: { type: 'string', enum: ['sum', 'fedavg-head', 'prototypes', 'ridge'] },
       roundSeconds: { type: 'integer', minimum: 5, maximum: 30 * 24 * 3600 },
