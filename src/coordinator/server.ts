@@ -12,7 +12,7 @@ import { PRESETS, type PresetId, presetHash } from '../he/params.ts';
 import { decodeEnvelope, type EnvelopeKind } from '../protocol/envelope.ts';
 import { checkWrappedShape } from '../custody/keywrap.ts';
 import { PUBLIC_KEY_BYTES } from '../custody/identity.ts';
-import { type CreateFederationRequest, type EnrolRequest, type FederationView, type KeyRequestView, type RoundView, schemas } from '../protocol/api.ts';
+import { type CreateFederationRequest, type EnrolRequest, type KeyRequestView, type RoundView, schemas } from '../protocol/api.ts';
 import { BUNDLE_LIMITS, BundleError, decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { decodeInferenceModel, InferenceModelError } from '../protocol/inference-model.ts';
 import type { CoordinatorConfig } from './config.ts';
@@ -57,9 +57,6 @@ interface Route extends RouteDoc {
 
 const b64 = (bytes: Uint8Array | null): string | null => (bytes ? Buffer.from(bytes).toString('base64') : null);
 
-function federationView(f: FederationRow): FederationView {
-  return { id: f.id, name: f.name, presetId: f.presetId, strategy: f.strategy, minClinics: f.minClinics, roundSeconds: f.roundSeconds, currentRound: f.currentRound };
-}
 
 function randomId(prefix: string): string {
   return `${prefix}-${newSecret(9).toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
@@ -212,7 +209,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       response: 'json',
       handler: async (request, reply) => {
         reply.status(201);
-        return federationView(createFederationWithInvites(store, request.body as CreateFederationRequest, 0).federation);
+        return createFederationWithInvites(store, request.body as CreateFederationRequest, 0).federation;
       },
     },
     {
@@ -221,7 +218,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       summary: 'list federations',
       auth: 'admin',
       response: 'json',
-      handler: async () => store.listFederations().map(federationView),
+      handler: async () => store.listFederations(),
     },
     {
       method: 'POST',
@@ -306,7 +303,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
           clinicName: clinic.name,
           holdsKey: clinic.holdsKey,
           keyHolders: store.keyHolderCount(federation.id),
-          federation: federationView(federation),
+          federation,
         };
       },
     },

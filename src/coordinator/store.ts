@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { RoundStatus } from '../protocol/api.ts';
+import type { FederationView, RoundStatus } from '../protocol/api.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,15 +47,8 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL);`,
 ];
 
-export interface FederationRow {
-  id: string;
-  name: string;
-  presetId: string;
-  strategy: string;
-  minClinics: number;
-  roundSeconds: number;
-  currentRound: number;
-}
+/** A federation row is exactly what clinics are shown of it. */
+export type FederationRow = FederationView;
 
 export interface ClinicRow {
   id: string;
