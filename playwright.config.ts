@@ -20,8 +20,9 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
   },
+  // Demo mode on: the app's three-clinic demo (e2e/app-demo.spec.ts) asks POST /api/demo/federations for a federation.
   webServer: {
-    command: `rm -rf .e2e-data && node src/coordinator/main.ts --port ${PORT} --data-dir .e2e-data --demo off --log-level warn`,
+    command: `rm -rf .e2e-data && node src/coordinator/main.ts --port ${PORT} --data-dir .e2e-data --demo on --log-level warn`,
     url: `http://localhost:${PORT}/healthz`,
     env: { ADMIN_TOKEN: E2E_ADMIN_TOKEN },
     reuseExistingServer: false,

@@ -30,6 +30,10 @@ async function request<T>(path: string, init: RequestInit & { token?: string; bi
 }
 
 export const coordinatorApi = {
+  /** Demo mode only (DEMO=on): a fresh three-clinic federation and its invite codes. */
+  demoFederation(): Promise<{ federationId: string; codes: string[] }> {
+    return request('/api/demo/federations', { method: 'POST' });
+  },
   enrol(inviteCode: string, clinicName: string, signal?: AbortSignal): Promise<EnrolResponse> {
     return request('/api/enrol', {
       method: 'POST',

@@ -24,3 +24,24 @@ export function backendChain(forced: BackendName | undefined): BackendName[] {
   if (!forced) return [...BACKENDS];
   return [forced, ...BACKENDS.filter((b) => b !== forced)];
 }
+
+export interface ParamResult<T> {
+  value: T | undefined;
+  error: string | null;
+}
+
+/** A page parameter restricted to known choices; anything else is reported with what was expected. */
+export function readChoiceParam<T extends string>(search: string, name: string, choices: readonly T[]): ParamResult<T> {
+  const raw = new URLSearchParams(search).get(name);
+  if (raw === null) return { value: undefined, error: null };
+  if ((choices as readonly string[]).includes(raw)) return { value: raw as T, error: null };
+  return { value: undefined, error: `Unknown ${name} "${raw.slice(0, 40)}" in the address; expected one of ${choices.join(', ')}. Showing all.` };
+}
+
+/** A positive integer page parameter (a round number, say) no larger than `max`. */
+export function readIntParam(search: string, name: string, max: number): ParamResult<number> {
+  const raw = new URLSearchParams(search).get(name);
+  if (raw === null) return { value: undefined, error: null };
+  if (/^[1-9][0-9]{0,8}$/.test(raw) && Number(raw) <= max) return { value: Number(raw), error: null };
+  return { value: undefined, error: `The ${name} "${raw.slice(0, 40)}" in the address is not a whole number between 1 and ${max}; ignoring it.` };
+}

@@ -2,12 +2,17 @@
 // decrypt the aggregate. Each step says what it does in one line of plain language.
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import type { PresetId } from '../../he/params.ts';
+import type { FederationView, RoundView } from '../../protocol/api.ts';
+import { ExtractionPanel } from '../components/Extraction.tsx';
+import { RoundCharts, SimulationCharts } from '../components/RoundCharts.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
-import type { BackendName } from '../lib/url-params.ts';
+import { readIntParam, type BackendName } from '../lib/url-params.ts';
+import { Link, useLocation } from '../router.tsx';
 import { useKeys } from '../stores/keys.ts';
-import { useRound } from '../stores/round.ts';
+import { parseSimulation, useResults } from '../stores/results.ts';
+import { APP_STRATEGIES, useRound } from '../stores/round.ts';
 import { useSession } from '../stores/session.ts';
-import { useTiles } from '../stores/tiles.ts';
+import { orderedTokens, useTiles } from '../stores/tiles.ts';
 
 function downloadBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -19,7 +24,12 @@ function downloadBlob(blob: Blob, name: string): void {
 }
 
 function JoinSection() {
-  const { federation, clinicName, busy, error, enrol, leave } = useSession();
+  const { federation, clinicName, busy, error, enrol, leave: leaveSession } = useSession();
+  const resetRound = useRound((s) => s.reset);
+  const leave = () => {
+    resetRound();
+    leaveSession();
+  };
   const [invite, setInvite] = useState('');
   const [name, setName] = useState('');
   const inviteId = useId();
@@ -29,7 +39,7 @@ function JoinSection() {
       <Section step={1} title="Federation">
         <p>
           Joined <strong>{federation.name}</strong> as <strong data-testid="clinic-name">{clinicName}</strong> (round {federation.currentRound}, quorum{' '}
-          {federation.minClinics} clinics).
+          {federation.minClinics} clinics, strategy <strong>{federation.strategy}</strong>).
         </p>
         <button type="button" className="secondary" onClick={leave}>
           Leave this federation on this browser
@@ -155,12 +165,14 @@ function KeySection({ token, clinicId, federationId, presetId }: { token: string
 }
 
 function TilesSection({ forcedBackend }: { forcedBackend: BackendName | undefined }) {
-  const { tiles, tokens, backend, progress, busy, error, loadSampleSet, extract, cancel } = useTiles();
+  const { tiles, busy, loadSampleSet } = useTiles();
   const [sampleSet, setSampleSet] = useState(1);
   const setId = useId();
   return (
     <Section step={3} title="Tiles and [CLS] tokens">
-      <p>A Vision Transformer turns each tile into a feature vector, here in this browser. Pixels never leave it.</p>
+      <p>
+        A Vision Transformer turns each tile into a feature vector, here in this browser. Pixels never leave it. Manage your tiles on the <Link to="/slides">Slides</Link> page.
+      </p>
       <div className="row">
         <label htmlFor={setId}>Sample set</label>
         <select id={setId} value={sampleSet} onChange={(e) => setSampleSet(Number(e.target.value))}>
@@ -170,52 +182,74 @@ function TilesSection({ forcedBackend }: { forcedBackend: BackendName | undefine
             </option>
           ))}
         </select>
-        <button type="button" onClick={() => void loadSampleSet(sampleSet)}>
+        <button type="button" disabled={busy !== null} onClick={() => void loadSampleSet(sampleSet)}>
           Load sample tiles
         </button>
-        <button type="button" disabled={tiles.length === 0 || busy !== null} onClick={() => void extract(forcedBackend)}>
-          Extract [CLS] tokens
-        </button>
-        {busy && progress ? (
-          <button type="button" className="secondary" onClick={cancel}>
-            Cancel
-          </button>
-        ) : null}
       </div>
       <p data-testid="tile-count">{tiles.length} tile(s) loaded</p>
-      {backend ? (
-        <p className="badge" data-testid="backend">
-          ViT backend: <strong data-testid="backend-name">{backend.backend}</strong>
-          {backend.skipped.length > 0 ? ` (skipped: ${backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : null}
-        </p>
-      ) : null}
-      {progress ? (
-        <progress max={progress.total} value={progress.done} aria-label="Extraction progress">
-          {progress.done}/{progress.total}
-        </progress>
-      ) : null}
-      {tokens ? (
-        <>
-          <p data-testid="token-summary">
-            {tokens.length} token(s) of {tokens[0]?.length ?? 0} dimensions
-          </p>
-          <details>
-            <summary>Raw token values</summary>
-            <textarea readOnly aria-label="Token values (JSON)" rows={4} value={JSON.stringify(tokens.map((t) => Array.from(t)))} />
-          </details>
-        </>
-      ) : null}
-      <Busy text={busy} />
-      <ErrorText text={error} />
+      <ExtractionPanel forcedBackend={forcedBackend} showRaw />
     </Section>
   );
 }
 
-function RoundSection({ token, federationId, presetId, round }: { token: string; federationId: string; presetId: PresetId; round: number }) {
+function useNow(periodMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), periodMs);
+    return () => clearInterval(timer);
+  }, [periodMs]);
+  return now;
+}
+
+function countdown(deadlineAt: string, now: number): string {
+  const left = Date.parse(deadlineAt) - now;
+  if (!(left > 0)) return 'deadline passed (closes as soon as the quorum has submitted)';
+  const s = Math.floor(left / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `deadline in ${h ? `${h} h ` : ''}${m} min ${s % 60} s`;
+}
+
+const STATUS_WORDS: Record<RoundView['status'], string> = { collecting: 'open, collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed' };
+
+function TimelineSection({ token, federation, focus }: { token: string; federation: FederationView; focus: number | undefined }) {
+  const { timeline, pollTimeline } = useRound();
+  const now = useNow(1000);
+  useEffect(() => {
+    const controller = new AbortController();
+    const tick = () => void pollTimeline(token, federation.id, federation.currentRound, controller.signal);
+    tick();
+    const timer = setInterval(tick, 3000);
+    return () => {
+      controller.abort();
+      clearInterval(timer);
+    };
+  }, [token, federation.id, federation.currentRound, pollTimeline]);
+  return (
+    <Section step={5} title="Round timeline">
+      <p>Each round opens, collects one encrypted upload per clinic, is added up at the coordinator and closes. Only who submitted is shown, never what.</p>
+      <ol className="timeline" data-testid="timeline">
+        {timeline.map((r) => (
+          <li key={r.round} className={`round-${r.status}${focus === r.round ? ' focus' : ''}`} aria-current={focus === r.round ? 'step' : undefined}>
+            <strong>Round {r.round}</strong>: {STATUS_WORDS[r.status]}
+            {r.status === 'collecting' ? ` · ${countdown(r.deadlineAt, now)}` : ''} · {r.submitted.length} of {r.quorum} needed submitted ({r.enrolled} enrolled)
+            {r.submitted.length ? `: ${r.submitted.join(', ')}` : ''}
+          </li>
+        ))}
+      </ol>
+    </Section>
+  );
+}
+
+function RoundSection({ token, federation, forcedBackend }: { token: string; federation: FederationView; forcedBackend: BackendName | undefined }) {
+  const federationId = federation.id;
+  const presetId = federation.presetId as PresetId;
   const secretKey = useKeys((s) => s.secretKey);
-  const tokens = useTiles((s) => s.tokens);
-  const { view, upload, decryptedSum, busy, error, poll, participate, decryptAggregate } = useRound();
-  const shownRound = upload?.round ?? round;
+  const { tiles, tokens: tokenMap } = useTiles();
+  const tokens = orderedTokens(tiles, tokenMap);
+  const { view, upload, participation, decryptedSum, step, busy, error, poll, participate, decryptAggregate, participateRound, resume } = useRound();
+  const mine = upload?.federationId === federationId ? upload : null;
+  const shownRound = mine?.round ?? federation.currentRound;
   useEffect(() => {
     const controller = new AbortController();
     const tick = () => void poll(token, federationId, shownRound, controller.signal);
@@ -226,7 +260,14 @@ function RoundSection({ token, federationId, presetId, round }: { token: string;
       clearInterval(timer);
     };
   }, [token, federationId, shownRound, poll]);
+  // A participation interrupted by a reload carries on: wait for the round to close, then decrypt.
+  useEffect(() => {
+    if (secretKey && participation?.phase === 'uploaded' && participation.federationId === federationId) void resume({ token, federation, secretKey });
+  }, [secretKey, participation, federationId, token, federation, resume]);
   const canUpload = secretKey !== null && tokens !== null && busy === null;
+  const supported = (APP_STRATEGIES as readonly string[]).includes(federation.strategy);
+  const waiting = participation?.phase === 'uploaded' && participation.federationId === federationId;
+  const participatedHere = participation?.federationId === federationId && participation.round === federation.currentRound;
   return (
     <Section step={4} title={`Round ${shownRound}`}>
       <p>Tokens are encrypted here with CKKS; the coordinator adds ciphertexts without being able to read them.</p>
@@ -237,27 +278,49 @@ function RoundSection({ token, federationId, presetId, round }: { token: string;
       <div className="row">
         <button
           type="button"
-          disabled={!canUpload}
-          onClick={() => secretKey && tokens && void participate({ token, federationId, presetId, round: shownRound, secretKey, tokens })}
+          disabled={!secretKey || busy !== null || waiting || participatedHere || !supported}
+          onClick={() => secretKey && void participateRound({ token, federation, secretKey }, forcedBackend)}
         >
-          Encrypt and upload
+          Participate in round {federation.currentRound}
         </button>
-        <button
-          type="button"
-          disabled={view?.status !== 'closed' || !secretKey || !tokens || busy !== null}
-          onClick={() =>
-            secretKey &&
-            tokens &&
-            void decryptAggregate({ token, federationId, presetId, round: shownRound, secretKey, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 })
-          }
-        >
-          Download and decrypt the sum
-        </button>
+        <span className="muted small">
+          {!secretKey
+            ? 'Needs the federation key (step 2).'
+            : supported
+              ? federation.strategy === 'prototypes'
+                ? 'Extracts missing tokens, uploads your encrypted per-class sums, waits for the others and decrypts the shared model.'
+                : 'Extracts missing tokens, uploads them encrypted, waits for the others and decrypts the sum.'
+              : `This app cannot run the "${federation.strategy}" strategy yet.`}
+        </span>
       </div>
-      {upload ? (
+      {step ? (
+        <p className="busy" role="status" data-testid="participation-step">
+          {step}
+        </p>
+      ) : null}
+      {participation?.federationId === federationId && participation.phase === 'done' ? (
+        <p data-testid="participation-done">
+          Round {participation.round} is done: {participation.strategy === 'prototypes' ? 'the shared model was decrypted and saved for the Inference page.' : 'the sum was decrypted.'}
+        </p>
+      ) : null}
+      <div className="row">
+          <span className="muted small">Or step by step:</span>
+          <button type="button" className="secondary" disabled={!canUpload} onClick={() => secretKey && tokens && void participate({ token, federationId, presetId, round: shownRound, secretKey, tokens })}>
+            Encrypt and upload
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            disabled={view?.status !== 'closed' || !secretKey || !tokens || busy !== null}
+            onClick={() => secretKey && tokens && void decryptAggregate({ token, federationId, presetId, round: shownRound, secretKey, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 })}
+          >
+            Download and decrypt the sum
+          </button>
+      </div>
+      {mine ? (
         <p data-testid="upload-summary">
-          Uploaded {upload.ciphertexts} ciphertext(s), {(upload.bytes / 1024).toFixed(0)} KiB, to round {upload.round}
-          {upload.duplicate ? ' (already received earlier)' : ''}.
+          Uploaded {mine.ciphertexts} ciphertext(s), {(mine.bytes / 1024).toFixed(0)} KiB, to round {mine.round}
+          {mine.duplicate ? ' (already received earlier)' : ''}.
         </p>
       ) : null}
       {decryptedSum ? (
@@ -277,19 +340,87 @@ function RoundSection({ token, federationId, presetId, round }: { token: string;
   );
 }
 
+function ChartsSection({ federationId }: { federationId: string | null }) {
+  const { rounds, simulation, setSimulation } = useResults();
+  const runs = [...new Set(rounds.map((r) => r.federationId))];
+  const [chosen, setChosen] = useState<string | null>(null);
+  const [simError, setSimError] = useState<string | null>(null);
+  const selectId = useId();
+  const fileId = useId();
+  const shown = chosen ?? (federationId && runs.includes(federationId) ? federationId : (runs[runs.length - 1] ?? null));
+  const shownRounds = rounds.filter((r) => r.federationId === shown);
+  const loadSimulation = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      if (file.size > 16 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; simulation results are capped at 16 MB`);
+      setSimulation({ source: file.name, doc: parseSimulation(await file.text(), file.name) });
+      setSimError(null);
+    } catch (e) {
+      setSimError((e as Error).message);
+    }
+  };
+  return (
+    <Section step={6} title="Results">
+      <p>Measured in this browser for each round it took part in (or ran in the demo). Nothing is estimated.</p>
+      {runs.length ? (
+        <>
+          <div className="row">
+            <label htmlFor={selectId}>Federation</label>
+            <select id={selectId} value={shown ?? ''} onChange={(e) => setChosen(e.target.value)}>
+              {runs.map((id) => (
+                <option key={id} value={id}>
+                  {rounds.find((r) => r.federationId === id)?.federationName} ({id})
+                </option>
+              ))}
+            </select>
+          </div>
+          <RoundCharts rounds={shownRounds} />
+        </>
+      ) : (
+        <p className="muted" data-testid="no-results">
+          No rounds measured yet. Press “Participate” above, or run the <Link to="/demo">three-clinic demo</Link>.
+        </p>
+      )}
+      <h3>Simulation (src/fl)</h3>
+      <p>
+        Compare strategies and domains on synthetic data: run <code>npm run simulate -- --strategy all --domain all --json &gt; simulation.json</code> and load the file here.
+      </p>
+      <div className="row">
+        <label htmlFor={fileId}>Simulation results (JSON)</label>
+        <input id={fileId} type="file" accept=".json,application/json" onChange={(e) => void loadSimulation(e.target.files?.[0])} />
+        {simulation ? (
+          <button type="button" className="secondary" onClick={() => setSimulation(null)}>
+            Forget loaded results
+          </button>
+        ) : null}
+      </div>
+      <ErrorText text={simError} />
+      {simulation ? <SimulationCharts doc={simulation.doc} source={simulation.source} /> : null}
+    </Section>
+  );
+}
+
 export function FederationPage({ forcedBackend }: { forcedBackend: BackendName | undefined }) {
   const { token, clinicId, federation, refresh } = useSession();
+  const { search } = useLocation();
+  const focus = readIntParam(search, 'round', 9_999_999);
   useEffect(() => {
     void refresh();
   }, [refresh]);
   return (
     <div className="stack">
+      <h1>Federation</h1>
+      {focus.error ? (
+        <p className="notice error" role="alert">
+          {focus.error}
+        </p>
+      ) : null}
       <JoinSection />
       {token && federation && clinicId ? <KeySection token={token} clinicId={clinicId} federationId={federation.id} presetId={federation.presetId as PresetId} /> : null}
       <TilesSection forcedBackend={forcedBackend} />
-      {token && federation ? (
-        <RoundSection token={token} federationId={federation.id} presetId={federation.presetId as PresetId} round={federation.currentRound} />
-      ) : null}
+      {token && federation ? <RoundSection token={token} federation={federation} forcedBackend={forcedBackend} /> : null}
+      {token && federation ? <TimelineSection token={token} federation={federation} focus={focus.value} /> : null}
+      <ChartsSection federationId={federation?.id ?? null} />
     </div>
   );
 }

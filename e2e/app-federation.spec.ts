@@ -1,0 +1,71 @@
+// Federation page: two clinics take part in a prototypes round with the one-click Participate action; clinic A
+// reloads while the round is collecting and resumes waiting, then decrypts the shared model once clinic B uploads.
+// The timeline shows who submitted and the results section charts the measured round.
+import { type APIRequestContext, type Browser, expect, type Page, test } from '@playwright/test';
+import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
+import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
+
+async function prototypesFederation(request: APIRequestContext): Promise<string[]> {
+  const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
+  const created = await request.post('/api/admin/federations', { headers, data: { name: `app e2e ${Date.now()}`, presetId: 'agg-v1', minClinics: 2, strategy: 'prototypes' } });
+  expect(created.ok(), await created.text()).toBe(true);
+  const { id } = (await created.json()) as { id: string };
+  const invites = await request.post(`/api/admin/federations/${id}/invites`, { headers, data: { count: 2 } });
+  return ((await invites.json()) as { codes: string[] }).codes;
+}
+
+async function clinic(browser: Browser, code: string, name: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  logPageErrors(page, name);
+  await page.goto('/federation');
+  await page.getByLabel('Invite code').fill(code);
+  await page.getByLabel('Clinic name').fill(name);
+  await page.getByLabel('Clinic name').press('Enter'); // the form submits from the keyboard
+  await expect(page.getByTestId('clinic-name')).toHaveText(name);
+  return page;
+}
+
+test('participate, reload in the middle of the round, resume and decrypt the shared model', async ({ browser, request }) => {
+  const [codeA, codeB] = (await prototypesFederation(request)) as [string, string];
+  const a = await clinic(browser, codeA, 'Clinic A');
+  await a.getByRole('button', { name: 'Create federation key (founder)' }).click();
+  await expect(a.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  await a.getByRole('button', { name: 'Load sample tiles' }).click();
+  await expect(a.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+  const participate = a.getByRole('button', { name: 'Participate in round 1' });
+  await participate.focus();
+  await a.keyboard.press('Enter');
+  await expect(a.getByTestId('participation-step')).toContainText('waiting for the other clinics (1 of 2 needed have submitted)');
+  await expect(a.getByTestId('upload-summary')).toContainText('to round 1');
+  await expect(a.getByTestId('timeline')).toContainText('Round 1: open, collecting uploads · deadline in');
+  await expect(a.getByTestId('timeline')).toContainText('1 of 2 needed submitted (1 enrolled): Clinic A');
+  await expectNoSeriousA11yViolations(a, '/federation (waiting)');
+
+  // Reload in the middle of the round: the key, the upload and the participation come back, and waiting resumes.
+  await a.reload();
+  await expect(a.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  await expect(a.getByTestId('upload-summary')).toContainText('to round 1');
+  await expect(a.getByTestId('round-status')).toContainText('collecting — 1/2 clinics submitted (Clinic A)');
+  await expect(a.getByTestId('participation-step')).toContainText('waiting for the other clinics');
+
+  // Clinic B joins, receives the key through the relay, and takes part.
+  const b = await clinic(browser, codeB, 'Clinic B');
+  await b.getByRole('button', { name: 'Request the key from a key holder' }).click();
+  await a.getByRole('button', { name: 'Approve Clinic B' }).click();
+  await expect(b.getByTestId('safety-code')).toHaveText((await a.getByTestId('safety-code-Clinic B').textContent()) as string);
+  await b.getByRole('button', { name: 'Codes match: accept the key' }).click();
+  await b.getByLabel('Sample set').selectOption('2');
+  await b.getByRole('button', { name: 'Load sample tiles' }).click();
+  await expect(b.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+  await b.getByRole('button', { name: 'Participate in round 1' }).click();
+
+  for (const page of [a, b]) {
+    await expect(page.getByTestId('participation-done')).toContainText('Round 1 is done: the shared model was decrypted');
+    await expect(page.getByRole('img', { name: /Accuracy per round/ })).toBeVisible();
+  }
+  await expect(a.getByTestId('timeline')).toContainText('Round 1: closed · 2 of 2 needed submitted (2 enrolled): Clinic A, Clinic B');
+  await expectNoSeriousA11yViolations(a, '/federation (done)');
+  // The model from the round is offered on the Inference page.
+  await a.getByRole('link', { name: 'Inference' }).click();
+  await expect(a.getByLabel('Model', { exact: true })).toContainText('round 1 (prototypes');
+});

@@ -1,0 +1,168 @@
+// Hand-written SVG charts. Each is an <figure> whose SVG has a title and a one-sentence description, followed by the
+// same numbers as a table, so screen readers and people who prefer numbers get everything the picture shows.
+import { useId } from 'react';
+
+export const SERIES_COLOURS = ['#5b2a86', '#b3541e', '#1f6f78', '#8a6d00', '#a4002a', '#3a5a9b', '#4d7c0f'];
+
+export interface Series {
+  name: string;
+  points: { x: number; y: number }[];
+  dashed?: boolean;
+}
+
+const W = 560;
+const H = 220;
+const PAD = { left: 64, right: 16, top: 12, bottom: 40 };
+
+function niceMax(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v) ?? 10 * p;
+}
+
+function DataTable({ caption, columns, rows }: { caption: string; columns: string[]; rows: (string | number)[][] }) {
+  return (
+    <details className="data-table">
+      <summary>Numbers behind “{caption}”</summary>
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              {r.map((cell, k) => (k === 0 ? <th key={k} scope="row">{cell}</th> : <td key={k}>{cell}</td>))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+function Legend({ series }: { series: { name: string; dashed?: boolean }[] }) {
+  return (
+    <ul className="legend" aria-hidden="true">
+      {series.map((s, i) => (
+        <li key={s.name}>
+          <svg width="28" height="10">
+            <line x1="0" y1="5" x2="28" y2="5" stroke={SERIES_COLOURS[i % SERIES_COLOURS.length]} strokeWidth="3" strokeDasharray={s.dashed ? '6 4' : undefined} />
+          </svg>
+          {s.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Lines over integer x (rounds). */
+export function LineChart({ title, description, xLabel, yLabel, series, yMax, format }: { title: string; description: string; xLabel: string; yLabel: string; series: Series[]; yMax?: number; format: (v: number) => string }) {
+  const titleId = useId();
+  const descId = useId();
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const top = yMax ?? niceMax(Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.y))));
+  const x0 = xs[0] ?? 1;
+  const x1 = xs[xs.length - 1] ?? 1;
+  const sx = (x: number) => PAD.left + (x1 === x0 ? (W - PAD.left - PAD.right) / 2 : ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right));
+  const sy = (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`}>
+        <title id={titleId}>{title}</title>
+        <desc id={descId}>{description}</desc>
+        {[0, 0.25, 0.5, 0.75, 1].map((f) => (
+          <g key={f}>
+            <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
+            <text x={PAD.left - 6} y={sy(f * top) + 4} textAnchor="end" className="tick">
+              {format(f * top)}
+            </text>
+          </g>
+        ))}
+        {xs.map((x) => (
+          <text key={x} x={sx(x)} y={H - PAD.bottom + 16} textAnchor="middle" className="tick">
+            {x}
+          </text>
+        ))}
+        <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle" className="axis-label">
+          {xLabel}
+        </text>
+        <text x={14} y={(H - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(H - PAD.bottom) / 2})`}>
+          {yLabel}
+        </text>
+        {series.map((s, i) => {
+          const colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
+          const pts = [...s.points].sort((a, b) => a.x - b.x);
+          return (
+            <g key={s.name}>
+              {pts.length > 1 ? <polyline fill="none" stroke={colour} strokeWidth="2.5" strokeDasharray={s.dashed ? '6 4' : undefined} points={pts.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')} /> : null}
+              {pts.map((p) => (
+                <circle key={p.x} cx={sx(p.x)} cy={sy(p.y)} r={s.dashed ? 6 : 4} fill={s.dashed ? 'none' : colour} stroke={colour} strokeWidth="2" />
+              ))}
+            </g>
+          );
+        })}
+      </svg>
+      <Legend series={series} />
+      <DataTable caption={title} columns={[xLabel, ...series.map((s) => s.name)]} rows={xs.map((x) => [x, ...series.map((s) => { const p = s.points.find((q) => q.x === x); return p ? format(p.y) : '—'; })])} />
+    </figure>
+  );
+}
+
+/** Grouped bars: one group per category, one bar per series. */
+export function BarChart({ title, description, categoryLabel, yLabel, categories, series, format }: { title: string; description: string; categoryLabel: string; yLabel: string; categories: string[]; series: { name: string; values: (number | null)[] }[]; format: (v: number) => string }) {
+  const titleId = useId();
+  const descId = useId();
+  const top = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0))));
+  const groupW = (W - PAD.left - PAD.right) / Math.max(1, categories.length);
+  const barW = Math.min(40, (groupW * 0.8) / Math.max(1, series.length));
+  const sy = (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`}>
+        <title id={titleId}>{title}</title>
+        <desc id={descId}>{description}</desc>
+        {[0, 0.5, 1].map((f) => (
+          <g key={f}>
+            <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
+            <text x={PAD.left - 6} y={sy(f * top) + 4} textAnchor="end" className="tick">
+              {format(f * top)}
+            </text>
+          </g>
+        ))}
+        {categories.map((c, ci) => {
+          const gx = PAD.left + ci * groupW + (groupW - barW * series.length) / 2;
+          return (
+            <g key={c}>
+              {series.map((s, si) => {
+                const v = s.values[ci];
+                return v === null || v === undefined ? null : <rect key={s.name} x={gx + si * barW} y={sy(v)} width={barW - 2} height={H - PAD.bottom - sy(v)} fill={SERIES_COLOURS[si % SERIES_COLOURS.length]} />;
+              })}
+              <text x={PAD.left + ci * groupW + groupW / 2} y={H - PAD.bottom + 16} textAnchor="middle" className="tick">
+                {c}
+              </text>
+            </g>
+          );
+        })}
+        <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle" className="axis-label">
+          {categoryLabel}
+        </text>
+        <text x={14} y={(H - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(H - PAD.bottom) / 2})`}>
+          {yLabel}
+        </text>
+      </svg>
+      <Legend series={series} />
+      <DataTable caption={title} columns={[categoryLabel, ...series.map((s) => s.name)]} rows={categories.map((c, ci) => [c, ...series.map((s) => { const v = s.values[ci]; return v === null || v === undefined ? '—' : format(v); })])} />
+    </figure>
+  );
+}
+
+export const formatPercent = (v: number) => `${(v * 100).toFixed(v === 0 || v === 1 ? 0 : 1)}%`;
+export const formatBytes = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)} MB` : v >= 1e3 ? `${(v / 1e3).toFixed(v >= 1e5 ? 0 : 1)} kB` : `${Math.round(v)} B`);
+export const formatMs = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);

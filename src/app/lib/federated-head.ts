@@ -1,0 +1,88 @@
+// The federation's classifier in the browser, with src/fl's `prototypes` strategy: each clinic contributes its
+// per-class token sums and counts, the coordinator adds the CKKS ciphertexts, and every clinic decrypts the same sum
+// and turns it into the same nearest-class-mean head. Encryption goes through the HE worker's weighted contribution
+// with count 1 (Enc(values || 1)): the summed trailing slot is then the number of contributing clinics, and
+// mean x count gives back the exact sum the strategy expects.
+import type { LinearHead } from '../../he/head.ts';
+import type { PresetId } from '../../he/params.ts';
+import type { AggregationRound } from '../../he/aggregate.ts';
+import { heWorker } from '../workers.ts';
+import { CLASSES, type ClassLabel } from './labels.ts';
+
+/** Public round bounds, identical at every clinic (the CKKS scale is derived from them). */
+export const TOKEN_LIMIT = 16;
+export const MAX_TILES_PER_CLINIC = 2000;
+export const MAX_CLINICS_PER_ROUND = 100;
+const BOUNDS: AggregationRound = { clinicCount: MAX_CLINICS_PER_ROUND, maxCount: 1, maxAbsValue: TOKEN_LIMIT * MAX_TILES_PER_CLINIC };
+
+// src/fl pulls the HE core's error types (and so node-seal's glue) in; loading it on demand keeps the first page light.
+const strategy = async () => {
+  const [{ Prototypes }, { tokenSet }] = await Promise.all([import('../../fl/strategies/prototypes.ts'), import('../../fl/dataset.ts')]);
+  return { prototypes: new Prototypes({ maxCount: MAX_TILES_PER_CLINIC, tokenLimit: TOKEN_LIMIT }), tokenSet };
+};
+
+export interface LabelledTokens {
+  tokens: readonly Float32Array[];
+  labels: readonly ClassLabel[];
+}
+
+export async function prototypeContribution(data: LabelledTokens): Promise<Float64Array> {
+  const dim = data.tokens[0]?.length ?? 0;
+  if (dim === 0) throw new Error('no labelled tiles with tokens to contribute');
+  if (data.tokens.length > MAX_TILES_PER_CLINIC) throw new Error(`${data.tokens.length} labelled tiles; a round takes at most ${MAX_TILES_PER_CLINIC} per clinic`);
+  const flat = new Float32Array(data.tokens.length * dim);
+  data.tokens.forEach((t, i) => flat.set(t, i * dim));
+  const { prototypes, tokenSet } = await strategy();
+  const train = tokenSet(dim, CLASSES.length, flat, Int32Array.from(data.labels, (l) => CLASSES.indexOf(l)));
+  return prototypes.contribute({ index: 0, train, validation: train });
+}
+
+export async function encryptContribution(presetId: PresetId, secretKey: Uint8Array, federationId: string, values: Float64Array): Promise<Uint8Array[]> {
+  return heWorker().encryptWeightedContribution(presetId, secretKey, federationId, values, 1, BOUNDS);
+}
+
+/** The decrypted element-wise sum over clinics and how many clinics contributed. */
+export async function decryptSum(presetId: PresetId, secretKey: Uint8Array, parts: Uint8Array[], length: number): Promise<{ sum: Float64Array; clinics: number }> {
+  const { mean, totalCount } = await heWorker().decryptWeightedMean(presetId, secretKey, parts, length);
+  return { sum: mean.map((v) => v * totalCount), clinics: totalCount };
+}
+
+export async function headFromSum(sum: Float64Array, dim: number): Promise<LinearHead> {
+  const { prototypes } = await strategy();
+  return prototypes.combine(sum, { classes: CLASSES.length, dim, weights: new Float64Array(0), biases: new Float64Array(0) });
+}
+
+export interface Prediction {
+  label: ClassLabel;
+  /** Softmax probability of the predicted class. */
+  confidence: number;
+  logits: number[];
+}
+
+export function predict(head: LinearHead, token: Float32Array | Float64Array): Prediction {
+  if (token.length !== head.dim) throw new Error(`the model expects ${head.dim}-dimensional tokens, this tile has ${token.length}`);
+  const logits = Array.from({ length: head.classes }, (_, c) => {
+    let s = head.biases[c] as number;
+    for (let j = 0; j < head.dim; j++) s += (head.weights[c * head.dim + j] as number) * (token[j] as number);
+    return s;
+  });
+  const best = logits.indexOf(Math.max(...logits));
+  const max = logits[best] as number;
+  const exps = logits.map((l) => Math.exp(l - max));
+  return { label: CLASSES[best] as ClassLabel, confidence: 1 / exps.reduce((a, b) => a + b, 0), logits };
+}
+
+export function accuracyOn(head: LinearHead, data: LabelledTokens): number {
+  let hits = 0;
+  data.tokens.forEach((t, i) => {
+    if (predict(head, t).label === data.labels[i]) hits++;
+  });
+  return data.tokens.length ? hits / data.tokens.length : NaN;
+}
+
+/** Largest |a_k - b_k| over two heads' weights (how far two decryptions or two domains are apart). */
+export function maxWeightDifference(a: LinearHead, b: LinearHead): number {
+  let m = 0;
+  for (let k = 0; k < a.weights.length; k++) m = Math.max(m, Math.abs((a.weights[k] as number) - (b.weights[k] as number)));
+  return m;
+}

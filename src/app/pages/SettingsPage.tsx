@@ -1,0 +1,159 @@
+// Settings and About: where the coordinator is, which model and backend are in use, versions, how much this browser
+// stores, and a button that erases every local trace of cipherpath after a confirmation.
+import { type ReactNode, useEffect, useState, version as reactVersion } from 'react';
+import { formatBytes } from '../components/Charts.tsx';
+import { ErrorText, Section } from '../components/Section.tsx';
+import { eraseAllLocalData } from '../lib/erase.ts';
+import { type ModelInfo, readModelInfo } from '../lib/model-info.ts';
+import { useLocation } from '../router.tsx';
+import { readUrlOptions } from '../lib/url-params.ts';
+import { useTiles } from '../stores/tiles.ts';
+
+interface GpuInfo {
+  available: boolean;
+  text: string;
+}
+
+async function gpuInfo(): Promise<GpuInfo> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string }; isFallbackAdapter?: boolean } | null> } }).gpu;
+  if (!gpu) return { available: false, text: 'WebGPU is not available in this browser' };
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return { available: false, text: 'WebGPU is present but no adapter was found' };
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  return { available: true, text: `${name}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}` };
+}
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+export function SettingsPage() {
+  const { search } = useLocation();
+  const forced = readUrlOptions(search).backend;
+  const backend = useTiles((s) => s.backend);
+  const [model, setModel] = useState<ModelInfo | null>(null);
+  const [modelError, setModelError] = useState<string | null>(null);
+  const [serverVersion, setServerVersion] = useState<string>('…');
+  const [gpu, setGpu] = useState<GpuInfo | null>(null);
+  const [storage, setStorage] = useState<{ usage: number; quota: number; persisted: boolean } | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [erasing, setErasing] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refreshStorage = () =>
+    void Promise.all([navigator.storage.estimate(), navigator.storage.persisted()])
+      .then(([e, persisted]) => setStorage({ usage: e.usage ?? 0, quota: e.quota ?? 0, persisted }))
+      .catch((e: unknown) => setError(`Storage use cannot be read: ${(e as Error).message}`));
+  useEffect(() => {
+    readModelInfo().then(setModel, (e: unknown) => setModelError(`The model description could not be read: ${(e as Error).message}`));
+    fetch('/api/openapi.json')
+      .then((r) => (r.ok ? (r.json() as Promise<{ info?: { version?: string } }>) : Promise.reject(new Error(`answered ${r.status}`))))
+      .then((doc) => setServerVersion(doc.info?.version ?? 'unknown'), (e: unknown) => setServerVersion(`unreachable (${(e as Error).message})`));
+    void gpuInfo().then(setGpu);
+    refreshStorage();
+  }, []);
+  const erase = async () => {
+    setErasing('Erasing…');
+    setError(null);
+    try {
+      const complete = await eraseAllLocalData();
+      setErasing(complete ? 'All local data was erased. Reloading…' : 'Erased; the last pieces are removed while the page reloads…');
+      setTimeout(() => window.location.assign('/settings'), 600);
+    } catch (e) {
+      setErasing(null);
+      setError(`Erasing failed: ${(e as Error).message}. Close other cipherpath tabs and try again.`);
+    }
+  };
+  return (
+    <div className="stack">
+      <h1>Settings and about</h1>
+      <Section step={1} title="Coordinator">
+        <dl className="facts">
+          <Row term="Address">
+            <code data-testid="coordinator-url">{window.location.origin}</code> (the page and the API always come from the same server)
+          </Row>
+          <Row term="Coordinator version">{serverVersion}</Row>
+        </dl>
+      </Section>
+      <Section step={2} title="Model">
+        {model ? (
+          <dl className="facts">
+            <Row term="Model">
+              <code>{model.url}</code> — ViT with {model.layers ?? '?'} layers, {model.hiddenSize ?? '?'}-dimensional tokens, {model.imageSize ?? '?'} px input, stored as {model.dtype}
+            </Row>
+            <Row term="Checksum (sha256)">
+              <code className="hash" data-testid="model-sha256">
+                {model.modelSha256}
+              </code>
+            </Row>
+            <Row term="Files">{model.files.map((f) => `${f.name} (${formatBytes(f.bytes)})`).join(', ')}</Row>
+          </dl>
+        ) : (
+          <p className="muted">{modelError ? null : 'Reading the model manifest…'}</p>
+        )}
+        <ErrorText text={modelError} />
+      </Section>
+      <Section step={3} title="Device and backend">
+        <dl className="facts">
+          <Row term="ViT backend">
+            <span data-testid="settings-backend">{backend ? `${backend.backend}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : ''}` : 'not chosen yet — it is picked at the first extraction'}</span>
+          </Row>
+          <Row term="Backend choice">{forced ? `forced to ${forced} by the address (?backend=${forced})` : 'automatic: WebGPU, then WebGL, then WebAssembly, then plain JavaScript'}</Row>
+          <Row term="WebGPU">{gpu ? gpu.text : 'checking…'}</Row>
+          <Row term="CPU threads">{navigator.hardwareConcurrency}</Row>
+          <Row term="Cross-origin isolated">{window.crossOriginIsolated ? 'yes (WebAssembly threads available)' : 'no (WebAssembly runs single-threaded)'}</Row>
+          <Row term="Browser">{navigator.userAgent}</Row>
+        </dl>
+      </Section>
+      <Section step={4} title="Versions">
+        <dl className="facts">
+          <Row term="cipherpath coordinator">{serverVersion}</Row>
+          <Row term="React">{reactVersion}</Row>
+          <Row term="Encryption">Microsoft SEAL 4.1 via node-seal 7.0.0 (CKKS)</Row>
+          <Row term="Machine learning">TensorFlow.js 4.22.0</Row>
+        </dl>
+      </Section>
+      <Section step={5} title="Storage in this browser">
+        {storage ? (
+          <p data-testid="storage-used">
+            {formatBytes(storage.usage)} used of {formatBytes(storage.quota)} available to this site{storage.persisted ? '; the browser keeps it even when disk space runs low' : ''}.
+          </p>
+        ) : (
+          <p className="muted">Measuring…</p>
+        )}
+        <p>This covers your tiles, cached tokens, the encrypted federation key and measured results.</p>
+        {!confirming ? (
+          <button type="button" className="danger" onClick={() => setConfirming(true)} disabled={erasing !== null}>
+            Erase all local data…
+          </button>
+        ) : (
+          <div className="confirm" role="group" aria-labelledby="erase-question">
+            <p id="erase-question">
+              <strong>Erase everything cipherpath stored in this browser?</strong> Tiles, tokens, results and the federation key are deleted. Export your key file first if
+              no other clinic holds the key.
+            </p>
+            <div className="row">
+              <button type="button" className="danger" onClick={() => void erase()} disabled={erasing !== null}>
+                Yes, erase all local data
+              </button>
+              <button type="button" className="secondary" onClick={() => setConfirming(false)} disabled={erasing !== null}>
+                Cancel
+              </button>
+            </div>
+          </div>
+        )}
+        {erasing ? (
+          <p role="status" className="busy">
+            {erasing}
+          </p>
+        ) : null}
+        <ErrorText text={error} />
+      </Section>
+    </div>
+  );
+}
