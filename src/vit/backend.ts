@@ -71,8 +71,14 @@ const probeWasm: Probe = async (opts) => {
   if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
   if (opts.wasmPaths !== undefined) setWasmPaths(opts.wasmPaths);
   // tfjs defaults to half the cores; threads only exist when the page is cross-origin isolated.
-  const cores = globalThis.navigator?.hardwareConcurrency;
-  if (cores) setThreadsCount(cores);
+  // tfjs's threaded wasm spawns its pthread workers with classic-worker glue that never starts inside a module
+  // worker (setBackend then hangs), so the browser worker runs the single-threaded SIMD build.
+  if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  } else {
+    const cores = globalThis.navigator?.hardwareConcurrency;
+    if (cores) setThreadsCount(cores);
+  }
   return undefined;
 };
 

@@ -46,6 +46,30 @@ describe('VitModel on tfjs-backend-wasm', () => {
     await expect(model.embedBatch(batch, 3)).rejects.toThrow('after dispose()');
   });
 
+  it('gives the same tokens with batched attention (GPU path, checked on the cpu backend)', async () => {
+    const { config, processor, weights } = await readModelDir(TINY_DIR);
+    const pixels = new Float32Array(2 * 3 * 32 * 32);
+    pixels.set(preprocessRgba(testImage(4, 50, 40), 50, 40, processor));
+    pixels.set(preprocessRgba(testImage(5, 20, 20), 20, 20, processor), 3 * 32 * 32);
+    const embedOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      const model = VitModel.create(config, weights);
+      try {
+        return await model.embedBatch(pixels, 2);
+      } finally {
+        model.dispose();
+      }
+    };
+    try {
+      const perHead = await embedOn('wasm');
+      const batched = await embedOn('cpu');
+      const diff = Math.max(...perHead.flatMap((t, i) => Array.from(t, (v, j) => Math.abs(v - (batched[i] as Float32Array)[j]!))));
+      expect(diff).toBeLessThan(1e-4);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
   it('rejects a pixel buffer of the wrong size', async () => {
     const { config, weights } = await readModelDir(TINY_DIR);
     const model = VitModel.create(config, weights);

@@ -7,20 +7,39 @@ import { numPatches } from './config.ts';
 import type { VitConfig } from './config.ts';
 import { validateVitWeights } from './weights.ts';
 
+interface Dense {
+  /** [in, out] (HF Linear stores [out, in]). */
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D;
+}
+
+interface LayerNormParams {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+}
+
+/**
+ * Query/key/value projections (query pre-scaled by 1/sqrt(head dim)) in one of two layouts:
+ * - 'fused': one [D, 3D] matMul, then batched attention over all images and heads: few large
+ *   dispatches, best on GPU backends.
+ * - 'perHead': per-head kernels, so every step is a plain 2D matMul, one image at a time. On
+ *   tfjs-backend-wasm only plain 2D matMuls run through XNNPACK (batched or transposed ones are
+ *   ~10x slower) and each slice/split/unstack costs time proportional to its whole input, so
+ *   cutting heads out of a fused result took a quarter of ViT-B/16's time at batch 8.
+ */
+type QkvProjection =
+  | { layout: 'fused'; projection: Dense }
+  | { layout: 'perHead'; heads: { query: Dense; value: Dense; keyT: { kernel: tf.Tensor2D; bias: tf.Tensor2D } }[] };
+
+type QkvLayout = QkvProjection['layout'];
+
 interface EncoderLayer {
-  ln1Gamma: tf.Tensor1D;
-  ln1Beta: tf.Tensor1D;
-  /** [D, 3D]: query (pre-scaled by 1/sqrt(head dim)), key and value projections side by side. */
-  qkvKernel: tf.Tensor2D;
-  qkvBias: tf.Tensor1D;
-  outKernel: tf.Tensor2D;
-  outBias: tf.Tensor1D;
-  ln2Gamma: tf.Tensor1D;
-  ln2Beta: tf.Tensor1D;
-  fc1Kernel: tf.Tensor2D;
-  fc1Bias: tf.Tensor1D;
-  fc2Kernel: tf.Tensor2D;
-  fc2Bias: tf.Tensor1D;
+  layerNormBefore: LayerNormParams;
+  qkv: QkvProjection;
+  attentionOutput: Dense;
+  layerNormAfter: LayerNormParams;
+  intermediate: Dense;
+  output: Dense;
 }
 
 interface Parameters {
@@ -30,19 +49,59 @@ interface Parameters {
   clsToken: tf.Tensor3D;
   positions: tf.Tensor3D;
   layers: EncoderLayer[];
-  lnGamma: tf.Tensor1D;
-  lnBeta: tf.Tensor1D;
+  layerNorm: LayerNormParams;
+  qkvLayout: QkvLayout;
 }
 
-function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+interface Shape {
+  n: number;
+  tokens: number;
+  heads: number;
+  headDim: number;
+}
+
+function dense(x: tf.Tensor2D, { kernel, bias }: Dense): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D;
+}
+
+function layerNorm(x: tf.Tensor2D, { gamma, beta }: LayerNormParams, eps: number): tf.Tensor2D {
   const centered = tf.sub(x, tf.mean(x, -1, true));
   const variance = tf.mean(tf.square(centered), -1, true);
   return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
 /** Exact GELU, HF's "gelu": x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)). */
-function gelu(x: tf.Tensor): tf.Tensor2D {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul<tf.Tensor2D>(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/** [n * tokens, d] -> [n, heads, tokens, headDim]. */
+function splitHeads(t: tf.Tensor2D, { n, tokens, heads, headDim }: Shape): tf.Tensor4D {
+  return tf.transpose(tf.reshape(t, [n, tokens, heads, headDim]), [0, 2, 1, 3]);
+}
+
+/** Multi-head self-attention before the output projection: [n * tokens, d] -> [n * tokens, d], heads side by side. */
+function selfAttention(h: tf.Tensor2D, qkv: QkvProjection, shape: Shape): tf.Tensor2D {
+  if (qkv.layout === 'fused') {
+    const [q, k, v] = tf.split(dense(h, qkv.projection), 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const probs = tf.softmax(tf.matMul(splitHeads(q, shape), splitHeads(k, shape), false, true));
+    const context = tf.matMul(probs, splitHeads(v, shape));
+    return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [shape.n * shape.tokens, shape.heads * shape.headDim]);
+  }
+  const hT = tf.transpose(h); // one image: [d, tokens]
+  const contexts = qkv.heads.map(({ query, keyT, value }) => {
+    const scores = tf.matMul(dense(h, query), tf.add(tf.matMul(keyT.kernel, hT), keyT.bias));
+    return tf.matMul(tf.softmax(scores), dense(h, value));
+  });
+  return tf.concat(contexts, 1) as tf.Tensor2D;
+}
+
+/** One pre-LayerNorm block: x + attention(LN(x)), then + MLP(LN(.)). */
+function encoderLayer(x: tf.Tensor2D, layer: EncoderLayer, shape: Shape, eps: number): tf.Tensor2D {
+  const context = selfAttention(layerNorm(x, layer.layerNormBefore, eps), layer.qkv, shape);
+  const attended = tf.add<tf.Tensor2D>(x, dense(context, layer.attentionOutput));
+  const mlp = gelu(dense(layerNorm(attended, layer.layerNormAfter, eps), layer.intermediate));
+  return tf.add(attended, dense(mlp, layer.output));
 }
 
 export class VitModel {
@@ -54,48 +113,73 @@ export class VitModel {
     this.#params = params;
   }
 
-  /** Validates `weights` (canonical ViTModel names) and uploads them to the current tfjs backend. */
+  /**
+   * Validates `weights` (canonical ViTModel names) and uploads them to the current tfjs backend
+   * (choose the backend first: the attention layout depends on it).
+   */
   static create(config: VitConfig, weights: ReadonlyMap<string, Float32Array>): VitModel {
     validateVitWeights(config, weights);
     const d = config.hidden_size;
-    const inner = config.intermediate_size;
     const p = config.patch_size;
+    const headDim = d / config.num_attention_heads;
+    const queryScale = 1 / Math.sqrt(headDim);
+    const qkvLayout: QkvLayout = tf.getBackend() === 'wasm' ? 'perHead' : 'fused';
     const get = (name: string) => weights.get(name) as Float32Array;
-    // HF Linear stores [out, in]; tfjs matMul wants [in, out].
-    const kernel = (name: string, out: number, fanIn: number, scale = 1) =>
-      tf.tidy(() => tf.transpose(tf.mul(tf.tensor2d(get(name), [out, fanIn]), scale)) as tf.Tensor2D);
     const vector = (name: string) => tf.tensor1d(get(name));
-    const queryScale = 1 / Math.sqrt(d / config.num_attention_heads);
-    const layers: EncoderLayer[] = [];
-    for (let i = 0; i < config.num_hidden_layers; i++) {
-      const name = (suffix: string) => `encoder.layer.${i}.${suffix}`;
-      const qkvBias = (projection: string, scale: number) =>
-        config.qkv_bias ? tf.mul(vector(name(`attention.attention.${projection}.bias`)), scale) : tf.zeros([d]);
-      layers.push({
-        ln1Gamma: vector(name('layernorm_before.weight')),
-        ln1Beta: vector(name('layernorm_before.bias')),
-        qkvKernel: tf.tidy(() =>
-          tf.concat(
-            [
-              kernel(name('attention.attention.query.weight'), d, d, queryScale),
-              kernel(name('attention.attention.key.weight'), d, d),
-              kernel(name('attention.attention.value.weight'), d, d),
-            ],
-            1,
-          ),
-        ),
-        qkvBias: tf.tidy(() => tf.concat([qkvBias('query', queryScale), qkvBias('key', 1), qkvBias('value', 1)]) as tf.Tensor1D),
-        outKernel: kernel(name('attention.output.dense.weight'), d, d),
-        outBias: vector(name('attention.output.dense.bias')),
-        ln2Gamma: vector(name('layernorm_after.weight')),
-        ln2Beta: vector(name('layernorm_after.bias')),
-        fc1Kernel: kernel(name('intermediate.dense.weight'), inner, d),
-        fc1Bias: vector(name('intermediate.dense.bias')),
-        fc2Kernel: kernel(name('output.dense.weight'), d, inner),
-        fc2Bias: vector(name('output.dense.bias')),
+    /** Rows [first, first + count) of an HF [out, in] weight, as a tfjs [in, count] kernel. */
+    const kernelRows = (name: string, fanIn: number, first: number, count: number, scale = 1) =>
+      tf.tidy(() => tf.transpose(tf.mul(tf.tensor2d(get(name).subarray(first * fanIn, (first + count) * fanIn), [count, fanIn]), scale)) as tf.Tensor2D);
+    const biasRows = (name: string, first: number, count: number, scale = 1) =>
+      tf.tidy(() => (config.qkv_bias ? tf.mul(tf.tensor1d(get(name).subarray(first, first + count)), scale) : tf.zeros([count])) as tf.Tensor1D);
+    const denseLayer = (name: string, out: number, fanIn: number): Dense => ({
+      kernel: kernelRows(`${name}.weight`, fanIn, 0, out),
+      bias: vector(`${name}.bias`),
+    });
+    const norm = (name: string): LayerNormParams => ({ gamma: vector(`${name}.weight`), beta: vector(`${name}.bias`) });
+
+    const qkvProjection = (attention: string): QkvProjection => {
+      const [query, key, value] = ['query', 'key', 'value'].map((t) => `${attention}.${t}`) as [string, string, string];
+      if (qkvLayout === 'fused') {
+        const parts = [
+          [query, queryScale],
+          [key, 1],
+          [value, 1],
+        ] as const;
+        return {
+          layout: 'fused',
+          projection: {
+            kernel: tf.tidy(() => tf.concat(parts.map(([name, scale]) => kernelRows(`${name}.weight`, d, 0, d, scale)), 1)),
+            bias: tf.tidy(() => tf.concat(parts.map(([name, scale]) => biasRows(`${name}.bias`, 0, d, scale)))),
+          },
+        };
+      }
+      const heads = Array.from({ length: config.num_attention_heads }, (_, head) => {
+        const first = head * headDim;
+        return {
+          query: { kernel: kernelRows(`${query}.weight`, d, first, headDim, queryScale), bias: biasRows(`${query}.bias`, first, headDim, queryScale) },
+          value: { kernel: kernelRows(`${value}.weight`, d, first, headDim), bias: biasRows(`${value}.bias`, first, headDim) },
+          // k^T = W_k h^T: the HF rows are already the [headDim, d] kernel this needs.
+          keyT: {
+            kernel: tf.tensor2d(get(`${key}.weight`).subarray(first * d, (first + headDim) * d), [headDim, d]),
+            bias: tf.tidy(() => tf.reshape(biasRows(`${key}.bias`, first, headDim), [headDim, 1]) as tf.Tensor2D),
+          },
+        };
       });
-    }
-    const params: Parameters = {
+      return { layout: 'perHead', heads };
+    };
+
+    const layers = Array.from({ length: config.num_hidden_layers }, (_, i): EncoderLayer => {
+      const layer = `encoder.layer.${i}`;
+      return {
+        layerNormBefore: norm(`${layer}.layernorm_before`),
+        qkv: qkvProjection(`${layer}.attention.attention`),
+        attentionOutput: denseLayer(`${layer}.attention.output.dense`, d, d),
+        layerNormAfter: norm(`${layer}.layernorm_after`),
+        intermediate: denseLayer(`${layer}.intermediate.dense`, config.intermediate_size, d),
+        output: denseLayer(`${layer}.output.dense`, d, config.intermediate_size),
+      };
+    });
+    return new VitModel(config, {
       patchKernel: tf.tidy(() =>
         tf.transpose(tf.tensor4d(get('embeddings.patch_embeddings.projection.weight'), [d, config.num_channels, p, p]), [2, 3, 1, 0]),
       ),
@@ -103,57 +187,73 @@ export class VitModel {
       clsToken: tf.tensor3d(get('embeddings.cls_token'), [1, 1, d]),
       positions: tf.tensor3d(get('embeddings.position_embeddings'), [1, numPatches(config) + 1, d]),
       layers,
-      lnGamma: vector('layernorm.weight'),
-      lnBeta: vector('layernorm.bias'),
-    };
-    return new VitModel(config, params);
+      layerNorm: norm('layernorm'),
+      qkvLayout,
+    });
   }
 
   /**
    * [CLS] tokens for `n` preprocessed images (`pixels` is N x C x S x S, as preprocessRgba makes
    * them). Returns one hidden_size vector per image, each in its own buffer (transferable);
-   * every intermediate tensor is disposed.
+   * every intermediate tensor is disposed. With the per-head layout (wasm) images run one at a
+   * time: on a CPU a batch gains nothing, and slicing images apart would cost more.
    */
   async embedBatch(pixels: Float32Array, n: number): Promise<Float32Array[]> {
     const params = this.#params;
     if (!params) throw new Error('VitModel: embedBatch called after dispose()');
     const { image_size: s, num_channels: c, hidden_size: d } = this.config;
     if (!Number.isInteger(n) || n < 1) throw new Error(`VitModel: batch size must be a positive integer, got ${n}`);
-    if (pixels.length !== n * c * s * s) {
-      throw new Error(`VitModel: pixels has ${pixels.length} values, expected ${n} x ${c} x ${s} x ${s} = ${n * c * s * s}`);
+    const imageValues = c * s * s;
+    if (pixels.length !== n * imageValues) {
+      throw new Error(`VitModel: pixels has ${pixels.length} values, expected ${n} x ${c} x ${s} x ${s} = ${n * imageValues}`);
     }
-    const cls = tf.tidy(() => this.#forward(params, tf.tensor4d(pixels, [n, c, s, s])));
-    try {
-      const flat = await cls.data<'float32'>();
-      return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
-    } finally {
-      cls.dispose();
+    const step = params.qkvLayout === 'perHead' ? 1 : n;
+    const tokens: Float32Array[] = [];
+    for (let start = 0; start < n; start += step) {
+      const cls = this.#forward(params, pixels.subarray(start * imageValues, (start + step) * imageValues), step);
+      try {
+        const flat = await cls.data<'float32'>();
+        for (let i = 0; i < step; i++) tokens.push(flat.slice(i * d, (i + 1) * d));
+      } finally {
+        cls.dispose();
+      }
     }
+    return tokens;
   }
 
-  #forward(params: Parameters, images: tf.Tensor4D): tf.Tensor2D {
+  /**
+   * The forward pass for n images, returning [n, d]. Each stage runs in its own tf.tidy so that a
+   * layer's intermediates are freed before the next starts: one tidy around everything keeps all
+   * layers' activations alive (> 2 GB at batch 8 for ViT-B), which overruns the wasm heap.
+   */
+  #forward(params: Parameters, pixels: Float32Array, n: number): tf.Tensor2D {
     const { hidden_size: d, num_attention_heads: heads, layer_norm_eps: eps, patch_size: p } = this.config;
-    const n = images.shape[0];
+    const { image_size: s, num_channels: c } = this.config;
     const tokens = numPatches(this.config) + 1;
-    const headDim = d / heads;
-    const patches = tf.conv2d(tf.transpose(images, [0, 2, 3, 1]), params.patchKernel, p, 'valid');
-    const patchTokens = tf.add(tf.reshape(patches, [n, tokens - 1, d]), params.patchBias);
-    const withCls = tf.concat([tf.tile(params.clsToken, [n, 1, 1]), patchTokens], 1);
-    let x = tf.reshape(tf.add(withCls, params.positions), [n * tokens, d]) as tf.Tensor2D;
-    const toHeads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [n, tokens, heads, headDim]), [0, 2, 1, 3]);
+    const shape: Shape = { n, tokens, heads, headDim: d / heads };
+    let x = tf.tidy(() => {
+      const images = tf.transpose(tf.tensor4d(pixels, [n, c, s, s]), [0, 2, 3, 1]);
+      const patches = tf.reshape(tf.conv2d(images, params.patchKernel, p, 'valid'), [n, tokens - 1, d]);
+      const withCls = tf.concat([tf.tile(params.clsToken, [n, 1, 1]), tf.add(patches, params.patchBias)], 1);
+      return tf.reshape(tf.add(withCls, params.positions), [n * tokens, d]) as tf.Tensor2D;
+    });
     for (const layer of params.layers) {
-      const h = layerNorm(x, layer.ln1Gamma, layer.ln1Beta, eps);
-      const qkv = tf.fused.matMul({ a: h, b: layer.qkvKernel, bias: layer.qkvBias });
-      const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const probs = tf.softmax(tf.matMul(toHeads(q), toHeads(k), false, true));
-      const context = tf.reshape(tf.transpose(tf.matMul(probs, toHeads(v)), [0, 2, 1, 3]), [n * tokens, d]);
-      x = tf.add(x, tf.fused.matMul({ a: context as tf.Tensor2D, b: layer.outKernel, bias: layer.outBias })) as tf.Tensor2D;
-      const h2 = layerNorm(x, layer.ln2Gamma, layer.ln2Beta, eps);
-      const mlp = gelu(tf.fused.matMul({ a: h2, b: layer.fc1Kernel, bias: layer.fc1Bias }));
-      x = tf.add(x, tf.fused.matMul({ a: mlp, b: layer.fc2Kernel, bias: layer.fc2Bias })) as tf.Tensor2D;
+      const input = x;
+      try {
+        x = tf.tidy(() => encoderLayer(input, layer, shape, eps));
+      } finally {
+        input.dispose(); // on error too: nothing of a forward pass may outlive it
+      }
     }
-    const cls: tf.Tensor2D = tf.reshape(tf.slice(tf.reshape(x, [n, tokens, d]), [0, 0, 0], [n, 1, d]), [n, d]);
-    return layerNorm(cls, params.lnGamma, params.lnBeta, eps);
+    const hidden = x;
+    try {
+      return tf.tidy(() => {
+        const cls: tf.Tensor2D = tf.reshape(tf.slice(tf.reshape(hidden, [n, tokens, d]), [0, 0, 0], [n, 1, d]), [n, d]);
+        return layerNorm(cls, params.layerNorm, eps);
+      });
+    } finally {
+      hidden.dispose();
+    }
   }
 
   /** Frees the weight tensors; the model is unusable afterwards. */
@@ -161,7 +261,15 @@ export class VitModel {
     const params = this.#params;
     if (!params) return;
     this.#params = undefined;
-    const { layers, ...top } = params;
-    tf.dispose([...Object.values(top), ...layers.flatMap((layer) => Object.values(layer) as tf.Tensor[])]);
+    const tensors: tf.Tensor[] = [params.patchKernel, params.patchBias, params.clsToken, params.positions];
+    const add = (...items: (Dense | LayerNormParams | { kernel: tf.Tensor; bias: tf.Tensor })[]) =>
+      items.forEach((item) => tensors.push(...(Object.values(item) as tf.Tensor[])));
+    add(params.layerNorm);
+    for (const layer of params.layers) {
+      add(layer.layerNormBefore, layer.attentionOutput, layer.layerNormAfter, layer.intermediate, layer.output);
+      if (layer.qkv.layout === 'fused') add(layer.qkv.projection);
+      else for (const head of layer.qkv.heads) add(head.query, head.value, head.keyT);
+    }
+    tf.dispose(tensors);
   }
 }
