@@ -22,7 +22,7 @@ export default defineConfig({
   },
   // Demo mode on: the app's three-clinic demo (e2e/app-demo.spec.ts) asks POST /api/demo/federations for a federation.
   webServer: {
-    command: `rm -rf .e2e-data && node src/coordinator/main.ts --port ${PORT} --data-dir .e2e-data --demo on --log-level warn`,
+    command: `rm -rf .e2e-data/${PORT} && node src/coordinator/main.ts --port ${PORT} --data-dir .e2e-data/${PORT} --demo on --log-level warn`,
     url: `http://localhost:${PORT}/healthz`,
     env: { ADMIN_TOKEN: E2E_ADMIN_TOKEN },
     reuseExistingServer: false,

@@ -21,8 +21,8 @@ export function readUrlOptions(search: string): UrlOptions {
 
 /** The fallback chain, starting at a backend the user forced (forcing a backend also allows a software GPU). */
 export function backendChain(forced: BackendName | undefined): BackendName[] {
-  if (!forced) return [...BACKENDS];
-  return [forced, ...BACKENDS.filter((b) => b !== forced)];
+  // The chooser walks webgpu → webgl → wasm → cpu over the allowed set, so forcing one starts the chain there.
+  return forced ? BACKENDS.slice(BACKENDS.indexOf(forced)) : [...BACKENDS];
 }
 
 export interface ParamResult<T> {
