@@ -1,5 +1,6 @@
 // Demo day: the "Run three-clinic demo" button takes three simulated clinics through a whole federation over the
-// real coordinator (demo mode), started from the keyboard, and ends with a status region saying "Demo complete".
+// real coordinator (demo mode), started from the keyboard, including encrypted inference at the coordinator that
+// agrees with the plaintext check, and ends with a status region saying "Demo complete".
 import { expect, test } from '@playwright/test';
 import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
 
@@ -13,12 +14,15 @@ test('the three-clinic demo runs end to end from the keyboard in under 60 s', as
   const status = page.getByRole('status').filter({ hasText: 'Demo complete' });
   await expect(status).toBeVisible({ timeout: 60_000 });
   expect(Date.now() - started).toBeLessThan(60_000);
-  for (const step of ['federation', 'join', 'key', 'extract', 'encrypt', 'aggregate', 'decrypt', 'evaluate']) {
+  for (const step of ['federation', 'join', 'key', 'extract', 'encrypt', 'aggregate', 'decrypt', 'evaluate', 'inference']) {
     await expect(page.getByTestId(`demo-step-${step}`)).toHaveAttribute('data-status', 'done');
   }
   await expect(page.getByTestId('demo-step-key')).toContainText('Safety codes matched');
   await expect(page.getByTestId('demo-step-decrypt')).toContainText('All three clinics decrypted the same model');
   await expect(status).toContainText(/Accuracy [\d.]+% encrypted vs [\d.]+% unencrypted/);
+  // Encrypted inference ran at the coordinator and every decrypted answer matched the plaintext check.
+  await expect(page.getByTestId('demo-step-inference')).toContainText(/clinic B sent 6 encrypted tiles .* 6 of 6 agree with the plaintext check/);
+  await expect(status).toContainText('Encrypted inference at the coordinator agreed with the plaintext check on 6 of 6');
   await expect(page.getByRole('img', { name: /Accuracy per round/ })).toBeVisible();
   await expectNoSeriousA11yViolations(page, '/demo (after the run)');
 

@@ -1,5 +1,7 @@
 // Inference, Privacy and Settings pages, the router (shareable addresses, ?backend= carried, unknown pages), and
 // axe on every page. Actions are driven from the keyboard where the page offers them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
 
@@ -24,11 +26,10 @@ test('router: every page has an address, ?backend= survives navigation, unknown 
   await expect(page.getByRole('alert')).toContainText('The round "zero" in the address is not a whole number');
 });
 
-test('inference with the demo model: pick tiles, classify in batch, local check per tile', async ({ page }) => {
+test('inference with the demo model: pick tiles, classify in batch, encrypted at the coordinator beside the local check', async ({ page }) => {
   logPageErrors(page, 'inference');
   await page.goto('/inference');
   await expect(page.getByTestId('no-model')).toBeVisible();
-  await expect(page.getByTestId('encrypted-availability')).toContainText('The coordinator offers encrypted inference (/api/federations/{fid}/inference), but this version of the app does not call it yet');
   await page.goto('/demo');
   await page.getByRole('button', { name: 'Run three-clinic demo' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Demo complete' })).toBeVisible();
@@ -45,13 +46,40 @@ test('inference with the demo model: pick tiles, classify in batch, local check 
   await expect(page.getByLabel('Classification progress')).toHaveAttribute('value', '17');
   await expect(page.getByTestId('local-prediction')).toHaveCount(17);
   await expect(page.getByTestId('local-prediction').first()).toContainText(/(adenocarcinoma|benign tissue|squamous cell carcinoma) \(\d/);
+  // The demo published its model encrypted; this browser keeps clinic B's enrolment, so the batch runs encrypted too.
+  await expect(page.getByTestId('inference-summary')).toContainText('agrees with the local plaintext check on 17 of 17 tile(s) (encrypted head, batched layout');
+  await expect(page.getByTestId('encrypted-prediction')).toHaveCount(17);
   await expectNoSeriousA11yViolations(page, '/inference (results)');
 });
 
-test('privacy: the coordinator-view check shows the tile, the ciphertext and the best guess side by side', async ({ page }) => {
+test('privacy: the published audit table and image pairs, the "run npm run audit" state without one, and the live coordinator-view check', async ({ page }) => {
   logPageErrors(page, 'privacy');
+  // A published audit (npm run audit's shape), its PNGs served from the bundled sample tiles.
+  const audit = {
+    generatedAt: '2025-01-02T03:04:05.000Z',
+    quick: false,
+    scenarios: [
+      { id: 'gradient-analytic', title: 'Shared gradients: analytic recovery', meaning: 'A shared update lets the server rebuild the tile exactly.', target: 'one tile', psnr: 'Infinity', ssim: 1, nmi: 1, lpips: 'unavailable', images: { original: 'a-original.png', reconstruction: 'a-reconstruction.png' }, details: '', seconds: 1 },
+      { id: 'coordinator-ciphertexts', title: "Coordinator's view", meaning: 'The coordinator cannot do better than the average tile.', target: '18 tiles', psnr: 13.66, ssim: 0.2832, nmi: 0.24, lpips: 'unavailable', images: { original: 'b-original.png', reconstruction: 'b-reconstruction.png' }, details: '', seconds: 1 },
+    ],
+    meanGuess: { psnr: 13.66, ssim: 0.2832, nmi: 0.24 },
+  };
+  const png = readFileSync(join(import.meta.dirname, '..', 'public', 'samples', 'lung_n', 'lung_n_1.png'));
+  await page.route('**/audit/audit.json', (route) => route.fulfill({ json: audit }));
+  await page.route('**/audit/*.png', (route) => route.fulfill({ body: png, contentType: 'image/png' }));
   await page.goto('/privacy');
-  await expect(page.getByTestId('audit-state')).toContainText('npm run audit');
+  await expect(page.getByTestId('audit-table').getByRole('row')).toHaveCount(3);
+  await expect(page.getByTestId('audit-table')).toContainText('∞ (exact copy)');
+  const pairs = page.getByTestId('audit-pairs');
+  await expect(pairs.getByRole('region', { name: "Coordinator's view" })).toContainText('The coordinator cannot do better than the average tile.');
+  await expect(pairs.getByRole('img')).toHaveCount(4);
+  await expect(pairs.getByRole('img', { name: 'Original tile attacked in “Coordinator\'s view”' })).toHaveJSProperty('naturalWidth', 64);
+  await expectNoSeriousA11yViolations(page, '/privacy (published audit)');
+  // Without a published audit the page says how to make one.
+  await page.unrouteAll();
+  await page.route('**/audit/audit.json', (route) => route.fulfill({ status: 404, json: { error: 'not-found' } }));
+  await page.reload();
+  await expect(page.getByTestId('audit-state')).toContainText('run npm run audit');
   await page.getByLabel('Sample tile').selectOption('7');
   await page.getByRole('button', { name: "Run the coordinator's-view check" }).click();
   const images = page.getByTestId('privacy-images');

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type BrowserContext, expect, type Page, test } from '@playwright/test';
 import { openKeyFile } from '../src/he/keyfile.ts';
+import { decodeBundle } from '../src/protocol/bundle.ts';
 import { createFederation, sampleTileSecrets } from './fixtures.ts';
 import { LeakScanner } from './leak-scan.ts';
 
@@ -67,7 +68,11 @@ test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothin
   await fromFile.getByLabel('Key file', { exact: true }).setInputFiles(keyFile);
   await fromFile.getByRole('button', { name: 'Import key file' }).click();
   await expect(fromFile.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
-  const secretKey = await openKeyFile(new Uint8Array(readFileSync(keyFile)), PASSPHRASE);
+  // The key file is a bundle of two sealed keys: the aggregation key and the inference key.
+  const sealed = decodeBundle(new Uint8Array(readFileSync(keyFile)));
+  expect(sealed).toHaveLength(2);
+  const [secretKey, inferenceKey] = await Promise.all(sealed.map((part) => openKeyFile(part, PASSPHRASE)));
+  if (!secretKey || !inferenceKey) throw new Error('the key file lacks a key');
 
   const tokensPerClinic: number[][][] = [];
   for (const [i, page] of pages.entries()) {
@@ -99,10 +104,11 @@ test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothin
 
   // Privacy of the wire: only the coordinator's origin, and no window of any tile's bytes or pixels in any body.
   const origin = new URL(baseURL as string).origin;
-  const scanner = new LeakScanner([...sampleTileSecrets(), { name: 'federation secret key', bytes: secretKey }]);
+  const scanner = new LeakScanner([...sampleTileSecrets(), { name: 'federation secret key', bytes: secretKey }, { name: 'federation inference key', bytes: inferenceKey }]);
   const firstTile = sampleTileSecrets()[1] as { bytes: Uint8Array };
   expect(scanner.find(new Uint8Array([1, 2, ...firstTile.bytes.subarray(100, 200), 3]))).not.toBeNull(); // the scanner itself works
   expect(scanner.find(secretKey.subarray(1000, 1100))).toContain('secret key');
+  expect(scanner.find(inferenceKey.subarray(1000, 1100))).toContain('inference key');
   expect(recorded.filter((r) => r.body && r.url.endsWith('/uploads')).length).toBe(3);
   for (const r of recorded) {
     if (!r.url.startsWith('blob:') && !r.url.startsWith('data:')) expect(new URL(r.url).origin, `${r.clinic} requested ${r.url}`).toBe(origin);

@@ -1,5 +1,13 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
 import type { EnrolResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+import type { InferenceLayoutWire } from '../../protocol/inference-model.ts';
+
+/** GET /api/federations/:fid/inference-model: the published model's layout, never its weights. */
+export interface PublishedModel {
+  sha256: string;
+  layout: InferenceLayoutWire;
+  encrypted: boolean;
+}
 
 export class ApiError extends Error {
   readonly status: number;
@@ -82,6 +90,36 @@ export const coordinatorApi = {
   },
   confirmKeyHolder(token: string, federationId: string): Promise<{ ok: true }> {
     return request(`/api/federations/${encodeURIComponent(federationId)}/key-holder`, { method: 'POST', token });
+  },
+  putEvaluationKey(token: string, federationId: string, kind: 'galois-keys' | 'relin-keys', envelope: Uint8Array): Promise<{ sha256: string }> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/evaluation-keys/${kind}`, {
+      method: 'PUT',
+      token,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: envelope as BodyInit,
+    });
+  },
+  putInferenceModel(token: string, federationId: string, model: Uint8Array): Promise<{ sha256: string }> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/inference-model`, {
+      method: 'PUT',
+      token,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: model as BodyInit,
+    });
+  },
+  inferenceModel(token: string, federationId: string, signal?: AbortSignal): Promise<PublishedModel> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/inference-model`, { token, signal });
+  },
+  /** A bundle of encrypted token groups in, a bundle of encrypted logits (groups × passes) out. */
+  infer(token: string, federationId: string, groups: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    return request(`/api/federations/${encodeURIComponent(federationId)}/inference`, {
+      method: 'POST',
+      token,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: groups as BodyInit,
+      signal,
+      binary: true,
+    });
   },
   aggregate(token: string, federationId: string, round: number, signal?: AbortSignal): Promise<Uint8Array> {
     return request(`/api/federations/${encodeURIComponent(federationId)}/rounds/${round}/aggregate`, { token, signal, binary: true });

@@ -1,31 +1,33 @@
 // The three-clinic demo: three simulated clinics in this page, each with its own coordinator enrolment, relay
 // identity and key-vault slot, take a federation through every real step over the real coordinator (demo mode):
 // join, key creation and relay with safety codes, token extraction, encryption, homomorphic aggregation, decryption,
-// and the comparison with the same computation unencrypted. Tiles are the bundled samples, dealt two per class to
-// each clinic.
+// the comparison with the same computation unencrypted, and encrypted inference at the coordinator (clinic A
+// publishes the model encrypted, clinic B classifies its tiles). Tiles are the bundled samples, dealt two per class
+// to each clinic.
 import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
 import { safetyCode } from '../../custody/safety-code.ts';
 import type { LinearHead } from '../../he/head.ts';
 import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
 import { ApiError, coordinatorApi } from '../api/coordinator.ts';
 import type { Phase, RoundResult, StoredHead } from '../stores/results.ts';
-import { heWorker } from '../workers.ts';
-import { accuracyOn, decryptSum, encryptContribution, headFromSum, type LabelledTokens, maxWeightDifference, predict, prototypeContribution } from './federated-head.ts';
+import { accuracyOn, decryptSum, encryptContribution, headFromSum, type LabelledTokens, maxWeightDifference, predict, predictionFromLogits, prototypeContribution } from './federated-head.ts';
 import { extractTokens } from './extraction.ts';
-import { loadOrCreateIdentity, loadSecretKey, storeSecretKey } from './keyvault.ts';
+import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from './encrypted-inference.ts';
+import { createFederationKeys, decodeKeyBundle, encodeKeyBundle, storeFederationKeys } from './federation-keys.ts';
+import { loadOrCreateIdentity, loadSecretKey } from './keyvault.ts';
 import { loadSamples, type SampleTile } from './samples.ts';
 import type { BackendName } from './url-params.ts';
 
 export const DEMO_STEPS = [
   { id: 'federation', title: 'Open a federation', explain: 'The coordinator creates a federation for three clinics and hands out three one-time invite codes.' },
   { id: 'join', title: 'Three clinics join', explain: 'Each clinic redeems its invite code and registers a public key, each with its own key store in this browser.' },
-  { id: 'key', title: 'Create and share the key', explain: 'Clinic A creates the secret key; B and C receive it wrapped for them alone after their safety codes match.' },
+  { id: 'key', title: 'Create and share the keys', explain: 'Clinic A creates the secret keys; B and C receive them wrapped for them alone after their safety codes match.' },
   { id: 'extract', title: 'Extract features', explain: 'A Vision Transformer turns each clinic’s six tiles into feature vectors, inside this browser.' },
   { id: 'encrypt', title: 'Encrypt and upload', explain: 'Each clinic adds up its vectors per class, encrypts the sums and uploads only the ciphertext.' },
   { id: 'aggregate', title: 'Add up at the coordinator', explain: 'The coordinator adds the three ciphertexts together without being able to read any of them.' },
   { id: 'decrypt', title: 'Decrypt the shared model', explain: 'Each clinic decrypts the sum with its own copy of the key and gets the same class averages: the model.' },
   { id: 'evaluate', title: 'Compare with no encryption', explain: 'The same computation on unencrypted data gives the same model, so encryption costs no accuracy.' },
-  { id: 'inference', title: 'Encrypted inference', explain: 'A clinic would send an encrypted tile and get back an encrypted diagnosis only it can read.' },
+  { id: 'inference', title: 'Encrypted inference', explain: 'Clinic A publishes the model encrypted; clinic B sends its tiles encrypted and gets back encrypted answers only it can read.' },
 ] as const;
 export type DemoStepId = (typeof DEMO_STEPS)[number]['id'];
 
@@ -42,6 +44,10 @@ export interface DemoSummary {
   accuracyUnencrypted: number;
   agreement: number;
   tiles: number;
+  /** Clinic B's tiles classified at the coordinator, against the plaintext check. */
+  inference: { agree: number; total: number; maxLogitDifference: number };
+  /** Clinic B's enrolment, so the Inference page can keep using the demo federation's coordinator. */
+  inferenceAccess: InferenceAccess;
   result: RoundResult;
   head: StoredHead;
 }
@@ -108,9 +114,9 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
   const [founder, ...joiners] = clinics as [SimClinic, ...SimClinic[]];
 
   await timed('key', cb, 'Clinic A creates the federation key…', async () => {
-    const secretKey = await heWorker().generateSecretKey(PRESET, federationId);
+    const keys = await createFederationKeys(PRESET, federationId);
     await coordinatorApi.found(founder.token, federationId);
-    await storeSecretKey(founder.slot, secretKey);
+    await storeFederationKeys(founder.slot, keys);
     const founderIdentity = await loadOrCreateIdentity(founder.clinicId);
     const codesSeen: string[] = [];
     for (const clinic of joiners) {
@@ -119,18 +125,18 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
       if (!pending?.requesterPublicKey) throw new Error(`the coordinator shows no key request from ${clinic.name}`);
       const holderCode = await safetyCode(founderIdentity.publicKeyRaw, fromBase64(pending.requesterPublicKey));
       const binding = { federationId, holderClinicId: founder.clinicId, requesterClinicId: clinic.clinicId };
-      await coordinatorApi.deliverWrappedKey(founder.token, federationId, clinic.clinicId, await wrapSecretKey(secretKey, founderIdentity.privateKey, fromBase64(pending.requesterPublicKey), binding));
+      await coordinatorApi.deliverWrappedKey(founder.token, federationId, clinic.clinicId, await wrapSecretKey(encodeKeyBundle(keys), founderIdentity.privateKey, fromBase64(pending.requesterPublicKey), binding));
       const identity = await loadOrCreateIdentity(clinic.clinicId);
       const mine = (await coordinatorApi.keyRequests(clinic.token, federationId)).find((r) => r.requesterId === clinic.clinicId);
       if (!mine?.holderPublicKey) throw new Error(`${clinic.name} sees no approval from a key holder`);
       const requesterCode = await safetyCode(fromBase64(mine.holderPublicKey), identity.publicKeyRaw);
       if (requesterCode !== holderCode) throw new Error(`safety codes differ for ${clinic.name} (${holderCode} vs ${requesterCode}): someone swapped keys; the demo stops`);
       const received = await unwrapSecretKey(await coordinatorApi.wrappedKey(clinic.token, federationId, clinic.clinicId), identity.privateKey, fromBase64(mine.holderPublicKey), binding);
-      await storeSecretKey(clinic.slot, received);
+      await storeFederationKeys(clinic.slot, decodeKeyBundle(received, `the keys ${clinic.name} received`));
       await coordinatorApi.confirmKeyHolder(clinic.token, federationId);
       codesSeen.push(`${clinic.name} ${requesterCode}`);
     }
-    return { value: null, detail: `Safety codes matched on both screens: ${codesSeen.join('; ')}. Each clinic's copy is sealed in its own key-vault slot.` };
+    return { value: null, detail: `Safety codes matched on both screens: ${codesSeen.join('; ')}. Each clinic's copies (aggregation and inference key) are sealed in its own key-vault slots.` };
   });
 
   const tokens = new Map<string, Float32Array>();
@@ -225,16 +231,25 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
   });
   phaseMs.evaluate = performance.now() - t0;
 
-  await timed('inference', cb, 'Asking whether the coordinator offers encrypted inference…', async () => {
-    const doc = (await (await fetch('/api/openapi.json')).json()) as { paths?: Record<string, unknown> };
-    const route = Object.keys(doc.paths ?? {}).find((p) => /\/federations\/[^/]+\/inference$/.test(p));
-    const local = predict(encryptedHead, everything.tokens[0] as Float32Array);
+  const reader = joiners[0] as SimClinic;
+  const inferenceAccess: InferenceAccess = { federationId, token: reader.token, clinicName: `${reader.name} (demo)`, keySlot: reader.slot };
+  const inference = await timed('inference', cb, 'Clinic A publishes the model encrypted; clinic B classifies its tiles…', async () => {
+    const published = await publishInferenceModel({ federationId, token: founder.token, clinicName: founder.name, keySlot: founder.slot }, encryptedHead, { protection: 'encrypted', mode: 'batched' });
+    const readerTokens = labelled(reader, tokens).tokens;
+    const answer = await classifyEncrypted(inferenceAccess, readerTokens, () => undefined);
+    const readerHead = heads[1] as LinearHead;
+    let agree = 0;
+    let maxLogitDifference = 0;
+    readerTokens.forEach((token, i) => {
+      const logits = Array.from(answer.logits[i] ?? []);
+      const local = predict(readerHead, token);
+      if (predictionFromLogits(logits).label === local.label) agree++;
+      logits.forEach((l, c) => (maxLogitDifference = Math.max(maxLogitDifference, Math.abs(l - (local.logits[c] ?? NaN)))));
+    });
+    const value = { agree, total: readerTokens.length, maxLogitDifference };
     return {
-      value: null,
-      status: 'skipped',
-      detail: route
-        ? `Skipped: the coordinator offers ${route}, but this app version does not call it yet. Locally, the shared model calls the first tile ${local.label} (${(local.confidence * 100).toFixed(0)}%); try more on the Inference page.`
-        : `Skipped: this coordinator has no encrypted-inference route yet. Locally, the shared model calls the first tile ${local.label} (${(local.confidence * 100).toFixed(0)}%); try more on the Inference page.`,
+      value,
+      detail: `Clinic A published the model encrypted (${(published.bytes.galoisKeys / 1024).toFixed(0)} KiB of evaluation keys); clinic B sent ${readerTokens.length} encrypted tiles (${(answer.bytesUp / 1024).toFixed(0)} KiB) and decrypted the answers: ${agree} of ${readerTokens.length} agree with the plaintext check (largest logit difference ${maxLogitDifference.toExponential(1)}).`,
     };
   });
 
@@ -264,5 +279,5 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
     weights: Array.from(encryptedHead.weights),
     biases: Array.from(encryptedHead.biases),
   };
-  return { federationId, seconds: (performance.now() - started) / 1000, ...evaluation, tiles: everything.tokens.length, result, head };
+  return { federationId, seconds: (performance.now() - started) / 1000, ...evaluation, tiles: everything.tokens.length, inference, inferenceAccess, result, head };
 }

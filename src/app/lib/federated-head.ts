@@ -66,6 +66,11 @@ export function predict(head: LinearHead, token: Float32Array | Float64Array): P
     for (let j = 0; j < head.dim; j++) s += (head.weights[c * head.dim + j] as number) * (token[j] as number);
     return s;
   });
+  return predictionFromLogits(logits);
+}
+
+/** Class and softmax confidence from logits (decrypted ones from the coordinator, or local ones). */
+export function predictionFromLogits(logits: number[]): Prediction {
   const best = logits.indexOf(Math.max(...logits));
   const max = logits[best] as number;
   const exps = logits.map((l) => Math.exp(l - max));

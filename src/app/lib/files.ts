@@ -29,8 +29,14 @@ export function sniffFormat(bytes: Uint8Array): TileFormat | null {
   return null;
 }
 
+/** Sizes in binary units, as the caps are defined: 33554432 → "32 MiB", 41943040.5 → "40.0 MiB". */
+export const formatMiB = (bytes: number): string => {
+  const mib = bytes / (1024 * 1024);
+  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
+};
+
 export function checkTileSize(name: string, size: number): void {
-  if (size > MAX_TILE_FILE_BYTES) throw new Error(`${name} is ${(size / 1e6).toFixed(1)} MB; tiles are capped at ${MAX_TILE_FILE_BYTES / 1e6} MB`);
+  if (size > MAX_TILE_FILE_BYTES) throw new Error(`${name} is ${formatMiB(size)}; tiles are capped at ${formatMiB(MAX_TILE_FILE_BYTES)}`);
 }
 
 async function pixelsOf(name: string, bytes: Uint8Array, blob: Blob): Promise<{ width: number; height: number; rgba: Uint8ClampedArray; format: TileFormat }> {

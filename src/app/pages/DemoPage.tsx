@@ -51,7 +51,8 @@ export function DemoPage({ forcedBackend }: { forcedBackend: BackendName | undef
           <p role="status" className="notice ok" data-testid="demo-status">
             Demo complete in {summary.seconds.toFixed(1)} s: three clinics built one model from {summary.tiles} tiles without sharing an image or an unencrypted feature.
             Accuracy {(summary.accuracyEncrypted * 100).toFixed(1)}% encrypted vs {(summary.accuracyUnencrypted * 100).toFixed(1)}% unencrypted; the models agree on{' '}
-            {(summary.agreement * 100).toFixed(0)}% of tiles.
+            {(summary.agreement * 100).toFixed(0)}% of tiles. Encrypted inference at the coordinator agreed with the plaintext check on {summary.inference.agree} of{' '}
+            {summary.inference.total} of clinic B's tiles.
           </p>
         ) : null}
       </Section>
@@ -59,7 +60,8 @@ export function DemoPage({ forcedBackend }: { forcedBackend: BackendName | undef
         <Section step={3} title="Measured results">
           <RoundCharts rounds={[summary.result]} />
           <p>
-            The model is saved in this browser: try it on the <Link to="/inference">Inference</Link> page, or compare runs on the <Link to="/federation">Federation</Link> page.
+            The model is saved in this browser: classify more tiles with it, encrypted, on the <Link to="/inference">Inference</Link> page (as clinic B), or compare
+            runs on the <Link to="/federation">Federation</Link> page.
           </p>
         </Section>
       ) : null}

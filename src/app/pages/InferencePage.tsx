@@ -1,37 +1,71 @@
-// Inference: classify chosen tiles with the federation's model. The encrypted path (tokens encrypted here, the
-// coordinator evaluates the head on ciphertexts, the result is decrypted here) runs when the coordinator offers it;
-// the local plaintext check runs beside it on the same tokens, and the two must agree.
-import { useEffect, useId, useState } from 'react';
+// Inference: classify chosen tiles with the federation's model. The encrypted path runs at the coordinator: tokens
+// are encrypted here with the federation's inference key, the coordinator evaluates the published head on the
+// ciphertexts, and only this browser decrypts the logits. The local plaintext check runs beside it on the same
+// tokens, and the two must agree. A key holder publishes the model for encrypted inference on this page.
+import { useEffect, useId, useMemo, useState } from 'react';
+import type { InferenceMode } from '../../he/inference.ts';
 import { formatPercent } from '../components/Charts.tsx';
 import { ProgressBar } from '../components/Progress.tsx';
-import { ErrorText, Section } from '../components/Section.tsx';
-import { type Prediction, predict } from '../lib/federated-head.ts';
+import { Busy, ErrorText, Section } from '../components/Section.tsx';
+import { type HeadProtection, type InferenceAccess, NO_MODEL_MESSAGE } from '../lib/encrypted-inference.ts';
 import { CLASS_NAMES, isClassLabel } from '../lib/labels.ts';
 import { readChoiceParam, type BackendName } from '../lib/url-params.ts';
 import { hrefFor, Link, navigate, useLocation } from '../router.tsx';
+import { useInference } from '../stores/inference.ts';
 import { headOf, useResults } from '../stores/results.ts';
+import { useSession } from '../stores/session.ts';
 import { useTiles } from '../stores/tiles.ts';
 
-interface Row {
-  id: string;
-  name: string;
-  label: string | null;
-  local: Prediction;
-}
+const className = (label: string) => (isClassLabel(label) ? CLASS_NAMES[label] : label);
 
-/** Whether the coordinator's API description lists an encrypted-inference route for federations. */
-async function inferenceRoute(): Promise<string | null> {
-  const r = await fetch('/api/openapi.json');
-  if (!r.ok) throw new Error(`the coordinator's API description answered ${r.status}`);
-  const doc = (await r.json()) as { paths?: Record<string, unknown> };
-  return Object.keys(doc.paths ?? {}).find((p) => /\/federations\/[^/]+\/inference$/.test(p)) ?? null;
+function PublishSection({ access, head }: { access: InferenceAccess; head: ReturnType<typeof headOf> }) {
+  const { publishing, publishError, publishNote, publish } = useInference();
+  const [protection, setProtection] = useState<HeadProtection>('encrypted');
+  const [mode, setMode] = useState<InferenceMode>('batched');
+  const layoutId = useId();
+  return (
+    <Section step={2} title="Publish for encrypted inference">
+      <p>
+        A clinic holding the federation key makes evaluation keys from the inference key (they let the coordinator compute on ciphertexts, never decrypt them) and
+        publishes the model. Encrypted, the coordinator holds only ciphertexts of the model too.
+      </p>
+      <fieldset className="row plain">
+        <legend>Model at the coordinator</legend>
+        <label className="choice">
+          <input type="radio" name="protection" checked={protection === 'encrypted'} onChange={() => setProtection('encrypted')} />
+          Encrypted (recommended)
+        </label>
+        <label className="choice">
+          <input type="radio" name="protection" checked={protection === 'clear'} onChange={() => setProtection('clear')} />
+          In clear (faster; the coordinator sees the weights)
+        </label>
+      </fieldset>
+      <div className="row">
+        <label htmlFor={layoutId}>Layout</label>
+        <select id={layoutId} value={mode} onChange={(e) => setMode(e.target.value as InferenceMode)}>
+          <option value="batched">Batched: many tiles per ciphertext (best for batches)</option>
+          <option value="single">Single: one tile per ciphertext (best for one tile at a time)</option>
+        </select>
+      </div>
+      <button type="button" disabled={publishing !== null} onClick={() => void publish(access, head, { protection, mode })}>
+        Publish model for encrypted inference
+      </button>
+      <Busy text={publishing} />
+      {publishNote ? (
+        <p className="notice ok" data-testid="publish-note">
+          {publishNote}
+        </p>
+      ) : null}
+      <ErrorText text={publishError} />
+    </Section>
+  );
 }
-
-const BATCH = 16;
 
 export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | undefined }) {
   const heads = useResults((s) => s.heads);
   const { tiles, tokens, extract, busy: extracting } = useTiles();
+  const { token: sessionToken, federation, clinicName } = useSession();
+  const { demoAccess, models, modelError, rows, progress, classifyError, summary, refreshModel, classify } = useInference();
   const { search } = useLocation();
   const modelParam = readChoiceParam(
     search,
@@ -39,20 +73,24 @@ export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | 
     heads.map((h) => h.federationId),
   );
   const stored = heads.find((h) => h.federationId === modelParam.value) ?? heads[heads.length - 1] ?? null;
+  const head = useMemo(() => (stored ? headOf(stored) : null), [stored]);
+  const access = useMemo((): InferenceAccess | null => {
+    if (!stored) return null;
+    if (sessionToken && federation?.id === stored.federationId) {
+      return { federationId: stored.federationId, token: sessionToken, clinicName: clinicName ?? 'this clinic', keySlot: stored.federationId };
+    }
+    return demoAccess[stored.federationId] ?? null;
+  }, [stored, sessionToken, federation, clinicName, demoAccess]);
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
-  const [rows, setRows] = useState<Row[]>([]);
-  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
-  const [route, setRoute] = useState<string | null | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
   const modelId = useId();
   useEffect(() => {
-    inferenceRoute().then(setRoute, (e: unknown) => {
-      setRoute(null);
-      setError(`Could not ask the coordinator what it offers: ${(e as Error).message}`);
-    });
-  }, []);
+    if (access) void refreshModel(access);
+  }, [access, refreshModel]);
+  const published = access ? models[access.federationId] : undefined;
   const ready = tiles.filter((t) => tokens[t.id]);
   const missing = tiles.length - ready.length;
+  const running = progress !== null && progress.done < progress.total;
+  const mismatches = rows.filter((r) => r.encrypted && r.encrypted.label !== r.local.label);
   const toggle = (id: string) =>
     setPicked((s) => {
       const next = new Set(s);
@@ -60,24 +98,10 @@ export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | 
       else next.add(id);
       return next;
     });
-  const run = async () => {
-    if (!stored) return;
-    const head = headOf(stored);
-    const chosen = ready.filter((t) => picked.has(t.id));
-    setRows([]);
-    setError(null);
-    setProgress({ done: 0, total: chosen.length });
-    try {
-      for (let at = 0; at < chosen.length; at += BATCH) {
-        const batch = chosen.slice(at, at + BATCH);
-        const out = batch.map((t) => ({ id: t.id, name: t.name, label: t.label, local: predict(head, tokens[t.id] as Float32Array) }));
-        setRows((r) => [...r, ...out]);
-        setProgress({ done: Math.min(chosen.length, at + BATCH), total: chosen.length });
-        await new Promise((r) => setTimeout(r, 0)); // let the progress bar paint between batches
-      }
-    } catch (e) {
-      setError(`Classification failed: ${(e as Error).message}. Check that the tiles were extracted with the model this federation was trained on.`);
-    }
+  const run = () => {
+    if (!head) return;
+    const chosen = ready.filter((t) => picked.has(t.id)).map((t) => ({ id: t.id, name: t.name, label: t.label, token: tokens[t.id] as Float32Array }));
+    void classify(published === null ? null : access, head, chosen);
   };
   return (
     <div className="stack">
@@ -105,15 +129,21 @@ export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | 
             the <Link to="/demo">three-clinic demo</Link>.
           </p>
         )}
-        <p data-testid="encrypted-availability" className={route ? '' : 'notice warn'}>
-          {route === undefined
-            ? 'Asking the coordinator whether it offers encrypted inference…'
-            : route
-              ? `The coordinator offers encrypted inference (${route}), but this version of the app does not call it yet (it needs the federation's inference key and published model), so only the local plaintext check runs. Results are computed in this browser and never leave it.`
-              : 'This coordinator does not offer encrypted inference yet (its API has no /api/federations/{id}/inference route), so only the local plaintext check runs. Results below are computed in this browser and never leave it.'}
-        </p>
+        {stored ? (
+          <p data-testid="encrypted-availability" className={published ? '' : 'notice warn'}>
+            {!access
+              ? 'This browser is not enrolled in the federation that made this model, so it cannot use that coordinator: only the local plaintext check runs. Join the federation on the Federation page.'
+              : published === undefined
+                ? 'Asking the coordinator for the published model…'
+                : published
+                  ? `The coordinator serves this federation's model for encrypted inference (${published.encrypted ? 'encrypted head' : 'head in clear'}, ${published.layout.mode} layout, ${published.layout.classes} classes × ${published.layout.dim}). Tiles are encrypted here with the federation's inference key, as ${access.clinicName}; only this browser can read the answers.`
+                  : `Encrypted inference is not available yet: ${NO_MODEL_MESSAGE}. Until then only the local plaintext check runs.`}
+          </p>
+        ) : null}
+        <ErrorText text={modelError} />
       </Section>
-      <Section step={2} title="Choose tiles">
+      {access && head ? <PublishSection access={access} head={head} /> : null}
+      <Section step={3} title="Choose tiles">
         {missing > 0 ? (
           <div className="row">
             <span>{missing} tile(s) have no token yet.</span>
@@ -150,11 +180,22 @@ export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | 
           </p>
         )}
       </Section>
-      <Section step={3} title="Classify">
-        <button type="button" disabled={!stored || picked.size === 0 || (progress !== null && progress.done < progress.total)} onClick={() => void run()}>
+      <Section step={4} title="Classify">
+        <button type="button" disabled={!stored || picked.size === 0 || running} onClick={run}>
           Classify {picked.size} selected tile(s)
         </button>
         {progress ? <ProgressBar label="Classification progress" done={progress.done} total={progress.total} /> : null}
+        {summary ? (
+          <p role="status" className={mismatches.length ? 'notice warn' : 'notice ok'} data-testid="inference-summary">
+            {summary}
+          </p>
+        ) : null}
+        {mismatches.length ? (
+          <p role="alert" className="notice error" data-testid="inference-mismatch">
+            Mismatch on {mismatches.map((r) => r.name).join(', ')}: the encrypted result differs from the local check. Do not rely on these results; ask a key holder to
+            publish the model again from the current round, and check that this browser holds the current key.
+          </p>
+        ) : null}
         {rows.length ? (
           <table className="results" data-testid="inference-results">
             <caption>Predictions for the selected tiles</caption>
@@ -171,18 +212,22 @@ export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | 
               {rows.map((r) => (
                 <tr key={r.id}>
                   <th scope="row">{r.name}</th>
-                  <td>{isClassLabel(r.label) ? CLASS_NAMES[r.label] : '—'}</td>
-                  <td className="muted">not run by this app version</td>
+                  <td>{r.label ? className(r.label) : '—'}</td>
+                  <td data-testid="encrypted-prediction">
+                    {r.encrypted ? `${CLASS_NAMES[r.encrypted.label]} (${formatPercent(r.encrypted.confidence)})` : published && running ? 'waiting…' : 'not run'}
+                  </td>
                   <td data-testid="local-prediction">
                     {CLASS_NAMES[r.local.label]} ({formatPercent(r.local.confidence)})
                   </td>
-                  <td>—</td>
+                  <td data-testid="agreement">
+                    {r.encrypted ? (r.encrypted.label === r.local.label ? `yes (logits within ${(r.logitDifference ?? NaN).toExponential(0)})` : 'NO') : '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         ) : null}
-        <ErrorText text={error} />
+        <ErrorText text={classifyError} />
       </Section>
     </div>
   );

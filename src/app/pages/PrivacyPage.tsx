@@ -1,8 +1,10 @@
-// Privacy: what each party could rebuild of a tile. The full audit (attacks on plaintext gradients, LPIPS) runs in
-// Node with src/privacy; this page runs the coordinator's-view check live on the bundled tiles: the ciphertext the
-// coordinator receives, shown as an image, and the best reconstruction possible without the key (the mean tile,
-// src/privacy's mean-image attack), each scored against the original with src/privacy's metrics.
-import { useId, useState } from 'react';
+// Privacy: what each party could rebuild of a tile. The full audit (attacks on plaintext gradients, decoders on
+// tokens and ciphertexts, LPIPS) runs in Node with src/privacy (`npm run audit`, which writes public/audit/audit.json
+// and its PNGs); this page shows that report when it is published, and runs the coordinator's-view check live on the
+// bundled tiles: the ciphertext the coordinator receives, shown as an image, and the best reconstruction possible
+// without the key (the mean tile, src/privacy's mean-image attack), each scored with src/privacy's metrics.
+import { useEffect, useId, useState } from 'react';
+import type { AuditReport } from '../../privacy/audit.ts';
 import { ProgressBar } from '../components/Progress.tsx';
 import { PixelCanvas } from '../components/PixelCanvas.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
@@ -25,6 +27,109 @@ interface Check {
 }
 
 const PRIVACY_CHECK_FEDERATION = 'privacy-check';
+const AUDIT_URL = '/audit/audit.json';
+
+/** The published audit, null when none is published (404), or an error saying what is wrong with it. */
+async function loadAudit(): Promise<AuditReport | null> {
+  const r = await fetch(AUDIT_URL);
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`${AUDIT_URL} answered ${r.status}`);
+  // The SPA fallback answers unknown paths with index.html: that is "not published", not a broken report.
+  if (!(r.headers.get('content-type') ?? '').includes('json')) return null;
+  const report = (await r.json()) as Partial<AuditReport>;
+  if (!Array.isArray(report.scenarios) || typeof report.generatedAt !== 'string' || !report.meanGuess) {
+    throw new Error(`${AUDIT_URL} lacks generatedAt, scenarios or meanGuess; run npm run audit again`);
+  }
+  report.scenarios.forEach((sc, i) => {
+    if (typeof sc.title !== 'string' || typeof sc.meaning !== 'string' || typeof sc.images?.original !== 'string' || typeof sc.images.reconstruction !== 'string') {
+      throw new Error(`${AUDIT_URL}: scenarios[${i}] lacks a title, meaning or images`);
+    }
+  });
+  return report as AuditReport;
+}
+
+const metric = (v: number | string, digits: number, unit = '') => (typeof v === 'number' ? `${v.toFixed(digits)}${unit}` : v === 'Infinity' ? '∞ (exact copy)' : v);
+const imageUrl = (name: string) => `/audit/${encodeURIComponent(name)}`;
+
+function AuditSection() {
+  const [report, setReport] = useState<AuditReport | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    loadAudit().then(setReport, (e: unknown) => {
+      setReport(null);
+      setError(`The published audit could not be read: ${(e as Error).message}.`);
+    });
+  }, []);
+  if (report === undefined) return <p className="busy">Looking for the published audit…</p>;
+  if (!report) {
+    return (
+      <>
+        <p data-testid="audit-state">
+          The full audit — rebuilding a tile from plaintext gradients (dense first layer, and a convolutional network by gradient matching) and from tokens, against
+          what the coordinator sees — runs in Node with <code>src/privacy</code>. No audit is published with this app yet: run <code>npm run audit</code> in the
+          repository (it writes <code>public/audit/audit.json</code> and its images), rebuild, and reload this page. The check below runs the coordinator's-view part live.
+        </p>
+        <ErrorText text={error} />
+      </>
+    );
+  }
+  return (
+    <>
+      <p data-testid="audit-state">
+        Audit of {new Date(report.generatedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}
+        {report.quick ? ' (a quick smoke run: fewer attacker tiles and steps)' : ''}. Each row is one attacker and what it had; higher PSNR, SSIM and NMI and lower
+        LPIPS mean a closer copy of the tile. Guessing the average tile, with no information at all, scores PSNR {metric(report.meanGuess.psnr, 1, ' dB')}, SSIM{' '}
+        {metric(report.meanGuess.ssim, 3)}, NMI {metric(report.meanGuess.nmi, 3)}: a result near that leaks nothing useful.
+      </p>
+      <table className="results audit" data-testid="audit-table">
+        <caption>Reconstruction attacks, scored against the original tiles</caption>
+        <thead>
+          <tr>
+            <th scope="col">Attack</th>
+            <th scope="col">Target</th>
+            <th scope="col">PSNR</th>
+            <th scope="col">SSIM</th>
+            <th scope="col">NMI</th>
+            <th scope="col">LPIPS</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.scenarios.map((sc) => (
+            <tr key={sc.id}>
+              <th scope="row">{sc.title}</th>
+              <td>{sc.target}</td>
+              <td>{metric(sc.psnr, 1, ' dB')}</td>
+              <td>{metric(sc.ssim, 3)}</td>
+              <td>{metric(sc.nmi, 3)}</td>
+              <td>{metric(sc.lpips, 3)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {report.lpipsNote ? <p className="muted small">{report.lpipsNote}</p> : null}
+      <div className="audit-pairs" data-testid="audit-pairs">
+        {report.scenarios.map((sc) => (
+          <section key={sc.id} className="audit-pair" aria-label={sc.title}>
+            <h3>{sc.title}</h3>
+            <p>{sc.meaning}</p>
+            <div className="side-by-side">
+              <figure>
+                <img src={imageUrl(sc.images.original)} alt={`Original tile attacked in “${sc.title}”`} />
+                <figcaption>Original</figcaption>
+              </figure>
+              <figure>
+                <img src={imageUrl(sc.images.reconstruction)} alt={`The attacker's reconstruction in “${sc.title}”`} />
+                <figcaption>
+                  Reconstruction: PSNR {metric(sc.psnr, 1, ' dB')}, SSIM {metric(sc.ssim, 3)}
+                </figcaption>
+              </figure>
+            </div>
+          </section>
+        ))}
+      </div>
+    </>
+  );
+}
 
 function Metrics({ m }: { m: ImageMetrics }) {
   return (
@@ -80,11 +185,7 @@ export function PrivacyPage() {
     <div className="stack">
       <h1>Privacy</h1>
       <Section step={1} title="Full audit">
-        <p data-testid="audit-state">
-          The full audit — rebuilding a tile from plaintext gradients (dense first layer, and a convolutional network by gradient matching) against what the coordinator
-          sees — runs in Node with <code>src/privacy</code>. Its result table is not published to the app yet: run <code>npm run audit</code> in the repository and read
-          its report. The check below runs the coordinator's-view part live.
-        </p>
+        <AuditSection />
       </Section>
       <Section step={2} title="What the coordinator could rebuild">
         <p>

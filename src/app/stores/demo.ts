@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import { DEMO_STEPS, type DemoStepId, type DemoStepState, type DemoSummary, runDemo } from '../lib/demo.ts';
 import type { BackendName } from '../lib/url-params.ts';
+import { useInference } from './inference.ts';
 import { useResults } from './results.ts';
 
 const idle = (): Record<DemoStepId, DemoStepState> => Object.fromEntries(DEMO_STEPS.map((s) => [s.id, { status: 'waiting', detail: '' }])) as Record<DemoStepId, DemoStepState>;
@@ -31,6 +32,7 @@ export const useDemo = create<DemoState>()((set, get) => ({
         progress: (done, total, etaMs) => set({ progress: { done, total, etaMs } }),
       });
       useResults.getState().record(summary.result, summary.head);
+      useInference.getState().rememberDemoAccess(summary.inferenceAccess);
       set({ running: false, summary });
     } catch (e) {
       const failed = DEMO_STEPS.find((s) => get().steps[s.id].status === 'running');

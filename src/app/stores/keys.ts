@@ -1,14 +1,24 @@
-// The federation secret key of this clinic: created here (founder), received through the coordinator wrapped for
-// this clinic alone (after a key holder approves and both compare the safety code), or imported from a
-// passphrase-protected key file. It lives in the encrypted key vault and in HE worker requests; never on the wire
-// in clear.
+// The federation secret keys of this clinic (aggregation + inference, see lib/federation-keys.ts): created here
+// (founder), received through the coordinator wrapped for this clinic alone (after a key holder approves and both
+// compare the safety code), or imported from a passphrase-protected key file. They live in the encrypted key vault
+// and in HE worker requests; never on the wire in clear.
 import { create } from 'zustand';
 import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
 import { safetyCode } from '../../custody/safety-code.ts';
 import { PRESETS, type PresetId } from '../../he/params.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
-import { loadOrCreateIdentity, loadSecretKey, storeSecretKey } from '../lib/keyvault.ts';
-import { heWorker } from '../workers.ts';
+import {
+  createFederationKeys,
+  decodeKeyBundle,
+  encodeKeyBundle,
+  type FederationKeys,
+  loadFederationKeys,
+  openFederationKeyFile,
+  sealFederationKeyFile,
+  storeFederationKeys,
+} from '../lib/federation-keys.ts';
+import { formatMiB } from '../lib/files.ts';
+import { loadOrCreateIdentity } from '../lib/keyvault.ts';
 
 export const MAX_KEY_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -30,7 +40,10 @@ interface Clinic {
 
 interface KeyState {
   federationId: string | null;
+  /** The aggregation key (the federation's preset). */
   secretKey: Uint8Array | null;
+  /** The inference key (inf-v1); null with a vault filled by a version before encrypted inference. */
+  inferenceKey: Uint8Array | null;
   requests: RelayRequest[];
   busy: string | null;
   error: string | null;
@@ -46,17 +59,20 @@ interface KeyState {
 
 const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const failure = (what: string, e: unknown) => `${what}: ${(e as Error).message}`;
+const held = (federationId: string, keys: FederationKeys) => ({ federationId, secretKey: keys.aggregation, inferenceKey: keys.inference, busy: null });
 
 export const useKeys = create<KeyState>()((set, get) => ({
   federationId: null,
   secretKey: null,
+  inferenceKey: null,
   requests: [],
   busy: null,
   error: null,
   async restore(federationId) {
     if (get().federationId === federationId && get().secretKey) return;
     try {
-      set({ federationId, secretKey: (await loadSecretKey(federationId)) ?? null });
+      const keys = await loadFederationKeys(federationId);
+      set({ federationId, secretKey: keys?.aggregation ?? null, inferenceKey: keys?.inference ?? null });
     } catch (e) {
       set({ federationId, error: failure('The stored key could not be opened', e) });
     }
@@ -66,41 +82,45 @@ export const useKeys = create<KeyState>()((set, get) => ({
       set({ error: `This federation uses an unknown parameter preset (${presetId}); update cipherpath.` });
       return;
     }
-    set({ busy: 'Creating the federation key…', error: null });
+    set({ busy: 'Creating the federation keys…', error: null });
     try {
-      const secretKey = await heWorker().generateSecretKey(presetId, clinic.federationId);
-      // Claim founding first: if another clinic founded meanwhile, this key is discarded before it is ever used.
+      const keys = await createFederationKeys(presetId, clinic.federationId);
+      // Claim founding first: if another clinic founded meanwhile, these keys are discarded before they are ever used.
       await coordinatorApi.found(clinic.token, clinic.federationId);
-      await storeSecretKey(clinic.federationId, secretKey);
-      set({ federationId: clinic.federationId, secretKey, busy: null });
+      await storeFederationKeys(clinic.federationId, keys);
+      set(held(clinic.federationId, keys));
     } catch (e) {
       set({ busy: null, error: failure('Could not create the key', e) });
     }
   },
   async importKeyFile(federationId, file, passphrase) {
     if (file.size > MAX_KEY_FILE_BYTES) {
-      set({ error: `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; a key file is at most ${MAX_KEY_FILE_BYTES / 1e6} MB.` });
+      set({ error: `${file.name} is ${formatMiB(file.size)}; a key file is at most ${formatMiB(MAX_KEY_FILE_BYTES)}.` });
       return;
     }
     set({ busy: 'Opening the key file…', error: null });
     try {
-      const secretKey = await heWorker().openKeyFile(new Uint8Array(await file.arrayBuffer()), passphrase);
-      await storeSecretKey(federationId, secretKey);
-      set({ federationId, secretKey, busy: null });
+      const keys = await openFederationKeyFile(new Uint8Array(await file.arrayBuffer()), passphrase, file.name);
+      await storeFederationKeys(federationId, keys);
+      set(held(federationId, keys));
     } catch (e) {
       set({ busy: null, error: failure(`Could not import ${file.name}`, e) });
     }
   },
   async exportKeyFile(passphrase) {
-    const { secretKey } = get();
+    const { secretKey, inferenceKey } = get();
     if (!secretKey) return null;
+    if (!inferenceKey) {
+      set({ error: 'This browser holds only the aggregation key (stored by an older version), so a key file would lack the inference key; import a current key file first.' });
+      return null;
+    }
     if (passphrase.length < 8) {
       set({ error: 'Choose a passphrase of at least 8 characters to protect the key file.' });
       return null;
     }
     set({ busy: 'Protecting the key file…', error: null });
     try {
-      const file = await heWorker().sealKeyFile(secretKey, passphrase);
+      const file = await sealFederationKeyFile({ aggregation: secretKey, inference: inferenceKey }, passphrase);
       set({ busy: null });
       return new Blob([file as BlobPart], { type: 'application/octet-stream' });
     } catch (e) {
@@ -136,12 +156,16 @@ export const useKeys = create<KeyState>()((set, get) => ({
     }
   },
   async approve(clinic, request) {
-    const { secretKey } = get();
+    const { secretKey, inferenceKey } = get();
     if (!secretKey || !request.requesterPublicKey) return;
+    if (!inferenceKey) {
+      set({ error: `This browser holds only the aggregation key (stored by an older version); import a current key file before approving ${request.requesterName}.` });
+      return;
+    }
     set({ busy: `Wrapping the key for ${request.requesterName}…`, error: null });
     try {
       const identity = await loadOrCreateIdentity(clinic.clinicId);
-      const wrapped = await wrapSecretKey(secretKey, identity.privateKey, fromBase64(request.requesterPublicKey), {
+      const wrapped = await wrapSecretKey(encodeKeyBundle({ aggregation: secretKey, inference: inferenceKey }), identity.privateKey, fromBase64(request.requesterPublicKey), {
         federationId: clinic.federationId,
         holderClinicId: clinic.clinicId,
         requesterClinicId: request.requesterId,
@@ -159,14 +183,15 @@ export const useKeys = create<KeyState>()((set, get) => ({
     try {
       const identity = await loadOrCreateIdentity(clinic.clinicId);
       const wrapped = await coordinatorApi.wrappedKey(clinic.token, clinic.federationId, clinic.clinicId);
-      const secretKey = await unwrapSecretKey(wrapped, identity.privateKey, fromBase64(request.holderPublicKey), {
+      const bundle = await unwrapSecretKey(wrapped, identity.privateKey, fromBase64(request.holderPublicKey), {
         federationId: clinic.federationId,
         holderClinicId: request.holderId,
         requesterClinicId: clinic.clinicId,
       });
-      await storeSecretKey(clinic.federationId, secretKey);
+      const keys = decodeKeyBundle(bundle, 'the key received from the key holder');
+      await storeFederationKeys(clinic.federationId, keys);
       await coordinatorApi.confirmKeyHolder(clinic.token, clinic.federationId);
-      set({ federationId: clinic.federationId, secretKey, busy: null });
+      set(held(clinic.federationId, keys));
     } catch (e) {
       set({ busy: null, error: failure('Could not receive the key', e) });
     }

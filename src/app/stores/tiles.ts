@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import type { BackendChoice } from '../../vit/backend.ts';
 import { getManyCachedTokens } from '../../vit/token-cache.ts';
 import { type ExtractionProgress, extractTokens, knownModelSha256 } from '../lib/extraction.ts';
-import { checkTileSize, decodeTile, thumbnail } from '../lib/files.ts';
+import { checkTileSize, decodeTile, formatMiB, thumbnail } from '../lib/files.ts';
 import { baseName, type ClassLabel, labelFromPath, MAX_CSV_BYTES, parseLabelCsv } from '../lib/labels.ts';
 import { allTiles, deleteTiles, getTileFile, putTiles, setLabels, type StoredTile } from '../lib/tile-db.ts';
 import type { BackendName } from '../lib/url-params.ts';
@@ -147,7 +147,7 @@ export const useTiles = create<TilesState>()((set, get) => ({
     const csvLabels = new Map<string, ClassLabel>();
     for (const csv of csvs) {
       if (csv.blob.size > MAX_CSV_BYTES) {
-        rejected.push({ file: csv.path, reason: `${baseName(csv.path)} is ${(csv.blob.size / 1e6).toFixed(1)} MB; label CSVs are capped at ${MAX_CSV_BYTES / 1e6} MB` });
+        rejected.push({ file: csv.path, reason: `${baseName(csv.path)} is ${formatMiB(csv.blob.size)}; label CSVs are capped at ${formatMiB(MAX_CSV_BYTES)}` });
         continue;
       }
       const parsed = parseLabelCsv(await csv.blob.text(), baseName(csv.path));

@@ -1,0 +1,98 @@
+// Encrypted inference in the app, on a real federation: a one-clinic prototypes federation trains its head in one
+// round; the key holder publishes it (head encrypted) from the Inference page; the clinic classifies its tiles through
+// the coordinator and the decrypted answers agree with the local plaintext check. Every request body is scanned for
+// both secret keys, taken from the exported key file (opened in Node); a key file from before encrypted inference is
+// refused with a precise message.
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { openKeyFile, sealKeyFile } from '../src/he/keyfile.ts';
+import { decodeBundle } from '../src/protocol/bundle.ts';
+import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
+import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
+import { LeakScanner } from './leak-scan.ts';
+
+const PASSPHRASE = 'inference e2e passphrase';
+
+async function join(page: Page, code: string, name: string): Promise<void> {
+  await page.goto('/federation');
+  await page.getByLabel('Invite code').fill(code);
+  await page.getByLabel('Clinic name').fill(name);
+  await page.getByRole('button', { name: 'Join federation' }).click();
+  await expect(page.getByTestId('clinic-name')).toHaveText(name);
+}
+
+test('publish the head encrypted, classify through the coordinator, agree with the local check, and no key on the wire', async ({ browser, request }) => {
+  const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
+  const created = await request.post('/api/admin/federations', { headers, data: { name: `inference e2e ${Date.now()}`, presetId: 'agg-v1', minClinics: 1, strategy: 'prototypes' } });
+  expect(created.ok(), await created.text()).toBe(true);
+  const { id } = (await created.json()) as { id: string };
+  const [code, lateCode] = ((await (await request.post(`/api/admin/federations/${id}/invites`, { headers, data: { count: 2 } })).json()) as { codes: string[] }).codes as [string, string];
+
+  const context = await browser.newContext();
+  const bodies: { url: string; body: Uint8Array }[] = [];
+  context.on('request', (r) => {
+    const body = r.postDataBuffer();
+    if (body) bodies.push({ url: r.url(), body: new Uint8Array(body) });
+  });
+  const page = await context.newPage();
+  logPageErrors(page, 'inference clinic');
+  await join(page, code, 'Clinic A');
+  await page.getByRole('button', { name: 'Create federation key (founder)' }).click();
+  await expect(page.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  await page.getByText('Key file (passphrase-protected)').click();
+  await page.getByLabel('Key file passphrase').fill(PASSPHRASE);
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export key file' }).click();
+  const keyFile = new Uint8Array(readFileSync(await (await download).path()));
+  const sealed = decodeBundle(keyFile);
+  expect(sealed).toHaveLength(2);
+  const [aggregationKey, inferenceKey] = await Promise.all(sealed.map((part) => openKeyFile(part, PASSPHRASE)));
+  if (!aggregationKey || !inferenceKey) throw new Error('the key file lacks a key');
+
+  // One round with a quorum of one trains the nearest-class-mean head.
+  await page.getByRole('button', { name: 'Load sample tiles' }).click();
+  await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+  await page.getByRole('button', { name: 'Participate in round 1' }).click();
+  await expect(page.getByTestId('participation-done')).toContainText('Round 1 is done');
+
+  await page.getByRole('link', { name: 'Inference' }).click();
+  await expect(page.getByTestId('encrypted-availability')).toContainText('no model is published for encrypted inference yet: a key holder publishes it on this page');
+  const publishedFrom = bodies.length;
+  await expect(page.getByRole('radio', { name: 'Encrypted (recommended)' })).toBeChecked();
+  await page.getByRole('button', { name: 'Publish model for encrypted inference' }).click();
+  await expect(page.getByTestId('publish-note')).toContainText('the head encrypted (the coordinator sees only ciphertexts), batched layout');
+  await expect(page.getByTestId('encrypted-availability')).toContainText("The coordinator serves this federation's model for encrypted inference (encrypted head, batched layout, 3 classes × 192)");
+
+  await page.getByRole('button', { name: 'Select all 3' }).click();
+  await page.getByRole('button', { name: 'Classify 3 selected tile(s)' }).click();
+  await expect(page.getByTestId('inference-summary')).toContainText('agrees with the local plaintext check on 3 of 3 tile(s) (encrypted head, batched layout');
+  await expect(page.getByLabel('Classification progress')).toHaveAttribute('value', '3');
+  await expect(page.getByTestId('encrypted-prediction')).toHaveCount(3);
+  await expect(page.getByTestId('encrypted-prediction').first()).toContainText(/(adenocarcinoma|benign tissue|squamous cell carcinoma) \(\d/);
+  await expect(page.getByTestId('agreement')).toHaveText(Array(3).fill(/^yes/));
+  await expect(page.getByTestId('inference-mismatch')).toHaveCount(0);
+  await expectNoSeriousA11yViolations(page, '/inference (encrypted results)');
+
+  // Publishing and inference sent evaluation keys, a model and ciphertexts, and neither secret key.
+  const scanner = new LeakScanner([
+    { name: 'aggregation key', bytes: aggregationKey },
+    { name: 'inference key', bytes: inferenceKey },
+  ]);
+  expect(scanner.find(new Uint8Array([9, ...inferenceKey.subarray(500, 600), 9]))).toContain('inference key'); // the scanner works
+  const published = bodies.slice(publishedFrom);
+  for (const path of ['/evaluation-keys/galois-keys', '/evaluation-keys/relin-keys', '/inference-model', '/inference']) {
+    expect(published.some((b) => b.url.endsWith(path)), `a request to …${path}`).toBe(true);
+  }
+  for (const b of bodies) expect(scanner.find(b.body), `a secret key in the body sent to ${b.url}`).toBeNull();
+
+  // A key file from before encrypted inference (one sealed key, not a bundle of two) is refused with what to do.
+  const lateContext = await browser.newContext();
+  const late = await lateContext.newPage();
+  logPageErrors(late, 'late clinic');
+  await join(late, lateCode, 'Clinic B');
+  await late.getByLabel('Key file passphrase').fill(PASSPHRASE);
+  await late.getByLabel('Key file', { exact: true }).setInputFiles({ name: 'old.cpkey', mimeType: 'application/octet-stream', buffer: Buffer.from(await sealKeyFile(aggregationKey, PASSPHRASE)) });
+  await late.getByRole('button', { name: 'Import key file' }).click();
+  await expect(late.getByRole('alert')).toContainText('old.cpkey holds a single key, from a cipherpath version before encrypted inference; export a new key file from a key holder');
+  await Promise.all([context.close(), lateContext.close()]);
+});
