@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { mulberry32 } from '../src/vit/weights.ts';
 
 export const SAMPLE_CLASSES = ['lung_aca', 'lung_n', 'lung_scc'] as const;
 export type SampleClass = (typeof SAMPLE_CLASSES)[number];
@@ -11,16 +12,6 @@ export type SampleClass = (typeof SAMPLE_CLASSES)[number];
 const TILE = 64;
 const TILES_PER_CLASS = 6;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rgb = [number, number, number];
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeContext } from '../he/context.ts';
 import { encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import { encodeBundle } from '../protocol/bundle.ts';
+import { mulberry32 } from '../vit/weights.ts';
 import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
 let coordinator: RunningCoordinator;
@@ -18,16 +19,6 @@ afterAll(async () => {
   await coordinator.stop();
 });
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('malformed requests', () => {
   it('answers 500+ hostile requests across every documented route without a single 5xx', async () => {
     const { federationId, codes } = await adminFederation(call, { minClinics: 2, invites: 2 });
@@ -37,7 +28,7 @@ describe('malformed requests', () => {
     const good = await encryptTokenBatch(ctx, await generateSecretKey(ctx, federationId), federationId, [Float32Array.from({ length: 32 }, (_, i) => i / 7)]);
     const wrongPreset = await encryptTokenBatch(infCtx, await generateSecretKey(infCtx, federationId), federationId, [Float32Array.from({ length: 32 }, (_, i) => i)]);
     const goodCt = good[0] as Uint8Array;
-    const rand = seeded(7);
+    const rand = mulberry32(7);
     const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
     const flip = (b: Uint8Array, at: number) => {
       const c = b.slice();

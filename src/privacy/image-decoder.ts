@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertRgbImage, type RgbImage } from './image.ts';
 import { datasetMeanImage } from './mean-image-attack.ts';
+import { mulberry32 } from '../vit/weights.ts';
 
 export interface ImageDecoderOptions {
   /** Hidden ReLU units (default 256). */
@@ -54,16 +55,6 @@ export interface ImageDecoder {
   dispose(): void;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled(length: number, random: () => number): number[] {
   const order = Array.from({ length }, (_, i) => i);
