@@ -17,6 +17,7 @@
 // key holder decrypts exactly C logits per token and ~0 elsewhere, at the price of doing the rotations a level up.
 // Scales stay exact: weights are encoded at scale q2 and the mask at q1, the primes the rescales divide out, so the
 // result is at the last level with scale 2^40, where the bias is added.
+import type { InferenceLayoutWire } from '../protocol/inference-model.ts';
 import type { Ciphertext, HeContext, Plaintext } from './context.ts';
 import { HeError, heTry, toHeError } from './errors.ts';
 import { checkHead } from './head.ts';
@@ -26,28 +27,8 @@ import { encryptSlots, decryptSlots, maxSlotMagnitude } from './tokens.ts';
 
 export type InferenceMode = 'single' | 'batched';
 
-export interface InferenceLayout {
-  mode: InferenceMode;
-  classes: number;
-  dim: number;
-  slotCount: number;
-  /** B: tokens per group. */
-  tokensPerGroup: number;
-  /** Cg: class lanes per ciphertext. */
-  classesPerPass: number;
-  /** G: features per ciphertext. */
-  featuresPerCiphertext: number;
-  /** ceil(D / G): input ciphertexts per group of B tokens. */
-  ciphertextsPerGroup: number;
-  /** ceil(C / Cg): result ciphertexts per group. */
-  passes: number;
-  /**
-   * false (default, 'replicated'): every slot holds a complete logit (the rotations run on the last level, ~3x
-   * cheaper). true: non-logit slots are multiplied by 0 (one more level; rotations one level up).
-   * Neither output contains partial sums of the weights.
-   */
-  masked: boolean;
-}
+/** The slot layout of one inference model; its wire form is the layout itself (src/protocol/inference-model.ts). */
+export type InferenceLayout = InferenceLayoutWire;
 
 export const DEFAULT_BATCH_TOKENS = 256;
 

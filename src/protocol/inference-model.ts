@@ -4,16 +4,26 @@
 // weight envelopes, pass-major, then one bias envelope per pass). The layout mirrors src/he's InferenceLayout.
 import { decodeBundle, encodeBundle } from './bundle.ts';
 
+/** Slot layout of an inference model (see src/he/inference.ts for the slot formula). */
 export interface InferenceLayoutWire {
   mode: 'single' | 'batched';
   classes: number;
   dim: number;
   slotCount: number;
+  /** B: tokens per group. */
   tokensPerGroup: number;
+  /** Cg: class lanes per ciphertext. */
   classesPerPass: number;
+  /** G: features per ciphertext. */
   featuresPerCiphertext: number;
+  /** ceil(D / G): input ciphertexts per group of B tokens. */
   ciphertextsPerGroup: number;
+  /** ceil(C / Cg): result ciphertexts per group. */
   passes: number;
+  /**
+   * false ('replicated'): every slot holds a complete logit (rotations on the last level, ~3x cheaper). true:
+   * non-logit slots are multiplied by 0 (one more level). Neither output contains partial sums of the weights.
+   */
   masked: boolean;
 }
 
