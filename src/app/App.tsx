@@ -1,5 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import { readUrlOptions } from './lib/url-params.ts';
+import { AdminPage } from './pages/AdminPage.tsx';
+import { BenchmarkPage } from './pages/BenchmarkPage.tsx';
 import { DemoPage } from './pages/DemoPage.tsx';
 import { FederationPage } from './pages/FederationPage.tsx';
 import { InferencePage } from './pages/InferencePage.tsx';
@@ -53,6 +55,8 @@ export function App() {
         {page === '/privacy' ? <PrivacyPage /> : null}
         {page === '/settings' ? <SettingsPage /> : null}
         {page === '/demo' ? <DemoPage forcedBackend={options.backend} /> : null}
+        {page === '/admin' ? <AdminPage /> : null}
+        {page === '/benchmark' ? <BenchmarkPage /> : null}
         {page === null ? (
           <div className="stack">
             <h1>Page not found</h1>

@@ -1,5 +1,5 @@
 // A tiny History-API router: one path per page, shareable URLs, and the query string (`?backend=`) carried across
-// navigation so a forced backend survives moving between pages. No dependency: the app has six flat routes.
+// navigation so a forced backend survives moving between pages. No dependency: the app has a few flat routes.
 import { type MouseEvent, type ReactNode, useSyncExternalStore } from 'react';
 
 export const PAGES = [
@@ -9,6 +9,8 @@ export const PAGES = [
   { path: '/privacy', title: 'Privacy' },
   { path: '/settings', title: 'Settings' },
   { path: '/demo', title: 'Demo' },
+  { path: '/admin', title: 'Admin' },
+  { path: '/benchmark', title: 'Workstation check' },
 ] as const;
 export type PagePath = (typeof PAGES)[number]['path'];
 

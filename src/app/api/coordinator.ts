@@ -1,5 +1,5 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
-import type { EnrolResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+import type { CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
 import type { InferenceLayoutWire } from '../../protocol/inference-model.ts';
 
 /** GET /api/federations/:fid/inference-model: the published model's layout, never its weights. */
@@ -7,6 +7,18 @@ export interface PublishedModel {
   sha256: string;
   layout: InferenceLayoutWire;
   encrypted: boolean;
+}
+
+/** GET /api/admin/audit: one entry of the hash-chained audit log (hash = sha256 of prevHash, at, actor, action, detail joined by newlines). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  /** The detail object as the JSON text that was hashed. */
+  detail: string;
+  prevHash: string;
+  hash: string;
 }
 
 export class ApiError extends Error {
@@ -36,6 +48,31 @@ async function request<T>(path: string, init: RequestInit & { token?: string; bi
   }
   return (init.binary ? new Uint8Array(await response.arrayBuffer()) : await response.json()) as T;
 }
+
+/** Admin routes (hospital IT): the admin token from the coordinator's ADMIN_TOKEN, never a clinic token. */
+export const adminApi = {
+  federations(adminToken: string, signal?: AbortSignal): Promise<FederationView[]> {
+    return request('/api/admin/federations', { token: adminToken, signal });
+  },
+  createFederation(adminToken: string, federation: CreateFederationRequest): Promise<FederationView> {
+    return request('/api/admin/federations', { method: 'POST', token: adminToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify(federation) });
+  },
+  issueInvites(adminToken: string, federationId: string, count: number): Promise<InvitesResponse> {
+    return request(`/api/admin/federations/${encodeURIComponent(federationId)}/invites`, {
+      method: 'POST',
+      token: adminToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count }),
+    });
+  },
+  rounds(adminToken: string, federationId: string, signal?: AbortSignal): Promise<RoundView[]> {
+    return request(`/api/admin/federations/${encodeURIComponent(federationId)}/rounds`, { token: adminToken, signal });
+  },
+  /** The newest entries first (the coordinator returns at most 200). */
+  audit(adminToken: string, signal?: AbortSignal): Promise<AuditEntry[]> {
+    return request('/api/admin/audit', { token: adminToken, signal });
+  },
+};
 
 export const coordinatorApi = {
   /** Demo mode only (DEMO=on): a fresh three-clinic federation and its invite codes. */

@@ -6,11 +6,12 @@ import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { ExtractionPanel } from '../components/Extraction.tsx';
 import { RoundCharts, SimulationCharts } from '../components/RoundCharts.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
+import { LOCAL_EPOCHS_DEFAULT, LOCAL_EPOCHS_MAX } from '../lib/fedavg.ts';
 import { readIntParam, type BackendName } from '../lib/url-params.ts';
 import { Link, useLocation } from '../router.tsx';
 import { useKeys } from '../stores/keys.ts';
 import { parseSimulation, useResults } from '../stores/results.ts';
-import { APP_STRATEGIES, useRound } from '../stores/round.ts';
+import { APP_STRATEGIES, type Participation, useRound } from '../stores/round.ts';
 import { useSession } from '../stores/session.ts';
 import { orderedTokens, useTiles } from '../stores/tiles.ts';
 
@@ -241,7 +242,39 @@ function TimelineSection({ token, federation, focus }: { token: string; federati
   );
 }
 
-function RoundSection({ token, federation, forcedBackend }: { token: string; federation: FederationView; forcedBackend: BackendName | undefined }) {
+const PARTICIPATE_HINTS: Record<(typeof APP_STRATEGIES)[number], string> = {
+  sum: 'Extracts missing tokens, uploads them encrypted, waits for the others and decrypts the sum.',
+  prototypes: 'Extracts missing tokens, uploads your encrypted per-class sums, waits for the others and decrypts the shared model.',
+  'fedavg-head': "Extracts missing tokens, trains the head from the last global head on your labelled tiles, uploads it encrypted (weighted by your tile count), waits for the others and decrypts the new global head.",
+};
+
+function FedAvgSummary({ participation }: { participation: Participation }) {
+  const f = participation.fedavg;
+  if (!f) return null;
+  return (
+    <p data-testid="fedavg-summary">
+      Round {participation.round}: local training ({f.epochs} epoch(s) on {f.trainCount} tile(s), {f.validationTileIds.length} held out) started from{' '}
+      {f.startedFrom ? (
+        <>
+          the global head of round {f.startedFrom.round} (checksum <code data-testid="fedavg-start-checksum">{f.startedFrom.checksum}</code>)
+        </>
+      ) : (
+        'the zero head'
+      )}
+      .
+      {f.globalChecksum ? (
+        <>
+          {' '}
+          Global head after round {participation.round}: checksum <code data-testid="fedavg-global-checksum">{f.globalChecksum}</code> (the same at every clinic).
+        </>
+      ) : null}
+    </p>
+  );
+}
+
+function RoundSection({ token, clinicId, federation, forcedBackend }: { token: string; clinicId: string; federation: FederationView; forcedBackend: BackendName | undefined }) {
+  const [epochs, setEpochs] = useState(LOCAL_EPOCHS_DEFAULT);
+  const epochsId = useId();
   const federationId = federation.id;
   const presetId = federation.presetId as PresetId;
   const secretKey = useKeys((s) => s.secretKey);
@@ -265,7 +298,9 @@ function RoundSection({ token, federation, forcedBackend }: { token: string; fed
     if (secretKey && participation?.phase === 'uploaded' && participation.federationId === federationId) void resume({ token, federation, secretKey });
   }, [secretKey, participation, federationId, token, federation, resume]);
   const canUpload = secretKey !== null && tokens !== null && busy === null;
-  const supported = (APP_STRATEGIES as readonly string[]).includes(federation.strategy);
+  const strategy = APP_STRATEGIES.find((s) => s === federation.strategy);
+  const supported = strategy !== undefined;
+  const epochsValid = Number.isInteger(epochs) && epochs >= 1 && epochs <= LOCAL_EPOCHS_MAX;
   const waiting = participation?.phase === 'uploaded' && participation.federationId === federationId;
   const participatedHere = participation?.federationId === federationId && participation.round === federation.currentRound;
   return (
@@ -275,21 +310,26 @@ function RoundSection({ token, federation, forcedBackend }: { token: string; fed
         Status: {view ? `${view.status} — ${view.submitted.length}/${view.quorum} clinics submitted` : 'loading…'}
         {view && view.submitted.length > 0 ? ` (${view.submitted.join(', ')})` : ''}
       </p>
+      {strategy === 'fedavg-head' ? (
+        <div className="row">
+          <label htmlFor={epochsId}>Local epochs</label>
+          <input id={epochsId} type="number" min={1} max={LOCAL_EPOCHS_MAX} step={1} value={epochs} onChange={(e) => setEpochs(e.target.valueAsNumber)} className="narrow" />
+          <span className="muted small">Passes over your training tiles per round (src/fl trainHead: softmax regression with L2, seeded).</span>
+        </div>
+      ) : null}
       <div className="row">
         <button
           type="button"
-          disabled={!secretKey || busy !== null || waiting || participatedHere || !supported}
-          onClick={() => secretKey && void participateRound({ token, federation, secretKey }, forcedBackend)}
+          disabled={!secretKey || busy !== null || waiting || participatedHere || !supported || !epochsValid}
+          onClick={() => secretKey && void participateRound({ token, federation, secretKey }, forcedBackend, { clinicId, epochs })}
         >
           Participate in round {federation.currentRound}
         </button>
         <span className="muted small">
           {!secretKey
             ? 'Needs the federation key (step 2).'
-            : supported
-              ? federation.strategy === 'prototypes'
-                ? 'Extracts missing tokens, uploads your encrypted per-class sums, waits for the others and decrypts the shared model.'
-                : 'Extracts missing tokens, uploads them encrypted, waits for the others and decrypts the sum.'
+            : strategy
+              ? PARTICIPATE_HINTS[strategy]
               : `This app cannot run the "${federation.strategy}" strategy yet.`}
         </span>
       </div>
@@ -300,9 +340,15 @@ function RoundSection({ token, federation, forcedBackend }: { token: string; fed
       ) : null}
       {participation?.federationId === federationId && participation.phase === 'done' ? (
         <p data-testid="participation-done">
-          Round {participation.round} is done: {participation.strategy === 'prototypes' ? 'the shared model was decrypted and saved for the Inference page.' : 'the sum was decrypted.'}
+          Round {participation.round} is done:{' '}
+          {participation.strategy === 'prototypes'
+            ? 'the shared model was decrypted and saved for the Inference page.'
+            : participation.strategy === 'fedavg-head'
+              ? 'the new global head was decrypted and saved for the next round and the Inference page.'
+              : 'the sum was decrypted.'}
         </p>
       ) : null}
+      {participation?.federationId === federationId ? <FedAvgSummary participation={participation} /> : null}
       <div className="row">
           <span className="muted small">Or step by step:</span>
           <button type="button" className="secondary" disabled={!canUpload} onClick={() => secretKey && tokens && void participate({ token, federationId, presetId, round: shownRound, secretKey, tokens })}>
@@ -418,7 +464,7 @@ export function FederationPage({ forcedBackend }: { forcedBackend: BackendName |
       <JoinSection />
       {token && federation && clinicId ? <KeySection token={token} clinicId={clinicId} federationId={federation.id} presetId={federation.presetId as PresetId} /> : null}
       <TilesSection forcedBackend={forcedBackend} />
-      {token && federation ? <RoundSection token={token} federation={federation} forcedBackend={forcedBackend} /> : null}
+      {token && federation && clinicId ? <RoundSection token={token} clinicId={clinicId} federation={federation} forcedBackend={forcedBackend} /> : null}
       {token && federation ? <TimelineSection token={token} federation={federation} focus={focus.value} /> : null}
       <ChartsSection federationId={federation?.id ?? null} />
     </div>

@@ -7,6 +7,7 @@ import type { PresetId } from '../../he/params.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
+import { globalHeadBefore, globalHeadFromAggregate, trainLocalRound } from '../lib/fedavg.ts';
 import { accuracyOn, decryptSum, encryptContribution, headFromSum, prototypeContribution } from '../lib/federated-head.ts';
 import { isClassLabel } from '../lib/labels.ts';
 import { heWorker } from '../workers.ts';
@@ -24,14 +25,29 @@ export interface UploadSummary {
 }
 
 /** Strategies this app can run in a real federation. */
-export const APP_STRATEGIES = ['sum', 'prototypes'] as const;
+export const APP_STRATEGIES = ['sum', 'prototypes', 'fedavg-head'] as const;
+export type AppStrategy = (typeof APP_STRATEGIES)[number];
+const isAppStrategy = (s: string): s is AppStrategy => (APP_STRATEGIES as readonly string[]).includes(s);
+
+/** fedavg-head's record of one round at this clinic (lib/fedavg.ts). */
+export interface FedAvgRound {
+  epochs: number;
+  /** Tiles trained on (n, the clinic's weight in the mean). */
+  trainCount: number;
+  /** Held-out tiles that score the new global head. */
+  validationTileIds: string[];
+  /** The global head local training started from; null: the zero head (round 1). */
+  startedFrom: { round: number; checksum: string } | null;
+  /** Checksum of the global head this round produced, once decrypted. */
+  globalChecksum: string | null;
+}
 
 export interface Participation {
   federationId: string;
   federationName: string;
   presetId: PresetId;
   round: number;
-  strategy: (typeof APP_STRATEGIES)[number];
+  strategy: AppStrategy;
   phase: 'uploaded' | 'done';
   contributionLength: number;
   dim: number;
@@ -39,12 +55,19 @@ export interface Participation {
   tileIds: string[];
   phaseMs: Partial<Record<Phase, number>>;
   bytesUp: number;
+  fedavg?: FedAvgRound;
 }
 
 interface Clinic {
   token: string;
   federation: FederationView;
   secretKey: Uint8Array;
+}
+
+/** fedavg-head's local training settings: the clinic (its split and seeds) and the local epochs. */
+export interface LocalTraining {
+  clinicId: string;
+  epochs: number;
 }
 
 interface RoundState {
@@ -60,7 +83,7 @@ interface RoundState {
   pollTimeline(token: string, federationId: string, currentRound: number, signal?: AbortSignal): Promise<void>;
   participate(args: { token: string; federationId: string; presetId: PresetId; round: number; secretKey: Uint8Array; tokens: Float32Array[] }): Promise<void>;
   decryptAggregate(args: { token: string; federationId: string; presetId: PresetId; round: number; secretKey: Uint8Array; tokenCount: number; dim: number }): Promise<void>;
-  participateRound(clinic: Clinic, forcedBackend: Parameters<ReturnType<typeof useTiles.getState>['extract']>[0]): Promise<void>;
+  participateRound(clinic: Clinic, forcedBackend: Parameters<ReturnType<typeof useTiles.getState>['extract']>[0], local?: LocalTraining): Promise<void>;
   resume(clinic: Clinic): Promise<void>;
   reset(): void;
 }
@@ -122,11 +145,15 @@ export const useRound = create<RoundState>()(
           set({ busy: null, error: `Could not decrypt the aggregate: ${(e as Error).message}` });
         }
       },
-      async participateRound(clinic, forcedBackend) {
+      async participateRound(clinic, forcedBackend, local) {
         const { federation, token, secretKey } = clinic;
         const strategy = federation.strategy;
-        if (strategy !== 'sum' && strategy !== 'prototypes') {
-          set({ error: `This federation uses the "${strategy}" strategy, which this app cannot run yet (it runs ${APP_STRATEGIES.join(' and ')}). Ask your federation lead.` });
+        if (!isAppStrategy(strategy)) {
+          set({ error: `This federation uses the "${strategy}" strategy, which this app cannot run yet (it runs ${APP_STRATEGIES.join(', ')}). Ask your federation lead.` });
+          return;
+        }
+        if (strategy === 'fedavg-head' && !local) {
+          set({ error: 'fedavg-head needs the local training settings (clinic and local epochs).' });
           return;
         }
         const round = federation.currentRound;
@@ -148,7 +175,26 @@ export const useRound = create<RoundState>()(
           let parts: Uint8Array[];
           let contributionLength: number;
           let tileIds: string[] = [];
-          if (strategy === 'prototypes') {
+          let fedavg: FedAvgRound | undefined;
+          if (strategy === 'fedavg-head' && local) {
+            const labelled = tiles.tiles.filter((t) => isClassLabel(t.label));
+            const dim = tokens[0]?.length ?? 0;
+            set({ busy: round > 1 ? `Step 2 of 4: decrypting the global head of round ${round - 1}…` : 'Step 2 of 4: starting from the zero head (round 1)…' });
+            const start = await globalHeadBefore({ token, federationId: federation.id, presetId, secretKey, round, dim });
+            set({ busy: `Step 2 of 4: training the head locally (${local.epochs} epoch(s)) and encrypting it…` });
+            const trained = await trainLocalRound({
+              federationId: federation.id,
+              clinicId: local.clinicId,
+              round,
+              start,
+              epochs: local.epochs,
+              tiles: labelled.map((t) => ({ id: t.id, token: tiles.tokens[t.id] as Float32Array, label: t.label as NonNullable<typeof t.label> })),
+            });
+            tileIds = trained.validationTileIds;
+            contributionLength = trained.values.length;
+            parts = await heWorker().encryptWeightedContribution(presetId, secretKey, federation.id, trained.values, trained.count, trained.bounds);
+            fedavg = { epochs: local.epochs, trainCount: trained.count, validationTileIds: trained.validationTileIds, startedFrom: start && { round: start.round, checksum: start.checksum }, globalChecksum: null };
+          } else if (strategy === 'prototypes') {
             const labelled = tiles.tiles.filter((t) => isClassLabel(t.label));
             if (labelled.length === 0) throw new Error('the prototypes strategy needs labelled tiles: label tiles by folder or CSV on the Slides page');
             tileIds = labelled.map((t) => t.id);
@@ -169,7 +215,7 @@ export const useRound = create<RoundState>()(
           set({
             busy: null,
             upload: { federationId: federation.id, round, ciphertexts: parts.length, bytes: bundle.byteLength, duplicate: uploaded.duplicate, tokenCount: tokens.length, dim },
-            participation: { federationId: federation.id, federationName: federation.name, presetId, round, strategy, phase: 'uploaded', contributionLength, dim, tileIds, phaseMs, bytesUp: bundle.byteLength },
+            participation: { federationId: federation.id, federationName: federation.name, presetId, round, strategy, phase: 'uploaded', contributionLength, dim, tileIds, phaseMs, bytesUp: bundle.byteLength, fedavg },
           });
         } catch (e) {
           set({ busy: null, error: `Could not take part in round ${round}: ${(e as Error).message}` });
@@ -204,14 +250,28 @@ export const useRound = create<RoundState>()(
           let accuracy: number | null = null;
           let note = 'The sum strategy adds token vectors; it produces no classifier to score.';
           let head;
-          if (p.strategy === 'prototypes') {
+          let done: Participation = { ...p, phase: 'done', phaseMs };
+          const labelledTiles = (ids: string[]) => {
+            const found = ids.map((id) => tiles.tiles.find((t) => t.id === id)).filter((t): t is NonNullable<typeof t> => t !== undefined && isClassLabel(t.label) && tiles.tokens[t.id] !== undefined);
+            return { tokens: found.map((t) => tiles.tokens[t.id] as Float32Array), labels: found.map((t) => t.label as NonNullable<typeof t.label>) };
+          };
+          if (p.strategy === 'fedavg-head' && p.fedavg) {
+            const global = await globalHeadFromAggregate({ federationId: p.federationId, presetId: p.presetId, secretKey: clinic.secretKey, round: p.round, parts: decodeBundle(bundle), dim: p.dim });
+            phaseMs.decrypt = performance.now() - t0;
+            t0 = performance.now();
+            const validation = labelledTiles(p.fedavg.validationTileIds);
+            accuracy = validation.tokens.length ? accuracyOn(global.head, validation) : null;
+            note = `Validation accuracy of each round's global head on this clinic's ${validation.tokens.length} held-out labelled tile(s), never trained on (fedavg-head, ${p.fedavg.epochs} local epoch(s) on ${p.fedavg.trainCount} tile(s)). Other clinics score it on their own held-out tiles.`;
+            head = { federationId: p.federationId, federationName: p.federationName, round: p.round, strategy: p.strategy, modelSha256: tiles.modelSha256 ?? 'unknown', classes: global.head.classes, dim: global.head.dim, weights: Array.from(global.head.weights), biases: Array.from(global.head.biases) };
+            done = { ...done, fedavg: { ...p.fedavg, globalChecksum: global.checksum } };
+          } else if (p.strategy === 'prototypes') {
             const { sum } = await decryptSum(p.presetId, clinic.secretKey, decodeBundle(bundle), p.contributionLength);
             phaseMs.decrypt = performance.now() - t0;
             t0 = performance.now();
             const model = await headFromSum(sum, p.dim);
-            const labelled = p.tileIds.map((id) => tiles.tiles.find((t) => t.id === id)).filter((t): t is NonNullable<typeof t> => t !== undefined && isClassLabel(t.label) && tiles.tokens[t.id] !== undefined);
-            accuracy = labelled.length ? accuracyOn(model, { tokens: labelled.map((t) => tiles.tokens[t.id] as Float32Array), labels: labelled.map((t) => t.label as NonNullable<typeof t.label>) }) : null;
-            note = `Accuracy on this clinic's ${labelled.length} labelled tiles (they were part of the training sum). The unencrypted domain needs every clinic's data in one place: see the demo or npm run simulate.`;
+            const labelled = labelledTiles(p.tileIds);
+            accuracy = labelled.tokens.length ? accuracyOn(model, labelled) : null;
+            note = `Accuracy on this clinic's ${labelled.tokens.length} labelled tiles (they were part of the training sum). The unencrypted domain needs every clinic's data in one place: see the demo or npm run simulate.`;
             head = {
               federationId: p.federationId,
               federationName: p.federationName,
@@ -249,7 +309,7 @@ export const useRound = create<RoundState>()(
             },
             head,
           );
-          set({ participation: { ...p, phase: 'done', phaseMs }, step: null });
+          set({ participation: done, step: null });
         } catch (e) {
           set({ step: null, error: `Round ${p.round} closed but its result could not be used: ${(e as Error).message}. Reload to try again.` });
         } finally {
