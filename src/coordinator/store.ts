@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { FederationView, RoundStatus } from '../protocol/api.ts';
+import { AUDIT_GENESIS_HASH, type AuditEntry, auditHashInput, type FederationView, type RoundStatus } from '../protocol/api.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,15 +83,7 @@ export interface UploadRow {
   ciphertextCount: number;
 }
 
-export interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  detail: string;
-  prevHash: string;
-  hash: string;
-}
+export type AuditRow = AuditEntry;
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -403,10 +395,10 @@ export class Store {
 
   audit(actor: string, action: string, detail: Record<string, unknown>): void {
     const last = this.db.prepare('SELECT hash FROM audit ORDER BY id DESC LIMIT 1').get() as { hash: string } | undefined;
-    const prevHash = last?.hash ?? '0'.repeat(64);
+    const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
     const at = now();
     const detailJson = JSON.stringify(detail);
-    const hash = sha256Hex(`${prevHash}\n${at}\n${actor}\n${action}\n${detailJson}`);
+    const hash = sha256Hex(auditHashInput({ prevHash, at, actor, action, detail: detailJson }));
     this.db.prepare('INSERT INTO audit (at, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)').run(at, actor, action, detailJson, prevHash, hash);
   }
 

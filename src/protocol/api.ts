@@ -73,6 +73,26 @@ export interface InvitesResponse {
   codes: string[];
 }
 
+/** GET /api/admin/audit: one entry of the append-only, hash-chained audit log. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  /** The detail object as the JSON text that was hashed. */
+  detail: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** The chain's genesis: the first entry's prevHash. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+/** The text whose SHA-256 (hex) is an entry's hash; the coordinator writes it and the admin page re-checks it. */
+export function auditHashInput(e: Pick<AuditEntry, 'prevHash' | 'at' | 'actor' | 'action' | 'detail'>): string {
+  return `${e.prevHash}\n${e.at}\n${e.actor}\n${e.action}\n${e.detail}`;
+}
+
 export interface ApiErrorBody {
   error: string;
   message: string;

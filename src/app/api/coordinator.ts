@@ -1,5 +1,5 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
-import type { CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+import type { AuditEntry, CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
 import type { InferenceLayoutWire } from '../../protocol/inference-model.ts';
 
 /** GET /api/federations/:fid/inference-model: the published model's layout, never its weights. */
@@ -7,18 +7,6 @@ export interface PublishedModel {
   sha256: string;
   layout: InferenceLayoutWire;
   encrypted: boolean;
-}
-
-/** GET /api/admin/audit: one entry of the hash-chained audit log (hash = sha256 of prevHash, at, actor, action, detail joined by newlines). */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  /** The detail object as the JSON text that was hashed. */
-  detail: string;
-  prevHash: string;
-  hash: string;
 }
 
 export class ApiError extends Error {

@@ -1,10 +1,8 @@
 // Checks the coordinator's audit log in the browser: every entry's hash is SHA-256 (WebCrypto) of
-// `${prevHash}\n${at}\n${actor}\n${action}\n${detail}` (src/coordinator/store.ts audit()), and every entry names the
+// auditHashInput (src/protocol/api.ts), the same text src/coordinator/store.ts hashes, and every entry names the
 // hash of the one before it. An edited, inserted or deleted entry breaks the chain at that entry. The coordinator
 // returns the newest 200 entries, so the oldest one shown is trusted as the anchor unless it is the first entry ever.
-import type { AuditEntry } from '../api/coordinator.ts';
-
-export const GENESIS_HASH = '0'.repeat(64);
+import { AUDIT_GENESIS_HASH, type AuditEntry, auditHashInput } from '../../protocol/api.ts';
 
 export type ChainCheck =
   | { ok: true; entries: number; firstId: number | null; fromGenesis: boolean }
@@ -15,10 +13,6 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function entryHashInput(e: Pick<AuditEntry, 'prevHash' | 'at' | 'actor' | 'action' | 'detail'>): string {
-  return `${e.prevHash}\n${e.at}\n${e.actor}\n${e.action}\n${e.detail}`;
-}
-
 /** Verifies the entries (any order) oldest first; reports the first entry that breaks the chain. */
 export async function verifyAuditChain(entries: readonly AuditEntry[]): Promise<ChainCheck> {
   const ordered = [...entries].sort((a, b) => a.id - b.id);
@@ -26,9 +20,9 @@ export async function verifyAuditChain(entries: readonly AuditEntry[]): Promise<
   let previous: AuditEntry | null = null;
   for (const entry of ordered) {
     const broken = (reason: string): ChainCheck => ({ ok: false, entries: ordered.length, brokenId: entry.id, reason });
-    if (previous === null && entry.id === 1 && entry.prevHash !== GENESIS_HASH) return broken('the first entry does not start from the genesis hash');
+    if (previous === null && entry.id === 1 && entry.prevHash !== AUDIT_GENESIS_HASH) return broken('the first entry does not start from the genesis hash');
     if (previous !== null && entry.prevHash !== previous.hash) return broken(`it does not name the hash of entry #${previous.id} before it (an entry was changed, removed or inserted)`);
-    if ((await sha256Hex(entryHashInput(entry))) !== entry.hash) return broken('its hash does not match its content (the entry was changed)');
+    if ((await sha256Hex(auditHashInput(entry))) !== entry.hash) return broken('its hash does not match its content (the entry was changed)');
     previous = entry;
   }
   return { ok: true, entries: ordered.length, firstId: first?.id ?? null, fromGenesis: first === undefined || first.id === 1 };

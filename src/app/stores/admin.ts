@@ -5,7 +5,8 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import type { CreateFederationRequest, FederationView, RoundView } from '../../protocol/api.ts';
-import { adminApi, ApiError, type AuditEntry } from '../api/coordinator.ts';
+import type { AuditEntry } from '../../protocol/api.ts';
+import { adminApi, ApiError } from '../api/coordinator.ts';
 import { type ChainCheck, verifyAuditChain } from '../lib/audit-chain.ts';
 
 interface AdminState {
