@@ -24,7 +24,7 @@ function markdownTable(rows: object[]): string {
 async function main(): Promise<void> {
   const suites = process.argv.slice(2).filter((a) => a !== '--');
   const dir = import.meta.dirname;
-  const known = ['coordinator', 'fl', 'he', 'vit'].filter((s) => existsSync(join(dir, `${s}.ts`)));
+  const known = ['coordinator', 'fl', 'he', 'vit', 'vit-browser'].filter((s) => existsSync(join(dir, `${s}.ts`)));
   if (suites.length === 0 || suites.some((s) => !known.includes(s))) {
     process.stderr.write(`usage: npm run bench -- <suite> [...]; suites: ${known.join(', ')}\n`);
     process.exit(2);

@@ -1,0 +1,271 @@
+// Bench suite `vit-browser`: ms per image at batch 1 and 8 for the tiny, paper and ViT-B/16 presets in headless
+// Chromium, measured by the app's own workstation check (/benchmark): the real ViT worker, a fresh one per backend,
+// synthetic images, one warm-up forward per batch size, the median of timed runs, and the tokens' agreement between
+// backends. Here WebGPU and WebGL are software (SwiftShader): they are measured for tiny, and for paper at batch 1
+// only when one image takes under 20 s; ViT-B/16 runs on WebAssembly only.
+// The suite builds the SPA when dist/ is missing or older than its sources, writes seeded random fp16 paper and
+// ViT-B/16 model folders into dist/models/bench-*, and serves a hard-linked snapshot of dist/ from the embedded
+// coordinator.
+// Run alone: node bench/vit-browser.ts
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Page } from 'playwright-core';
+import type { BenchmarkReport, BenchmarkRow } from '../src/app/lib/benchmark.ts';
+import type { BackendName } from '../src/app/lib/url-params.ts';
+import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
+import { VIT_PRESETS } from '../src/vit/config.ts';
+import type { VitPresetName } from '../src/vit/config.ts';
+import { parseManifest, vitConfigJson } from '../src/vit/weights.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const DIST = join(ROOT, 'dist');
+/** What the SPA is built from: a newer file here makes dist/ stale. */
+const SPA_SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'package-lock.json'];
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+/** A software GPU is measured only when one image (after warm-up) takes less than this. */
+const SOFTWARE_GPU_LIMIT_S = 20;
+/** One page run may take this long (ViT-B/16 at batch 8 on wasm is the longest). */
+const PAGE_RUN_TIMEOUT_MS = 300_000;
+
+interface PageRun {
+  model: VitPresetName;
+  modelUrl: string;
+  backends: BackendName[];
+  batches: number[];
+  images: number;
+  runs: number;
+  maxSecondsPerImage: number;
+  /** Rows of these backends go into the table (another run may measure the rest). */
+  report: BackendName[];
+}
+
+const BENCH_MODELS: Record<Exclude<VitPresetName, 'tiny'>, string> = { paper: 'bench-paper', 'vit-b16': 'bench-vit-b16' };
+
+const PLAN: PageRun[] = [
+  { model: 'tiny', modelUrl: '/models/tiny/', backends: ['webgpu', 'webgl', 'wasm', 'cpu'], batches: [1, 8], images: 8, runs: 5, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: ['webgpu', 'webgl', 'wasm', 'cpu'] },
+  // Software GPUs at batch 1 beside wasm (the agreement reference); wasm's timing comes from the next run.
+  { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['webgpu', 'webgl', 'wasm'], batches: [1], images: 2, runs: 2, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: ['webgpu', 'webgl'] },
+  { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['wasm'], batches: [1, 8], images: 8, runs: 3, maxSecondsPerImage: 60, report: ['wasm'] },
+  { model: 'vit-b16', modelUrl: '/models/bench-vit-b16/', backends: ['wasm'], batches: [1, 8], images: 8, runs: 2, maxSecondsPerImage: 60, report: ['wasm'] },
+];
+
+export interface BrowserRow {
+  suite: 'vit-browser';
+  model: VitPresetName;
+  backend: BackendName;
+  /** The WebGPU adapter, WebGL renderer or CPU path as the browser names it. */
+  device: string;
+  batch: number;
+  msPerImage: number | null;
+  /** images per timed run × timed runs */
+  measured: string;
+  maxAbsDiff: number | null;
+  reference: string | null;
+  note: string;
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), stat.mtimeMs);
+}
+
+/** The SPA in dist/, rebuilt when it is missing or older than any of its sources. */
+async function ensureBuilt(): Promise<string> {
+  const index = join(DIST, 'index.html');
+  const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sourcesAt = Math.max(...SPA_SOURCES.map((p) => newestMtime(join(ROOT, p))));
+  if (builtAt > sourcesAt) return 'dist/ is up to date';
+  // vite's shebang runs `node` from PATH: put this (pinned) Node first.
+  await promisify(execFile)(join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return builtAt ? 'rebuilt dist/ (older than its sources)' : 'built dist/ (missing)';
+}
+
+/** True when `dir` holds a complete fp16 model folder of `preset` as make-tiny-model writes it. */
+function isModelFolder(dir: string, preset: VitPresetName): boolean {
+  try {
+    const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+    if (manifest.dtype !== 'F16') return false;
+    if (readFileSync(join(dir, 'config.json'), 'utf8') !== vitConfigJson(VIT_PRESETS[preset])) return false;
+    return Object.entries(manifest.files).every(([name, f]) => statSync(join(dir, name)).size === f.bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Seeded random fp16 folders in dist/models/bench-* (kept when already there: a new build removes them). */
+async function ensureModels(): Promise<string[]> {
+  const notes: string[] = [];
+  for (const [preset, name] of Object.entries(BENCH_MODELS) as [VitPresetName, string][]) {
+    const dir = join(DIST, 'models', name);
+    if (isModelFolder(dir, preset)) {
+      notes.push(`${name} present`);
+      continue;
+    }
+    await promisify(execFile)(process.execPath, ['scripts/make-tiny-model.ts', '--preset', preset, '--out', dir, '--dtype', 'f16'], { cwd: ROOT });
+    notes.push(`${name} written`);
+  }
+  return notes;
+}
+
+/** Sets the page's form from the keyboard-operable controls and runs the check; resolves with its JSON report. */
+async function runPage(page: Page, baseUrl: string, run: PageRun): Promise<BenchmarkReport> {
+  await page.goto(`${baseUrl}/benchmark`);
+  await page.getByTestId('backend-availability').waitFor();
+  if (run.modelUrl === '/models/tiny/') {
+    await page.getByRole('radio', { name: 'The bundled tiny demo model' }).check();
+  } else {
+    await page.getByRole('radio', { name: 'A model folder on this server' }).check();
+    await page.getByLabel('Model folder address').fill(run.modelUrl);
+  }
+  for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu'] as const) {
+    const box = page.locator(`input[name="backend"][value="${backend}"]`);
+    if (await box.isEnabled()) await box.setChecked(run.backends.includes(backend));
+    else if (run.backends.includes(backend)) throw new Error(`the page offers no ${backend} in this browser`);
+  }
+  for (const batch of [1, 8]) await page.locator(`input[name="batch"][value="${batch}"]`).setChecked(run.batches.includes(batch));
+  await page.getByLabel('Synthetic images per run').fill(String(run.images));
+  await page.getByLabel('Timed runs').fill(String(run.runs));
+  await page.getByLabel('Skip a backend slower than (s per image)').fill(String(run.maxSecondsPerImage));
+  await page.getByRole('button', { name: 'Run workstation check' }).click();
+  const done = page.getByTestId('benchmark-json').or(page.locator('.notice.error[role="alert"]'));
+  await done.first().waitFor({ state: 'attached', timeout: PAGE_RUN_TIMEOUT_MS });
+  const json = page.getByTestId('benchmark-json');
+  if ((await json.count()) === 0) throw new Error(`${run.model} on ${run.backends.join(', ')}: ${await page.locator('.notice.error[role="alert"]').first().textContent()}`);
+  return JSON.parse(await json.inputValue()) as BenchmarkReport;
+}
+
+/**
+ * A row of `report` for the table. The page compares every backend with the first one measured, which leaves that
+ * one's own difference empty; the difference is symmetric, so it is taken from a later backend compared with it.
+ */
+function toRow(model: VitPresetName, r: BenchmarkRow, report: BenchmarkReport): BrowserRow {
+  const comparedWithThis = r.status === 'measured' && r.maxAbsDiff === null ? report.rows.find((o) => o.reference === r.backend && o.backend !== r.backend) : undefined;
+  return {
+    suite: 'vit-browser',
+    model,
+    backend: r.backend,
+    device: r.device,
+    batch: r.batch,
+    msPerImage: r.msPerImage,
+    measured: r.status === 'measured' ? `${r.imagesPerRun} × ${r.runsMsPerImage.length}` : '',
+    maxAbsDiff: comparedWithThis?.maxAbsDiff ?? r.maxAbsDiff,
+    reference: comparedWithThis?.backend ?? r.reference,
+    note: r.status === 'measured' ? '' : `${r.status}: ${r.reason ?? ''}`,
+  };
+}
+
+/** Node tfjs-wasm ms per image from bench/results/vit.json, when that suite has been run. */
+function nodeWasmMsPerImage(model: VitPresetName, batch: number): number | null {
+  try {
+    const result = JSON.parse(readFileSync(join(import.meta.dirname, 'results', 'vit.json'), 'utf8')) as { rows: { model?: string; runtime?: string; batch?: number; msPerImage?: number }[] };
+    return result.rows.find((r) => r.model === model && r.runtime?.startsWith('node tfjs-wasm') && r.batch === batch)?.msPerImage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * dist/ with the bench models, as a hard-linked snapshot that the coordinator serves: other engineers' `vite build`
+ * empties dist/ at any time, which would pull the SPA and the models from under a run that takes minutes.
+ */
+async function servableSnapshot(): Promise<{ dir: string; setup: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const build = await ensureBuilt();
+    const models = await ensureModels();
+    const dir = join(mkdtempSync(join(tmpdir(), 'cipherpath-vit-browser-')), 'spa');
+    await promisify(execFile)('cp', ['-al', DIST, dir]);
+    const complete = existsSync(join(dir, 'index.html')) && Object.entries(BENCH_MODELS).every(([preset, name]) => isModelFolder(join(dir, 'models', name), preset as VitPresetName));
+    if (complete) return { dir, setup: [build, ...models].join('; ') };
+    rmSync(dirname(dir), { recursive: true, force: true });
+    if (attempt === 3) throw new Error('dist/ kept changing while it was being prepared (another build running?); try again');
+  }
+}
+
+/** Every page run of PLAN in one headless Chromium, each in a fresh browser context. */
+async function measure(baseUrl: string): Promise<{ browserVersion: string; rows: BrowserRow[]; reports: BenchmarkReport[] }> {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const rows: BrowserRow[] = [];
+  const reports: BenchmarkReport[] = [];
+  try {
+    for (const pageRun of PLAN) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      page.on('pageerror', (e) => process.stderr.write(`[vit-browser] page error: ${e.message}\n`));
+      const started = performance.now();
+      try {
+        const report = await runPage(page, baseUrl, pageRun);
+        reports.push(report);
+        rows.push(...report.rows.filter((r) => pageRun.report.includes(r.backend)).map((r) => toRow(pageRun.model, r, report)));
+      } finally {
+        await context.close();
+      }
+      process.stderr.write(`[vit-browser] ${pageRun.model} on ${pageRun.backends.join(', ')}: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    }
+    return { browserVersion: browser.version(), rows, reports };
+  } finally {
+    await browser.close();
+  }
+}
+
+export async function run(): Promise<{ rows: BrowserRow[] } & Record<string, unknown>> {
+  const { dir: spaDir, setup } = await servableSnapshot();
+  let measured: Awaited<ReturnType<typeof measure>>;
+  try {
+    const coordinator = await startEmbeddedCoordinator({ env: { STATIC_DIR: spaDir } });
+    try {
+      measured = await measure(coordinator.url);
+    } finally {
+      await coordinator.close();
+    }
+  } finally {
+    rmSync(dirname(spaDir), { recursive: true, force: true });
+  }
+  const { browserVersion, rows, reports } = measured;
+  // ViT-B/16 on a software GPU would take minutes per image here (tfjs-webgpu.md: 18-60 s per image).
+  for (const backend of ['webgpu', 'webgl'] as const) {
+    const device = reports[0]?.rows.find((r) => r.backend === backend)?.device ?? '';
+    rows.push({ suite: 'vit-browser', model: 'vit-b16', backend, device, batch: 1, msPerImage: null, measured: '', maxAbsDiff: null, reference: null, note: 'skipped: software GPU, not run for ViT-B/16 (paper-size runs show it is far slower than wasm)' });
+  }
+  const wasm = (model: VitPresetName, batch: number) => rows.find((r) => r.model === model && r.backend === 'wasm' && r.batch === batch)?.msPerImage ?? null;
+  const ratioToNode = Object.fromEntries(
+    (['tiny', 'paper', 'vit-b16'] as const).flatMap((model) =>
+      [1, 8].map((batch) => {
+        const browserMs = wasm(model, batch);
+        const nodeMs = nodeWasmMsPerImage(model, batch);
+        return [`${model} b${batch}`, browserMs !== null && nodeMs !== null ? Number((browserMs / nodeMs).toFixed(2)) : null];
+      }),
+    ),
+  );
+  const agreement = Math.max(...reports.map((report) => report.maxAbsDiff ?? 0));
+  const fastest = Object.fromEntries(
+    (['tiny', 'paper', 'vit-b16'] as const).map((model) => {
+      const measured = rows.filter((r) => r.model === model && r.msPerImage !== null);
+      const best = measured.reduce<BrowserRow | undefined>((a, r) => (a === undefined || (r.msPerImage as number) < (a.msPerImage as number) ? r : a), undefined);
+      return [model, best ? `${best.backend} batch ${best.batch}: ${(best.msPerImage as number).toFixed(1)} ms/image` : 'none measured'];
+    }),
+  );
+  return {
+    browser: `Chromium ${browserVersion} headless`,
+    setup,
+    fastest,
+    maxAbsDiffBetweenBackends: Number(agreement.toPrecision(2)),
+    /** browser wasm ms per image / Node tfjs-wasm ms per image in bench/results/vit.json (both wall time) */
+    browserWasmOverNodeWasm: ratioToNode,
+    rows,
+  };
+}
+
+if (import.meta.main) {
+  const { rows, ...summary } = await run();
+  console.log(summary);
+  console.table(rows);
+}

@@ -1,0 +1,313 @@
+// The workstation check: how fast this browser runs the ViT on each tfjs backend, and whether the backends agree.
+// Each backend gets a fresh ViT worker (a worker holds one tfjs backend for its lifetime), forced through the chooser
+// by allowing only the chain that starts at it, with software GPUs allowed because this is an explicit test. A
+// measurement is one untimed warm-up forward at the batch size, then `runs` timed passes over the same synthetic
+// images; the row reports the median ms per image and the tokens' largest difference from the first backend's.
+import { VitWorkerClient } from '../../vit/client.ts';
+import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
+import { backendChain, BACKENDS, type BackendName } from './url-params.ts';
+
+export const BUNDLED_MODEL_URL = '/models/tiny/';
+/** The files a model folder must hold (src/vit/README.md, "Model folder"). */
+export const MODEL_FOLDER_FILES = ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
+
+export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Uint8Array> };
+
+export interface BackendAvailability {
+  backend: BackendName;
+  /** False when this browser cannot run it at all (the reason says why). */
+  available: boolean;
+  /** The device as the browser names it: WebGPU adapter, WebGL renderer, or the CPU path. */
+  device: string;
+  /** A software GPU (SwiftShader, llvmpipe): usable, but normally slower than WebAssembly. */
+  software: boolean;
+  reason: string | null;
+}
+
+export interface BenchmarkSettings {
+  model: ModelSource;
+  backends: BackendName[];
+  batches: number[];
+  /** Synthetic images per timed run (a run at batch b uses at least b). */
+  images: number;
+  runs: number;
+  /** A backend whose single image takes longer than this (after warm-up) is skipped with the measured time. */
+  maxSecondsPerImage: number;
+}
+
+export type RowStatus = 'measured' | 'skipped' | 'failed';
+
+export interface BenchmarkRow {
+  backend: BackendName;
+  device: string;
+  batch: number;
+  status: RowStatus;
+  /** Median over the timed runs of (run time / images in the run); null unless measured. */
+  msPerImage: number | null;
+  runsMsPerImage: number[];
+  imagesPerRun: number;
+  /** Largest |token difference| against `reference` over the same images; null for the reference itself. */
+  maxAbsDiff: number | null;
+  reference: string | null;
+  /** One image after warm-up, when it was timed (the basis for skipping a slow backend). */
+  singleImageMs: number | null;
+  reason: string | null;
+}
+
+export interface BenchmarkProgress {
+  done: number;
+  total: number;
+  step: string;
+}
+
+export interface BenchmarkReport {
+  model: { source: string; modelSha256: string | null; imageSize: number | null; hiddenSize: number | null; layers: number | null };
+  settings: Omit<BenchmarkSettings, 'model'>;
+  environment: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean };
+  rows: BenchmarkRow[];
+  /** Largest maxAbsDiff over the measured rows (null with fewer than two measurements). */
+  maxAbsDiff: number | null;
+}
+
+type GpuAdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+type GpuLike = { requestAdapter(): Promise<{ info?: GpuAdapterInfo; isFallbackAdapter?: boolean } | null> };
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+// A module whose one function returns a v128 constant: it validates only where WebAssembly SIMD exists.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, ...new Array<number>(16).fill(0), 0x0b, // code: v128.const 0; end
+]);
+
+async function probeWebGpu(): Promise<BackendAvailability> {
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  const none = (reason: string): BackendAvailability => ({ backend: 'webgpu', available: false, device: '—', software: false, reason });
+  if (!gpu) return none('this browser has no WebGPU (navigator.gpu is missing or disabled)');
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return none('WebGPU is present but the browser offers no adapter (GPU blocklisted or no driver)');
+  const info = adapter.info ?? {};
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(info.architecture ?? '');
+  const device = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  return { backend: 'webgpu', available: true, device, software, reason: software ? 'software adapter: works, but normally slower than WebAssembly' : null };
+}
+
+function probeWebGl(): BackendAvailability {
+  const gl = document.createElement('canvas').getContext('webgl2');
+  if (!gl) return { backend: 'webgl', available: false, device: '—', software: false, reason: 'a WebGL 2 context could not be created' };
+  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
+  const device = String(gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  const software = SOFTWARE_RENDERER.test(device);
+  return { backend: 'webgl', available: true, device, software, reason: software ? 'software renderer: works, but normally slower than WebAssembly' : null };
+}
+
+function probeWasm(): BackendAvailability {
+  if (typeof WebAssembly === 'undefined') return { backend: 'wasm', available: false, device: '—', software: false, reason: 'WebAssembly is not available' };
+  const simd = WebAssembly.validate(SIMD_PROBE);
+  // src/vit runs wasm single-threaded inside its module worker (see src/vit/README.md, "The worker").
+  return { backend: 'wasm', available: true, device: `CPU, WebAssembly${simd ? ' SIMD' : ' without SIMD'}, 1 thread`, software: false, reason: simd ? null : 'no WebAssembly SIMD: about 2x slower' };
+}
+
+/** What this browser offers for each backend, in the chooser's order. */
+export async function probeBackends(): Promise<BackendAvailability[]> {
+  return [await probeWebGpu(), probeWebGl(), probeWasm(), { backend: 'cpu', available: true, device: 'CPU, plain JavaScript', software: false, reason: 'always works; the slowest' }];
+}
+
+/** Deterministic noise images of `size`×`size`, the same for every backend so that their tokens can be compared. */
+export function syntheticImages(count: number, size: number, seed = 1): RgbaImage[] {
+  let state = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    const rgba = new Uint8ClampedArray(size * size * 4);
+    for (let i = 0; i < rgba.length; i++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      rgba[i] = (i & 3) === 3 ? 255 : state >>> 24;
+    }
+    return { rgba, width: size, height: size };
+  });
+}
+
+/** Copies, because the worker takes ownership of the pixel buffers it is sent. */
+const copies = (images: readonly RgbaImage[]): RgbaImage[] => images.map((im) => ({ ...im, rgba: new Uint8ClampedArray(im.rgba) }));
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function maxAbsDifference(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let max = 0;
+  const count = Math.min(a.length, b.length);
+  for (let i = 0; i < count; i++) {
+    const x = a[i] as Float32Array;
+    const y = b[i] as Float32Array;
+    if (x.length !== y.length) throw new Error(`token ${i} has ${x.length} values on one backend and ${y.length} on the other`);
+    for (let d = 0; d < x.length; d++) max = Math.max(max, Math.abs((x[d] as number) - (y[d] as number)));
+  }
+  return max;
+}
+
+/** Problems with the settings, in words; empty when the run can start. */
+export function checkSettings(s: BenchmarkSettings): string[] {
+  const problems: string[] = [];
+  if (s.backends.length === 0) problems.push('Choose at least one backend.');
+  if (s.batches.length === 0) problems.push('Choose at least one batch size.');
+  if (!Number.isInteger(s.images) || s.images < 1 || s.images > 64) problems.push('The number of images must be a whole number from 1 to 64.');
+  if (!Number.isInteger(s.runs) || s.runs < 1 || s.runs > 20) problems.push('The number of runs must be a whole number from 1 to 20.');
+  if (!(s.maxSecondsPerImage > 0)) problems.push('The time limit per image must be more than 0 seconds.');
+  if (s.model.kind === 'url' && !isSameOriginPath(s.model.url)) problems.push(`The model address "${s.model.url.slice(0, 80)}" must be a path on this server, such as /models/tiny/.`);
+  return problems;
+}
+
+export function isSameOriginPath(url: string): boolean {
+  return url.startsWith('/') && !url.startsWith('//') && !url.includes('\\');
+}
+
+/** A picked folder's model files by name, with a precise error for a missing one. */
+export async function readModelFolderFiles(files: readonly File[]): Promise<Record<string, Uint8Array>> {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const missing = MODEL_FOLDER_FILES.filter((name) => !byName.has(name));
+  if (missing.length > 0) throw new Error(`the picked folder has no ${missing.join(', ')}; a model folder holds ${MODEL_FOLDER_FILES.join(', ')}`);
+  const entries = await Promise.all(MODEL_FOLDER_FILES.map(async (name) => [name, new Uint8Array(await (byName.get(name) as File).arrayBuffer())] as const));
+  return Object.fromEntries(entries);
+}
+
+function newVitWorker(): VitWorkerClient {
+  return new VitWorkerClient(new Worker(new URL('../../vit/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-vit-benchmark' }));
+}
+
+const abortError = () => new DOMException('benchmark cancelled', 'AbortError');
+
+export interface BenchmarkCallbacks {
+  onProgress?(progress: BenchmarkProgress): void;
+  onRow?(row: BenchmarkRow): void;
+  onInit?(backend: BackendName, init: InitResult): void;
+  signal?: AbortSignal;
+}
+
+/** Runs every chosen backend in the chooser's order; rows arrive through onRow as they are measured. */
+export async function runBenchmark(settings: BenchmarkSettings, availability: readonly BackendAvailability[], cb: BenchmarkCallbacks = {}): Promise<BenchmarkReport> {
+  const problems = checkSettings(settings);
+  if (problems.length > 0) throw new Error(problems.join(' '));
+  const backends = BACKENDS.filter((b) => settings.backends.includes(b));
+  const batches = [...new Set(settings.batches)].sort((a, b) => a - b);
+  const maxBatch = Math.max(...batches);
+  const perRun = (batch: number) => Math.max(settings.images, batch);
+  // Progress counts images through the ViT: warm-up, the single-image probe, then each batch's warm-up and runs.
+  const perBackend = 1 + batches.reduce((sum, b) => sum + b + settings.runs * perRun(b), 0);
+  const total = backends.length * perBackend;
+  let done = 0;
+  const progress = (step: string) => cb.onProgress?.({ done, total, step });
+  const rows: BenchmarkRow[] = [];
+  const emit = (row: BenchmarkRow) => {
+    rows.push(row);
+    cb.onRow?.(row);
+  };
+  let reference: { backend: BackendName; tokens: Float32Array[] } | null = null;
+  let modelInfo: BenchmarkReport['model'] = {
+    source: settings.model.kind === 'url' ? settings.model.url : `picked folder ${settings.model.label}`,
+    modelSha256: null,
+    imageSize: null,
+    hiddenSize: null,
+    layers: null,
+  };
+  const modelOption: Pick<InitOptions, 'modelUrl' | 'modelFiles'> = settings.model.kind === 'url' ? { modelUrl: settings.model.url } : { modelFiles: settings.model.files };
+
+  for (const backend of backends) {
+    if (cb.signal?.aborted) throw abortError();
+    const device = availability.find((a) => a.backend === backend)?.device ?? 'unknown';
+    const row = (batch: number, fields: Partial<BenchmarkRow>): BenchmarkRow => ({
+      backend, device, batch, status: 'skipped', msPerImage: null, runsMsPerImage: [], imagesPerRun: perRun(batch),
+      maxAbsDiff: null, reference: null, singleImageMs: null, reason: null, ...fields,
+    });
+    const startDone = done;
+    const skipAll = (fields: Partial<BenchmarkRow>) => {
+      for (const batch of batches) emit(row(batch, fields));
+      done = startDone + perBackend;
+    };
+    const available = availability.find((a) => a.backend === backend);
+    if (available && !available.available) {
+      skipAll({ reason: `not available in this browser: ${available.reason ?? 'unknown reason'}` });
+      continue;
+    }
+    progress(`${backend}: starting a fresh ViT worker and loading the model`);
+    const worker = newVitWorker();
+    const onAbort = () => worker.terminate();
+    cb.signal?.addEventListener('abort', onAbort, { once: true });
+    const embed = async (images: RgbaImage[], step: string): Promise<{ ms: number; tokens: Float32Array[] }> => {
+      if (cb.signal?.aborted) throw abortError();
+      progress(step);
+      const started = performance.now();
+      const tokens = await worker.embed(copies(images), undefined, cb.signal);
+      const ms = performance.now() - started;
+      done += images.length;
+      progress(step);
+      return { ms, tokens };
+    };
+    try {
+      const init = await worker.init({ ...modelOption, allow: backendChain(backend), allowSoftwareGpu: true, batchSize: maxBatch });
+      cb.onInit?.(backend, init);
+      modelInfo = { ...modelInfo, modelSha256: init.modelSha256, imageSize: init.config.image_size, hiddenSize: init.config.hidden_size, layers: init.config.num_hidden_layers };
+      if (init.backend.backend !== backend) {
+        const why = init.backend.skipped.find((s) => s.backend === backend)?.reason ?? 'unknown reason';
+        skipAll({ reason: `tfjs could not start ${backend} (${why}); the worker fell back to ${init.backend.backend}` });
+        continue;
+      }
+      const images = syntheticImages(Math.max(settings.images, maxBatch), init.config.image_size);
+      await embed(images.slice(0, 1), `${backend}: warm-up (first forward pass compiles kernels)`);
+      const single = await embed(images.slice(0, 1), `${backend}: timing one image`);
+      if (single.ms > settings.maxSecondsPerImage * 1000) {
+        skipAll({
+          singleImageMs: single.ms,
+          reason: `one image took ${(single.ms / 1000).toFixed(1)} s after warm-up, over the ${settings.maxSecondsPerImage} s limit`,
+        });
+        continue;
+      }
+      for (const batch of batches) {
+        const runImages = images.slice(0, perRun(batch));
+        const pass = async (label: string) => {
+          const tokens: Float32Array[] = [];
+          let ms = 0;
+          for (let at = 0; at < runImages.length; at += batch) {
+            const part = await embed(runImages.slice(at, at + batch), label);
+            ms += part.ms;
+            tokens.push(...part.tokens);
+          }
+          return { ms, tokens };
+        };
+        await embed(runImages.slice(0, batch), `${backend}, batch ${batch}: warm-up`);
+        const times: number[] = [];
+        let tokens: Float32Array[] = [];
+        for (let r = 1; r <= settings.runs; r++) {
+          const result = await pass(`${backend}, batch ${batch}: run ${r} of ${settings.runs}`);
+          times.push(result.ms / runImages.length);
+          tokens = result.tokens;
+        }
+        const diff = reference ? maxAbsDifference(tokens, reference.tokens) : null;
+        const measured = row(batch, { status: 'measured', msPerImage: median(times), runsMsPerImage: times, maxAbsDiff: diff, reference: reference?.backend ?? null, singleImageMs: single.ms });
+        reference ??= { backend, tokens };
+        emit(measured);
+      }
+    } catch (error) {
+      if (cb.signal?.aborted) throw abortError();
+      const message = (error as Error).message;
+      for (const batch of batches) if (!rows.some((r) => r.backend === backend && r.batch === batch)) emit(row(batch, { status: 'failed', reason: message }));
+      done = startDone + perBackend;
+    } finally {
+      cb.signal?.removeEventListener('abort', onAbort);
+      worker.terminate();
+    }
+  }
+  progress('done');
+  const diffs = rows.flatMap((r) => (r.maxAbsDiff === null ? [] : [r.maxAbsDiff]));
+  return {
+    model: modelInfo,
+    settings: { backends, batches, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage },
+    environment: { userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: window.crossOriginIsolated },
+    rows,
+    maxAbsDiff: diffs.length ? Math.max(...diffs) : null,
+  };
+}
