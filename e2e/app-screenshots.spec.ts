@@ -1,10 +1,11 @@
 // Screenshots of every page at 1280x800 for docs/screenshots (run with CIPHERPATH_SCREENSHOTS=1; skipped otherwise so
 // the regular e2e run does not rewrite the docs). The pages are filled by real runs: the demo (whose clinic B then
-// classifies encrypted on the Inference page), samples, a privacy check. CIPHERPATH_AUDIT_DIR=<npm run audit --out
-// folder> serves that audit to the Privacy page when public/audit was not built into the app.
+// classifies encrypted on the Inference page), samples, the published audit (public/audit), a privacy check, the
+// admin view of the demo federation, the workstation check.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
 
 test.skip(!process.env.CIPHERPATH_SCREENSHOTS, 'set CIPHERPATH_SCREENSHOTS=1 to write docs/screenshots');
 
@@ -31,18 +32,22 @@ test('screenshots of every page', async ({ page }) => {
   await expect(page.getByTestId('inference-summary')).toContainText('on 18 of 18 tile(s)');
   await page.getByRole('heading', { name: 'Classify' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await shot('inference');
-  const auditDir = process.env.CIPHERPATH_AUDIT_DIR;
-  if (auditDir) await page.route('**/audit/*', (route) => route.fulfill({ path: join(auditDir, decodeURIComponent(new URL(route.request().url()).pathname.split('/').pop() ?? '')) }));
   await page.goto('/privacy');
-  if (auditDir) {
-    const count = (JSON.parse(readFileSync(join(auditDir, 'audit.json'), 'utf8')) as { scenarios: unknown[] }).scenarios.length;
-    await expect(page.getByTestId('audit-pairs').getByRole('img')).toHaveCount(2 * count);
-    await shot('privacy-audit');
-  }
+  const published = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'audit', 'audit.json'), 'utf8')) as { scenarios: unknown[] };
+  await expect(page.getByTestId('audit-pairs').getByRole('img')).toHaveCount(2 * published.scenarios.length);
+  await shot('privacy-audit');
   await page.getByRole('button', { name: "Run the coordinator's-view check" }).click();
   await expect(page.getByTestId('privacy-images').getByRole('img')).toHaveCount(3);
   await shot('privacy');
   await page.goto('/settings');
   await expect(page.getByTestId('storage-used')).toBeVisible();
   await shot('settings');
+  await page.goto('/admin');
+  await page.getByLabel('Admin token').fill(E2E_ADMIN_TOKEN);
+  await page.getByLabel('Admin token').press('Enter');
+  await expect(page.getByTestId('audit-chain')).toContainText('Chain verified');
+  await shot('admin');
+  await page.goto('/benchmark');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await shot('benchmark');
 });

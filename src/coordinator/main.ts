@@ -21,7 +21,7 @@ async function main(): Promise<void> {
 
   let demoInvites: string[] = [];
   if (config.demo && store.listFederations().length === 0) {
-    demoInvites = createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', minClinics: 3, roundSeconds: 600 }, 3).codes;
+    demoInvites = createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', strategy: 'prototypes', minClinics: 3, roundSeconds: 600 }, 3).codes;
   }
 
   const pool = HeNodePool.start(config.heWorkers);

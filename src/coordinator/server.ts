@@ -267,7 +267,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       response: 'json',
       handler: async (_request, reply) => {
         if (!config.demo) throw new HttpError(404, 'demo-disabled', 'demo mode is off on this coordinator (DEMO=off)');
-        const { federation, codes } = createFederationWithInvites(store, { name: 'Three-clinic demo', presetId: 'agg-v1', minClinics: 3, roundSeconds: 600 }, 3);
+        const { federation, codes } = createFederationWithInvites(store, { name: 'Three-clinic demo', presetId: 'agg-v1', strategy: 'prototypes', minClinics: 3, roundSeconds: 600 }, 3);
         reply.status(201);
         return { federationId: federation.id, codes };
       },

@@ -106,7 +106,7 @@ export function SettingsPage() {
           <Row term="Backend choice">{forced ? `forced to ${forced} by the address (?backend=${forced})` : 'automatic: WebGPU, then WebGL, then WebAssembly, then plain JavaScript'}</Row>
           <Row term="WebGPU">{gpu ? gpu.text : 'checking…'}</Row>
           <Row term="CPU threads">{navigator.hardwareConcurrency}</Row>
-          <Row term="Cross-origin isolated">{window.crossOriginIsolated ? 'yes (WebAssembly threads available)' : 'no (WebAssembly runs single-threaded)'}</Row>
+          <Row term="Cross-origin isolated">{window.crossOriginIsolated ? 'yes (the page is isolated; the ViT worker still runs WebAssembly on one thread, since tfjs threads cannot start inside a module worker)' : 'no'}</Row>
           <Row term="Browser">{navigator.userAgent}</Row>
         </dl>
       </Section>
