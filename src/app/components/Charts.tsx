@@ -63,6 +63,19 @@ function Legend({ series }: { series: { name: string; dashed?: boolean }[] }) {
 }
 
 /** Lines over integer x (rounds). */
+function AxisLabels({ x, y }: { x: string; y: string }) {
+  return (
+    <>
+      <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle" className="axis-label">
+        {x}
+      </text>
+      <text x={14} y={(H - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(H - PAD.bottom) / 2})`}>
+        {y}
+      </text>
+    </>
+  );
+}
+
 export function LineChart({ title, description, xLabel, yLabel, series, yMax, format }: { title: string; description: string; xLabel: string; yLabel: string; series: Series[]; yMax?: number; format: (v: number) => string }) {
   const titleId = useId();
   const descId = useId();
@@ -90,12 +103,7 @@ export function LineChart({ title, description, xLabel, yLabel, series, yMax, fo
             {x}
           </text>
         ))}
-        <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle" className="axis-label">
-          {xLabel}
-        </text>
-        <text x={14} y={(H - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(H - PAD.bottom) / 2})`}>
-          {yLabel}
-        </text>
+        <AxisLabels x={xLabel} y={yLabel} />
         {series.map((s, i) => {
           const colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
           const pts = [...s.points].sort((a, b) => a.x - b.x);
@@ -150,12 +158,7 @@ export function BarChart({ title, description, categoryLabel, yLabel, categories
             </g>
           );
         })}
-        <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle" className="axis-label">
-          {categoryLabel}
-        </text>
-        <text x={14} y={(H - PAD.bottom) / 2} textAnchor="middle" className="axis-label" transform={`rotate(-90 14 ${(H - PAD.bottom) / 2})`}>
-          {yLabel}
-        </text>
+        <AxisLabels x={categoryLabel} y={yLabel} />
       </svg>
       <Legend series={series} />
       <DataTable caption={title} columns={[categoryLabel, ...series.map((s) => s.name)]} rows={categories.map((c, ci) => [c, ...series.map((s) => { const v = s.values[ci]; return v === null || v === undefined ? '—' : format(v); })])} />
