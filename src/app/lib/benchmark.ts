@@ -7,9 +7,7 @@ import { VitWorkerClient } from '../../vit/client.ts';
 import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
 import { backendChain, BACKENDS, type BackendName } from './url-params.ts';
 
-export const BUNDLED_MODEL_URL = '/models/tiny/';
 /** The files a model folder must hold (src/vit/README.md, "Model folder"). */
-export const MODEL_FOLDER_FILES = ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
 
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Uint8Array> };
 
@@ -167,14 +165,6 @@ export function isSameOriginPath(url: string): boolean {
 }
 
 /** A picked folder's model files by name, with a precise error for a missing one. */
-export async function readModelFolderFiles(files: readonly File[]): Promise<Record<string, Uint8Array>> {
-  const byName = new Map(files.map((f) => [f.name, f]));
-  const missing = MODEL_FOLDER_FILES.filter((name) => !byName.has(name));
-  if (missing.length > 0) throw new Error(`the picked folder has no ${missing.join(', ')}; a model folder holds ${MODEL_FOLDER_FILES.join(', ')}`);
-  const entries = await Promise.all(MODEL_FOLDER_FILES.map(async (name) => [name, new Uint8Array(await (byName.get(name) as File).arrayBuffer())] as const));
-  return Object.fromEntries(entries);
-}
-
 function newVitWorker(): VitWorkerClient {
   return new VitWorkerClient(new Worker(new URL('../../vit/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-vit-benchmark' }));
 }

@@ -1,6 +1,9 @@
-// "Erase all local data": every IndexedDB database of this origin (keys, tiles, token cache) and localStorage. A
+// "Erase all local data": every IndexedDB database of this origin (keys, tiles, token cache), a picked model folder
+// (Cache API) and localStorage. A
 // database that another connection keeps open cannot be deleted until it closes, so the erase is finished again at
 // the next start, before anything opens a database.
+import { forgetModelChoice } from './model-choice.ts';
+
 const PENDING = 'cipherpath-erase-pending';
 
 function deleteDatabase(name: string): Promise<'deleted' | 'blocked'> {
@@ -20,6 +23,7 @@ async function deleteAllDatabases(): Promise<boolean> {
 
 /** Returns true when everything is gone now, false when the rest is removed at the reload that must follow. */
 export async function eraseAllLocalData(): Promise<boolean> {
+  await forgetModelChoice();
   localStorage.clear();
   sessionStorage.setItem(PENDING, '1');
   // The flag stays until the next start, which clears localStorage once more: a store may write between now and the

@@ -5,8 +5,8 @@ import type { InitResult } from '../../vit/worker-protocol.ts';
 import { getManyCachedTokens, putCachedTokens } from '../../vit/token-cache.ts';
 import { backendChain, type BackendName } from './url-params.ts';
 import { vitWorker } from '../workers.ts';
+import { currentModelChoice, type ModelChoice, modelChoiceKey } from './model-choice.ts';
 
-export const DEFAULT_MODEL_URL = '/models/tiny/';
 /** Tiles per worker call: small enough that a reload loses little, large enough to batch on a GPU. */
 const CHUNK = 4;
 const MODEL_KEY = 'cipherpath-model-sha256';
@@ -14,6 +14,11 @@ const MODEL_KEY = 'cipherpath-model-sha256';
 /** The model identity of the last extraction in this browser (the token cache's key), before the ViT is loaded. */
 export function knownModelSha256(): string | null {
   return localStorage.getItem(MODEL_KEY);
+}
+
+/** Records the chosen model's identity (Settings does this when the model changes). */
+export function rememberModelSha256(modelSha256: string): void {
+  localStorage.setItem(MODEL_KEY, modelSha256);
 }
 
 export interface ExtractionItem {
@@ -37,13 +42,18 @@ export interface ExtractionCallbacks {
 
 const inits = new Map<string, Promise<InitResult>>();
 
-/** Loads the model once per backend choice (the worker keeps it). */
-export function initVit(forcedBackend: BackendName | undefined): Promise<InitResult> {
-  const key = forcedBackend ?? 'auto';
+/** Loads the chosen model once per backend and model choice (the worker keeps it). */
+export async function initVit(forcedBackend: BackendName | undefined, choice?: ModelChoice): Promise<InitResult> {
+  const model = choice ?? (await currentModelChoice());
+  const key = `${forcedBackend ?? 'auto'}|${modelChoiceKey(model)}`;
   let pending = inits.get(key);
   if (!pending) {
     inits.clear(); // the worker holds one model; a different choice replaces it
-    pending = vitWorker().init({ modelUrl: DEFAULT_MODEL_URL, allow: backendChain(forcedBackend), allowSoftwareGpu: forcedBackend !== undefined });
+    pending = vitWorker().init({
+      ...(model.kind === 'url' ? { modelUrl: model.url } : { modelFiles: model.files }),
+      allow: backendChain(forcedBackend),
+      allowSoftwareGpu: forcedBackend !== undefined,
+    });
     pending.catch(() => inits.delete(key));
     inits.set(key, pending);
   }
@@ -52,7 +62,7 @@ export function initVit(forcedBackend: BackendName | undefined): Promise<InitRes
 
 export async function extractTokens(items: readonly ExtractionItem[], forcedBackend: BackendName | undefined, cb: ExtractionCallbacks = {}): Promise<{ init: InitResult; reused: number; computed: number }> {
   const init = await initVit(forcedBackend);
-  localStorage.setItem(MODEL_KEY, init.modelSha256);
+  rememberModelSha256(init.modelSha256);
   cb.onInit?.(init);
   const cached = await getManyCachedTokens(
     items.map((i) => i.id),

@@ -1,10 +1,11 @@
 // The model in use, read from its folder's manifest without loading the weights: the same identity (sha256 of the
 // files' checksums) that keys the token cache.
 import { modelIdentity, parseManifest } from '../../vit/weights.ts';
-import { DEFAULT_MODEL_URL } from './extraction.ts';
+import { type ModelChoice, modelFileReader } from './model-choice.ts';
 
 export interface ModelInfo {
-  url: string;
+  /** Where the model comes from: its path on this server, or the name of the picked folder. */
+  source: string;
   modelSha256: string;
   dtype: string;
   files: { name: string; bytes: number; sha256: string }[];
@@ -13,14 +14,14 @@ export interface ModelInfo {
   imageSize: number | null;
 }
 
-export async function readModelInfo(url = DEFAULT_MODEL_URL): Promise<ModelInfo> {
-  const [manifestResponse, configResponse] = await Promise.all([fetch(`${url}manifest.json`), fetch(`${url}config.json`)]);
-  if (!manifestResponse.ok) throw new Error(`${url}manifest.json answered ${manifestResponse.status}`);
-  const manifest = parseManifest(await manifestResponse.json());
-  const config = configResponse.ok ? ((await configResponse.json()) as Record<string, unknown>) : {};
+export async function readModelInfo(choice: ModelChoice): Promise<ModelInfo> {
+  const read = modelFileReader(choice);
+  const text = async (name: string) => new TextDecoder().decode(await read(name));
+  const manifest = parseManifest(JSON.parse(await text('manifest.json')));
+  const config = (await text('config.json').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}))) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
-    url,
+    source: choice.kind === 'url' ? choice.url : `picked folder ${choice.label}`,
     modelSha256: await modelIdentity(manifest.files),
     dtype: manifest.dtype,
     files: Object.entries(manifest.files).map(([name, f]) => ({ name, bytes: f.bytes, sha256: f.sha256 })),

@@ -9,14 +9,12 @@ import {
   type BenchmarkProgress,
   type BenchmarkReport,
   type BenchmarkRow,
-  BUNDLED_MODEL_URL,
   checkSettings,
-  MODEL_FOLDER_FILES,
   type ModelSource,
   probeBackends,
-  readModelFolderFiles,
   runBenchmark,
 } from '../lib/benchmark.ts';
+import { BUNDLED_MODEL_URL, MODEL_FOLDER_FILES, readModelFolderFiles } from '../lib/model-choice.ts';
 import type { BackendName } from '../lib/url-params.ts';
 
 /** Tokens from different backends must agree this closely (float32 kernels differ by ~1e-6; fp16 storage is shared). */

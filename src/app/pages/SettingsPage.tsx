@@ -1,9 +1,11 @@
 // Settings and About: where the coordinator is, which model and backend are in use, versions, how much this browser
 // stores, and a button that erases every local trace of cipherpath after a confirmation.
-import { type ReactNode, useEffect, useState, version as reactVersion } from 'react';
+import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
 import { formatBytes } from '../components/Charts.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData } from '../lib/erase.ts';
+import { rememberModelSha256 } from '../lib/extraction.ts';
+import { BUNDLED_MODEL_URL, checkModelUrl, currentModelChoice, MODEL_FOLDER_FILES, type ModelChoice, readModelFolderFiles, saveModelChoice } from '../lib/model-choice.ts';
 import { type ModelInfo, readModelInfo } from '../lib/model-info.ts';
 import { useLocation } from '../router.tsx';
 import { readUrlOptions } from '../lib/url-params.ts';
@@ -33,6 +35,90 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
+type ChoiceKind = 'bundled' | 'url' | 'folder';
+
+/** Which model extraction uses; a change is checked (manifest and config readable) before it is saved. */
+function ModelChooser({ onModel, onError }: { onModel: (m: ModelInfo | null) => void; onError: (e: string | null) => void }) {
+  const ids = useId();
+  const [kind, setKind] = useState<ChoiceKind>('bundled');
+  const [url, setUrl] = useState('/models/');
+  const [picked, setPicked] = useState<File[]>([]);
+  const [busy, setBusy] = useState(false);
+  const show = async (choice: ModelChoice) => {
+    const info = await readModelInfo(choice);
+    onModel(info);
+    return info;
+  };
+  useEffect(() => {
+    void currentModelChoice()
+      .then(async (choice) => {
+        setKind(choice.kind === 'folder' ? 'folder' : choice.url === BUNDLED_MODEL_URL ? 'bundled' : 'url');
+        if (choice.kind === 'url' && choice.url !== BUNDLED_MODEL_URL) setUrl(choice.url);
+        await show(choice);
+      })
+      .catch((e: unknown) => onError(`The model description could not be read: ${(e as Error).message}`));
+  }, []);
+  const apply = async () => {
+    setBusy(true);
+    onError(null);
+    try {
+      const choice: ModelChoice =
+        kind === 'bundled'
+          ? { kind: 'url', url: BUNDLED_MODEL_URL }
+          : kind === 'url'
+            ? { kind: 'url', url: checkModelUrl(url) }
+            : { kind: 'folder', label: picked[0]?.webkitRelativePath.split('/')[0] || 'picked model', files: await readModelFolderFiles(picked) };
+      const info = await show(choice); // refuses a folder whose manifest or config cannot be read, before anything is saved
+      await saveModelChoice(choice);
+      rememberModelSha256(info.modelSha256);
+      await useTiles.getState().switchModel(info.modelSha256);
+    } catch (e) {
+      onError(`That model cannot be used: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <fieldset className="model-choice">
+      <legend>Model used for feature extraction</legend>
+      <label>
+        <input type="radio" name={`${ids}-kind`} checked={kind === 'bundled'} onChange={() => setKind('bundled')} /> The bundled demo model (tiny ViT)
+      </label>
+      <label>
+        <input type="radio" name={`${ids}-kind`} checked={kind === 'url'} onChange={() => setKind('url')} /> A model folder on this server
+      </label>
+      {kind === 'url' ? (
+        <div className="row">
+          <label htmlFor={`${ids}-url`}>Model folder path</label>
+          <input id={`${ids}-url`} value={url} onChange={(e) => setUrl(e.target.value)} size={32} placeholder="/models/vit-b16/" />
+        </div>
+      ) : null}
+      <label>
+        <input type="radio" name={`${ids}-kind`} checked={kind === 'folder'} onChange={() => setKind('folder')} /> A model folder on this computer
+      </label>
+      {kind === 'folder' ? (
+        <div className="row">
+          <label htmlFor={`${ids}-folder`}>Model folder</label>
+          <input
+            id={`${ids}-folder`}
+            type="file"
+            multiple
+            {...({ webkitdirectory: '' } as Record<string, string>)}
+            onChange={(e) => setPicked(Array.from(e.target.files ?? []))}
+          />
+        </div>
+      ) : null}
+      <p className="muted">
+        A model folder holds {MODEL_FOLDER_FILES.join(', ')} (<code>npm run convert-weights</code> makes one from a Hugging Face checkpoint). Tokens are
+        cached per model, so switching never mixes them.
+      </p>
+      <button type="button" onClick={() => void apply()} disabled={busy || (kind === 'folder' && picked.length === 0)}>
+        Use this model
+      </button>
+    </fieldset>
+  );
+}
+
 export function SettingsPage() {
   const { search } = useLocation();
   const forced = readUrlOptions(search).backend;
@@ -50,7 +136,6 @@ export function SettingsPage() {
       .then(([e, persisted]) => setStorage({ usage: e.usage ?? 0, quota: e.quota ?? 0, persisted }))
       .catch((e: unknown) => setError(`Storage use cannot be read: ${(e as Error).message}`));
   useEffect(() => {
-    readModelInfo().then(setModel, (e: unknown) => setModelError(`The model description could not be read: ${(e as Error).message}`));
     fetch('/api/openapi.json')
       .then((r) => (r.ok ? (r.json() as Promise<{ info?: { version?: string } }>) : Promise.reject(new Error(`answered ${r.status}`))))
       .then((doc) => setServerVersion(doc.info?.version ?? 'unknown'), (e: unknown) => setServerVersion(`unreachable (${(e as Error).message})`));
@@ -81,10 +166,11 @@ export function SettingsPage() {
         </dl>
       </Section>
       <Section step={2} title="Model">
+        <ModelChooser onModel={setModel} onError={setModelError} />
         {model ? (
           <dl className="facts">
             <Row term="Model">
-              <code>{model.url}</code> — ViT with {model.layers ?? '?'} layers, {model.hiddenSize ?? '?'}-dimensional tokens, {model.imageSize ?? '?'} px input, stored as {model.dtype}
+              <code data-testid="model-source">{model.source}</code> — ViT with {model.layers ?? '?'} layers, {model.hiddenSize ?? '?'}-dimensional tokens, {model.imageSize ?? '?'} px input, stored as {model.dtype}
             </Row>
             <Row term="Checksum (sha256)">
               <code className="hash" data-testid="model-sha256">

@@ -42,6 +42,8 @@ interface TilesState {
   busy: string | null;
   error: string | null;
   hydrate(): Promise<void>;
+  /** Shows the tokens cached for another model (after the model changed in Settings); the others are recomputed. */
+  switchModel(modelSha256: string): Promise<void>;
   importFiles(sources: readonly ImportSource[]): Promise<void>;
   loadSampleSet(set: number): Promise<void>;
   extract(forcedBackend: BackendName | undefined): Promise<void>;
@@ -99,6 +101,14 @@ export const useTiles = create<TilesState>()((set, get) => ({
   interrupted: null,
   busy: null,
   error: null,
+  async switchModel(modelSha256) {
+    const { tiles } = get();
+    const cached = tiles.length ? await getManyCachedTokens(
+      tiles.map((t) => t.id),
+      modelSha256,
+    ) : [];
+    set({ modelSha256, tokens: Object.fromEntries(tiles.flatMap((t, k) => (cached[k] ? [[t.id, cached[k]]] : []))) });
+  },
   async hydrate() {
     if (get().hydrated) return;
     try {
