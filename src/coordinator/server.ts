@@ -153,6 +153,10 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
     return { clinic, federation };
   };
 
+  const requireKeyHolder = (clinic: ClinicRow, action: string): void => {
+    if (!clinic.holdsKey) throw new HttpError(403, 'not-key-holder', `only a clinic holding the federation key may ${action}`);
+  };
+
   const roundView = (federation: FederationRow, round: number): RoundView => {
     const state = store.getRound(federation.id, round);
     if (!state) throw new HttpError(404, 'not-found', `round ${round} of ${federation.id} does not exist yet (current round: ${federation.currentRound})`);
@@ -354,7 +358,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       response: 'json',
       handler: async (request, _reply, caller) => {
         const { clinic, federation } = memberFederation(caller, params(request).fid);
-        if (!clinic.holdsKey) throw new HttpError(403, 'not-key-holder', 'only a clinic holding the federation key may publish evaluation keys');
+        requireKeyHolder(clinic, 'publish evaluation keys');
         const bytes = binaryBody(request);
         try {
           // Header checks here; SEAL's own validity check runs when the inference worker loads the key.
@@ -418,7 +422,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       response: 'json',
       handler: async (request, _reply, caller) => {
         const { clinic, federation } = memberFederation(caller, params(request).fid);
-        if (!clinic.holdsKey) throw new HttpError(403, 'not-key-holder', 'only a clinic holding the federation key may approve requests');
+        requireKeyHolder(clinic, 'approve requests');
         const wrapped = binaryBody(request);
         try {
           checkWrappedShape(wrapped);
@@ -477,7 +481,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       response: 'json',
       handler: async (request, _reply, caller) => {
         const { clinic, federation } = memberFederation(caller, params(request).fid);
-        if (!clinic.holdsKey) throw new HttpError(403, 'not-key-holder', 'only a clinic holding the federation key may publish the inference model');
+        requireKeyHolder(clinic, 'publish the inference model');
         const bytes = binaryBody(request);
         const model = decodeInferenceModel(bytes);
         const sha = store.putBlob(bytes);
