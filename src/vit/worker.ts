@@ -2,9 +2,7 @@
 //   new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
 // and talk to it through VitWorkerClient (client.ts).
 
-import wasmPlain from '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimd from '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { TFJS_WASM_PATHS } from './wasm-paths.ts';
 import { createWorkerHost } from './worker-host.ts';
 import type { VitRequest, VitWorkerMessage } from './worker-protocol.ts';
 
@@ -16,11 +14,7 @@ const scope = self as unknown as {
 
 const handle = createWorkerHost({
   post: (message, transfer) => scope.postMessage(message, transfer),
-  wasmPaths: {
-    'tfjs-backend-wasm.wasm': wasmPlain,
-    'tfjs-backend-wasm-simd.wasm': wasmSimd,
-    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
-  },
+  wasmPaths: TFJS_WASM_PATHS,
   baseUrl: scope.location.href,
 });
 

@@ -253,7 +253,8 @@ function FedAvgSummary({ participation }: { participation: Participation }) {
   if (!f) return null;
   return (
     <p data-testid="fedavg-summary">
-      Round {participation.round}: local training ({f.epochs} epoch(s) on {f.trainCount} tile(s), {f.validationTileIds.length} held out) started from{' '}
+      Round {participation.round}: local training ({f.epochs} epoch(s) on {f.trainCount} tile(s), {f.validationTileIds.length} held out
+      {f.backend ? `, on ${f.backend}` : ''}) started from{' '}
       {f.startedFrom ? (
         <>
           the global head of round {f.startedFrom.round} (checksum <code data-testid="fedavg-start-checksum">{f.startedFrom.checksum}</code>)

@@ -32,6 +32,8 @@ const isAppStrategy = (s: string): s is AppStrategy => (APP_STRATEGIES as readon
 /** fedavg-head's record of one round at this clinic (lib/fedavg.ts). */
 export interface FedAvgRound {
   epochs: number;
+  /** The tfjs backend local training ran on (a hardware GPU when the browser offers one). */
+  backend?: string;
   /** Tiles trained on (n, the clinic's weight in the mean). */
   trainCount: number;
   /** Held-out tiles that score the new global head. */
@@ -193,7 +195,7 @@ export const useRound = create<RoundState>()(
             tileIds = trained.validationTileIds;
             contributionLength = trained.values.length;
             parts = await heWorker().encryptWeightedContribution(presetId, secretKey, federation.id, trained.values, trained.count, trained.bounds);
-            fedavg = { epochs: local.epochs, trainCount: trained.count, validationTileIds: trained.validationTileIds, startedFrom: start && { round: start.round, checksum: start.checksum }, globalChecksum: null };
+            fedavg = { epochs: local.epochs, backend: trained.backend, trainCount: trained.count, validationTileIds: trained.validationTileIds, startedFrom: start && { round: start.round, checksum: start.checksum }, globalChecksum: null };
           } else if (strategy === 'prototypes') {
             const labelled = tiles.tiles.filter((t) => isClassLabel(t.label));
             if (labelled.length === 0) throw new Error('the prototypes strategy needs labelled tiles: label tiles by folder or CSV on the Slides page');
