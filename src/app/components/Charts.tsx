@@ -1,6 +1,6 @@
 // Hand-written SVG charts. Each is an <figure> whose SVG has a title and a one-sentence description, followed by the
 // same numbers as a table, so screen readers and people who prefer numbers get everything the picture shows.
-import { useId } from 'react';
+import { type ReactNode, useId } from 'react';
 
 export const SERIES_COLOURS = ['#5b2a86', '#b3541e', '#1f6f78', '#8a6d00', '#a4002a', '#3a5a9b', '#4d7c0f'];
 
@@ -63,6 +63,19 @@ function Legend({ series }: { series: { name: string; dashed?: boolean }[] }) {
 }
 
 /** Lines over integer x (rounds). */
+/** The chart's SVG, labelled by its title and one-sentence description for screen readers. */
+function ChartSvg({ title, description, children }: { title: string; description: string; children: ReactNode }) {
+  const titleId = useId();
+  const descId = useId();
+  return (
+    <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`}>
+      <title id={titleId}>{title}</title>
+      <desc id={descId}>{description}</desc>
+      {children}
+    </svg>
+  );
+}
+
 function AxisLabels({ x, y }: { x: string; y: string }) {
   return (
     <>
@@ -77,8 +90,6 @@ function AxisLabels({ x, y }: { x: string; y: string }) {
 }
 
 export function LineChart({ title, description, xLabel, yLabel, series, yMax, format }: { title: string; description: string; xLabel: string; yLabel: string; series: Series[]; yMax?: number; format: (v: number) => string }) {
-  const titleId = useId();
-  const descId = useId();
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const top = yMax ?? niceMax(Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.y))));
   const x0 = xs[0] ?? 1;
@@ -87,9 +98,7 @@ export function LineChart({ title, description, xLabel, yLabel, series, yMax, fo
   const sy = (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`}>
-        <title id={titleId}>{title}</title>
-        <desc id={descId}>{description}</desc>
+      <ChartSvg title={title} description={description}>
         {[0, 0.25, 0.5, 0.75, 1].map((f) => (
           <g key={f}>
             <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
@@ -116,7 +125,7 @@ export function LineChart({ title, description, xLabel, yLabel, series, yMax, fo
             </g>
           );
         })}
-      </svg>
+      </ChartSvg>
       <Legend series={series} />
       <DataTable caption={title} columns={[xLabel, ...series.map((s) => s.name)]} rows={xs.map((x) => [x, ...series.map((s) => { const p = s.points.find((q) => q.x === x); return p ? format(p.y) : '—'; })])} />
     </figure>
@@ -125,17 +134,13 @@ export function LineChart({ title, description, xLabel, yLabel, series, yMax, fo
 
 /** Grouped bars: one group per category, one bar per series. */
 export function BarChart({ title, description, categoryLabel, yLabel, categories, series, format }: { title: string; description: string; categoryLabel: string; yLabel: string; categories: string[]; series: { name: string; values: (number | null)[] }[]; format: (v: number) => string }) {
-  const titleId = useId();
-  const descId = useId();
   const top = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0))));
   const groupW = (W - PAD.left - PAD.right) / Math.max(1, categories.length);
   const barW = Math.min(40, (groupW * 0.8) / Math.max(1, series.length));
   const sy = (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${titleId} ${descId}`}>
-        <title id={titleId}>{title}</title>
-        <desc id={descId}>{description}</desc>
+      <ChartSvg title={title} description={description}>
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
@@ -159,7 +164,7 @@ export function BarChart({ title, description, categoryLabel, yLabel, categories
           );
         })}
         <AxisLabels x={categoryLabel} y={yLabel} />
-      </svg>
+      </ChartSvg>
       <Legend series={series} />
       <DataTable caption={title} columns={[categoryLabel, ...series.map((s) => s.name)]} rows={categories.map((c, ci) => [c, ...series.map((s) => { const v = s.values[ci]; return v === null || v === undefined ? '—' : format(v); })])} />
     </figure>
