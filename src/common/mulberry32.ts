@@ -1,0 +1,14 @@
+// The one seeded PRNG of the project: mulberry32, a 32-bit generator reimplemented bit for bit in the Python fixture
+// scripts (scripts/vit-fixtures.py), so weights and data drawn from a seed are the same in both languages.
+
+/** Uniform numbers in [0, 1) from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

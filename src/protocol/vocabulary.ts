@@ -1,0 +1,32 @@
+// The project's fixed vocabularies, each written once as an `as const` list: the wire schemas, the coordinator,
+// the simulator and the UI all import these, so a name cannot exist in one place and be refused in another.
+
+/** Federated strategies a federation may be created with (src/fl/strategies implements each; 'sum' adds tokens). */
+export const STRATEGY_NAMES = ['sum', 'fedavg-head', 'prototypes', 'ridge'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** CKKS parameter presets (src/he/params.ts holds their parameters). */
+export const PRESET_IDS = ['agg-v1', 'agg-wide-v1', 'inf-v1'] as const;
+export type PresetId = (typeof PRESET_IDS)[number];
+
+/** The presets a federation's rounds may aggregate under. */
+export const AGGREGATION_PRESET_IDS = ['agg-v1', 'agg-wide-v1'] as const satisfies readonly PresetId[];
+export type AggregationPresetId = (typeof AGGREGATION_PRESET_IDS)[number];
+
+/**
+ * Tile and slide classes, in the order every clinic of a federation uses for heads and logits (LC25000 lung
+ * folders: lung_aca/, lung_n/, lung_scc/).
+ */
+export const CLASS_LABELS = ['lung_aca', 'lung_n', 'lung_scc'] as const;
+export type ClassLabel = (typeof CLASS_LABELS)[number];
+export const CLASS_NAMES: Readonly<Record<ClassLabel, string>> = {
+  lung_aca: 'adenocarcinoma',
+  lung_n: 'benign tissue',
+  lung_scc: 'squamous cell carcinoma',
+};
+
+/** tfjs backends, in the order the ViT tries them. */
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is T => typeof value === 'string' && (list as readonly string[]).includes(value);
