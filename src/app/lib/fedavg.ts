@@ -7,6 +7,9 @@
 //      bounds (the same at every clinic, or the coordinator's sum would mix scales);
 //   4. after the round closes, decryptWeightedMean gives Σnᵢ·headᵢ / Σnᵢ: the next global head, the same at every
 //      key holder (same ciphertext, same key, same deterministic decoding), shown by its checksum.
+import { fromBase64, toBase64 } from '../../common/base64.ts';
+import { toHex } from '../../common/hex.ts';
+import { sha256 } from '../../common/sha256.ts';
 import type { AggregationRound } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
 import type { PresetId } from '../../he/params.ts';
@@ -104,27 +107,20 @@ function readStore(): HeadStore {
   }
 }
 
-const toBase64 = (values: Float64Array): string => {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-};
-const fromBase64 = (text: string): Float64Array => new Float64Array(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)).buffer);
+const byteView = (values: Float64Array): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 
 // src/he's head packing pulls the HE error types (and node-seal's glue) in: loaded on demand, like src/fl.
 const heHead = () => import('../../he/head.ts');
 
 export async function headChecksum(head: LinearHead): Promise<string> {
   const { packHead } = await heHead();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', packHead(head) as Float64Array<ArrayBuffer>));
-  return Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(sha256(byteView(packHead(head))).subarray(0, 8));
 }
 
 export function loadGlobalHead(federationId: string, round: number): GlobalHead | null {
   const stored = readStore()[federationId]?.[String(round)];
   if (!stored) return null;
-  const flat = fromBase64(stored.values);
+  const flat = new Float64Array(fromBase64(stored.values).buffer);
   const w = stored.classes * stored.dim;
   if (flat.length !== w + stored.classes) return null;
   return { round, checksum: stored.checksum, head: { classes: stored.classes, dim: stored.dim, weights: flat.slice(0, w), biases: flat.slice(w) } };
@@ -133,7 +129,7 @@ export function loadGlobalHead(federationId: string, round: number): GlobalHead 
 async function saveGlobalHead(federationId: string, global: GlobalHead): Promise<void> {
   const { packHead } = await heHead();
   const store = readStore();
-  const rounds = { ...store[federationId], [String(global.round)]: { classes: global.head.classes, dim: global.head.dim, values: toBase64(packHead(global.head)), checksum: global.checksum } };
+  const rounds = { ...store[federationId], [String(global.round)]: { classes: global.head.classes, dim: global.head.dim, values: toBase64(byteView(packHead(global.head))), checksum: global.checksum } };
   const kept = Object.keys(rounds)
     .map(Number)
     .sort((a, b) => b - a)

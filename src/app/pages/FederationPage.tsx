@@ -1,6 +1,7 @@
 // The clinic's path through one federation round: join, hold the key, extract tokens, upload ciphertexts,
 // decrypt the aggregate. Each step says what it does in one line of plain language.
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
+import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { ExtractionPanel } from '../components/Extraction.tsx';
@@ -14,6 +15,9 @@ import { parseSimulation, useResults } from '../stores/results.ts';
 import { APP_STRATEGIES, type Participation, useRound } from '../stores/round.ts';
 import { useSession } from '../stores/session.ts';
 import { orderedTokens, useTiles } from '../stores/tiles.ts';
+
+/** Cap on an imported simulation results file (npm run simulate -- --out), so a wrong file cannot fill memory. */
+const MAX_RESULTS_FILE_BYTES = 16 * 1024 * 1024;
 
 function downloadBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -366,7 +370,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
       </div>
       {mine ? (
         <p data-testid="upload-summary">
-          Uploaded {mine.ciphertexts} ciphertext(s), {(mine.bytes / 1024).toFixed(0)} KiB, to round {mine.round}
+          Uploaded {mine.ciphertexts} ciphertext(s), {formatBytes(mine.bytes)}, to round {mine.round}
           {mine.duplicate ? ' (already received earlier)' : ''}.
         </p>
       ) : null}
@@ -399,7 +403,7 @@ function ChartsSection({ federationId }: { federationId: string | null }) {
   const loadSimulation = async (file: File | undefined) => {
     if (!file) return;
     try {
-      if (file.size > 16 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; simulation results are capped at 16 MB`);
+      if (file.size > MAX_RESULTS_FILE_BYTES) throw new Error(`${file.name} is ${formatBytes(file.size)}; simulation results are capped at ${formatBytes(MAX_RESULTS_FILE_BYTES)}`);
       setSimulation({ source: file.name, doc: parseSimulation(await file.text(), file.name) });
       setSimError(null);
     } catch (e) {

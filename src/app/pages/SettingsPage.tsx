@@ -1,7 +1,7 @@
 // Settings and About: where the coordinator is, which model and backend are in use, versions, how much this browser
 // stores, and a button that erases every local trace of cipherpath after a confirmation.
 import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
-import { formatBytes } from '../components/Charts.tsx';
+import { formatBytes } from '../../common/format-bytes.ts';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';

@@ -3,6 +3,7 @@
 // kept in localStorage, so a reload in the middle of a round resumes waiting and decrypts when the round closes.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
+import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
@@ -126,7 +127,7 @@ export const useRound = create<RoundState>()(
         try {
           const ciphertexts = await heWorker().encryptTokenBatch(presetId, secretKey, federationId, tokens);
           const bundle = encodeBundle(ciphertexts);
-          set({ busy: `Uploading ${ciphertexts.length} ciphertext(s), ${(bundle.byteLength / 1024).toFixed(0)} KiB…` });
+          set({ busy: `Uploading ${ciphertexts.length} ciphertext(s), ${formatBytes(bundle.byteLength)}…` });
           const result = await coordinatorApi.upload(token, federationId, round, bundle);
           set({
             busy: null,
@@ -209,7 +210,7 @@ export const useRound = create<RoundState>()(
           }
           phaseMs.encrypt = performance.now() - t0;
           const bundle = encodeBundle(parts);
-          set({ busy: `Step 3 of 4: uploading ${parts.length} ciphertext(s), ${(bundle.byteLength / 1024).toFixed(0)} KiB…` });
+          set({ busy: `Step 3 of 4: uploading ${parts.length} ciphertext(s), ${formatBytes(bundle.byteLength)}…` });
           t0 = performance.now();
           const uploaded = await coordinatorApi.upload(token, federation.id, round, bundle);
           phaseMs.upload = performance.now() - t0;
