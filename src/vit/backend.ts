@@ -4,9 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-
-export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_ORDER)[number];
+import { BACKEND_NAMES, type BackendName, isOneOf } from '../protocol/vocabulary.ts';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -106,11 +104,11 @@ async function trySetBackend(name: BackendName): Promise<string | undefined> {
 
 /** Activates the first usable backend of webgpu, webgl, wasm, cpu (restricted to `allow`). */
 export async function chooseBackend(opts: ChooseBackendOptions = {}): Promise<BackendChoice> {
-  const allow = opts.allow ?? BACKEND_ORDER;
-  const unknown = allow.filter((name) => !(BACKEND_ORDER as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new Error(`chooseBackend: unknown backend ${unknown.join(', ')}; known: ${BACKEND_ORDER.join(', ')}`);
+  const allow = opts.allow ?? BACKEND_NAMES;
+  const unknown = allow.filter((name) => !isOneOf(BACKEND_NAMES, name));
+  if (unknown.length > 0) throw new Error(`chooseBackend: unknown backend ${unknown.join(', ')}; known: ${BACKEND_NAMES.join(', ')}`);
   const skipped: BackendChoice['skipped'] = [];
-  for (const backend of BACKEND_ORDER) {
+  for (const backend of BACKEND_NAMES) {
     if (!allow.includes(backend)) {
       skipped.push({ backend, reason: 'not in the allowed list' });
       continue;

@@ -5,7 +5,8 @@
 // images; the row reports the median ms per image and the tokens' largest difference from the first backend's.
 import { VitWorkerClient } from '../../vit/client.ts';
 import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
-import { backendChain, BACKENDS, type BackendName } from './url-params.ts';
+import { BACKEND_NAMES, type BackendName } from '../../protocol/vocabulary.ts';
+import { backendChain } from './url-params.ts';
 
 /** The files a model folder must hold (src/vit/README.md, "Model folder"). */
 
@@ -182,7 +183,7 @@ export interface BenchmarkCallbacks {
 export async function runBenchmark(settings: BenchmarkSettings, availability: readonly BackendAvailability[], cb: BenchmarkCallbacks = {}): Promise<BenchmarkReport> {
   const problems = checkSettings(settings);
   if (problems.length > 0) throw new Error(problems.join(' '));
-  const backends = BACKENDS.filter((b) => settings.backends.includes(b));
+  const backends = BACKEND_NAMES.filter((b) => settings.backends.includes(b));
   const batches = [...new Set(settings.batches)].sort((a, b) => a - b);
   const maxBatch = Math.max(...batches);
   const perRun = (batch: number) => Math.max(settings.images, batch);

@@ -18,7 +18,7 @@ import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from '
 import { createFederationKeys, decodeKeyBundle, encodeKeyBundle, storeFederationKeys } from './federation-keys.ts';
 import { loadOrCreateIdentity, loadSecretKey } from './keyvault.ts';
 import { loadSamples, type SampleTile } from './samples.ts';
-import type { BackendName } from './url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 
 export const DEMO_STEPS = [
   { id: 'federation', title: 'Open a federation', explain: 'The coordinator creates a federation for three clinics and hands out three one-time invite codes.' },

@@ -15,10 +15,10 @@ import type { LinearHead } from '../../he/head.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { TokenSet } from '../../fl/dataset.ts';
 import { decodeBundle } from '../../protocol/bundle.ts';
+import { CLASS_LABELS, type ClassLabel } from '../../protocol/vocabulary.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
 import { MAX_CLINICS_PER_ROUND } from './federated-head.ts';
-import { CLASSES, type ClassLabel } from './labels.ts';
 
 export const LOCAL_EPOCHS_DEFAULT = 5;
 export const LOCAL_EPOCHS_MAX = 200;
@@ -140,7 +140,7 @@ async function saveGlobalHead(federationId: string, global: GlobalHead): Promise
 
 /** The decrypted global head of a closed round: the count-weighted mean of the clinics' local heads. */
 export async function globalHeadFromAggregate(args: { federationId: string; presetId: PresetId; secretKey: Uint8Array; round: number; parts: Uint8Array[]; dim: number }): Promise<GlobalHead & { clinicsTiles: number }> {
-  const classes = CLASSES.length;
+  const classes = CLASS_LABELS.length;
   const { mean, totalCount } = await heWorker().decryptWeightedMean(args.presetId, args.secretKey, args.parts, classes * args.dim + classes);
   const { unpackHead } = await heHead();
   const head = unpackHead(mean, classes, args.dim);
@@ -186,14 +186,14 @@ export async function trainLocalRound(args: { federationId: string; clinicId: st
     if (t.token.length !== dim) throw new Error(`tile ${t.id} has a ${t.token.length}-dimensional token, the others ${dim}`);
     flat.set(t.token, i * dim);
   });
-  const labels = Int32Array.from(tiles, (t) => CLASSES.indexOf(t.label));
-  const all = tokenSet(dim, CLASSES.length, flat, labels);
+  const labels = Int32Array.from(tiles, (t) => CLASS_LABELS.indexOf(t.label));
+  const all = tokenSet(dim, CLASS_LABELS.length, flat, labels);
   // localSplit returns token sets, not positions: splitting a one-dimensional set of tile positions gives them.
-  const positions = tokenSet(1, CLASSES.length, Float32Array.from(tiles, (_, i) => i), labels);
+  const positions = tokenSet(1, CLASS_LABELS.length, Float32Array.from(tiles, (_, i) => i), labels);
   const split = localSplit(positions, VALIDATION_FRACTION, deriveSeed(FEDAVG_SEED, `split ${args.federationId} ${args.clinicId}`));
   const train = subset(all, Array.from(split.train.tokens));
   if (args.start && args.start.head.dim !== dim) throw new Error(`the global head is ${args.start.head.dim}-dimensional, this browser's tokens are ${dim}-dimensional (a different ViT?)`);
-  const start = args.start?.head ?? { classes: CLASSES.length, dim, weights: new Float64Array(CLASSES.length * dim), biases: new Float64Array(CLASSES.length) };
+  const start = args.start?.head ?? { classes: CLASS_LABELS.length, dim, weights: new Float64Array(CLASS_LABELS.length * dim), biases: new Float64Array(CLASS_LABELS.length) };
   const trained = await trainInWorker({
     start,
     train,
@@ -202,7 +202,7 @@ export async function trainLocalRound(args: { federationId: string; clinicId: st
     clinicCount: MAX_CLINICS_PER_ROUND,
   });
   return {
-    values: packHead({ classes: CLASSES.length, dim, weights: trained.weights, biases: trained.biases }),
+    values: packHead({ classes: CLASS_LABELS.length, dim, weights: trained.weights, biases: trained.biases }),
     count: train.count,
     bounds: trained.bounds,
     validationTileIds: Array.from(split.validation.tokens, (i) => (tiles[i] as LabelledTile).id),

@@ -1,7 +1,7 @@
 // The clinic's tile library in IndexedDB: the original file bytes (to re-decode for extraction), a PNG thumbnail and
 // the label, keyed by the file's sha256. A reload therefore loses no tile; tokens live in src/vit's token cache.
 import type { TileFormat } from './files.ts';
-import type { ClassLabel } from './labels.ts';
+import type { ClassLabel } from '../../protocol/vocabulary.ts';
 
 export const TILE_DB_NAME = 'cipherpath-tiles';
 const STORE = 'tiles';

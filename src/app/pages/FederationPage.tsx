@@ -3,16 +3,18 @@
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { ExtractionPanel } from '../components/Extraction.tsx';
 import { RoundCharts, SimulationCharts } from '../components/RoundCharts.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
 import { LOCAL_EPOCHS_DEFAULT, LOCAL_EPOCHS_MAX } from '../lib/fedavg.ts';
-import { readIntParam, type BackendName } from '../lib/url-params.ts';
+import { APP_STRATEGIES, STRATEGY_LABELS } from '../lib/strategies.ts';
+import { readIntParam } from '../lib/url-params.ts';
 import { Link, useLocation } from '../router.tsx';
 import { useKeys } from '../stores/keys.ts';
 import { parseSimulation, useResults } from '../stores/results.ts';
-import { APP_STRATEGIES, type Participation, useRound } from '../stores/round.ts';
+import { type Participation, useRound } from '../stores/round.ts';
 import { useSession } from '../stores/session.ts';
 import { orderedTokens, useTiles } from '../stores/tiles.ts';
 
@@ -246,12 +248,6 @@ function TimelineSection({ token, federation, focus }: { token: string; federati
   );
 }
 
-const PARTICIPATE_HINTS: Record<(typeof APP_STRATEGIES)[number], string> = {
-  sum: 'Extracts missing tokens, uploads them encrypted, waits for the others and decrypts the sum.',
-  prototypes: 'Extracts missing tokens, uploads your encrypted per-class sums, waits for the others and decrypts the shared model.',
-  'fedavg-head': "Extracts missing tokens, trains the head from the last global head on your labelled tiles, uploads it encrypted (weighted by your tile count), waits for the others and decrypts the new global head.",
-};
-
 function FedAvgSummary({ participation }: { participation: Participation }) {
   const f = participation.fedavg;
   if (!f) return null;
@@ -334,7 +330,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
           {!secretKey
             ? 'Needs the federation key (step 2).'
             : strategy
-              ? PARTICIPATE_HINTS[strategy]
+              ? STRATEGY_LABELS[strategy].participate
               : `This app cannot run the "${federation.strategy}" strategy yet.`}
         </span>
       </div>

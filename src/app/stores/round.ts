@@ -11,6 +11,7 @@ import { coordinatorApi } from '../api/coordinator.ts';
 import { globalHeadBefore, globalHeadFromAggregate, trainLocalRound } from '../lib/fedavg.ts';
 import { accuracyOn, decryptSum, encryptContribution, headFromSum, prototypeContribution } from '../lib/federated-head.ts';
 import { isClassLabel } from '../lib/labels.ts';
+import { APP_STRATEGIES, type AppStrategy, isAppStrategy } from '../lib/strategies.ts';
 import { heWorker } from '../workers.ts';
 import { type Phase, useResults } from './results.ts';
 import { orderedTokens, useTiles } from './tiles.ts';
@@ -24,11 +25,6 @@ export interface UploadSummary {
   tokenCount: number;
   dim: number;
 }
-
-/** Strategies this app can run in a real federation. */
-export const APP_STRATEGIES = ['sum', 'prototypes', 'fedavg-head'] as const;
-export type AppStrategy = (typeof APP_STRATEGIES)[number];
-const isAppStrategy = (s: string): s is AppStrategy => (APP_STRATEGIES as readonly string[]).includes(s);
 
 /** fedavg-head's record of one round at this clinic (lib/fedavg.ts). */
 export interface FedAvgRound {

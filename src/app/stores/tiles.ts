@@ -2,13 +2,14 @@
 // token cache), with extraction progress, the backend in use and per-file import messages.
 import { create } from 'zustand';
 import { formatBytes } from '../../common/format-bytes.ts';
+import type { ClassLabel } from '../../protocol/vocabulary.ts';
 import type { BackendChoice } from '../../vit/backend.ts';
 import { getManyCachedTokens } from '../../vit/token-cache.ts';
 import { type ExtractionProgress, extractTokens, knownModelSha256 } from '../lib/extraction.ts';
 import { checkTileSize, decodeTile, thumbnail } from '../lib/files.ts';
-import { baseName, type ClassLabel, labelFromPath, MAX_CSV_BYTES, parseLabelCsv } from '../lib/labels.ts';
+import { baseName, labelFromPath, MAX_CSV_BYTES, parseLabelCsv } from '../lib/labels.ts';
 import { allTiles, deleteTiles, getTileFile, putTiles, setLabels, type StoredTile } from '../lib/tile-db.ts';
-import type { BackendName } from '../lib/url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 
 export const MAX_FILES_PER_IMPORT = 2000;
 export const MAX_LIBRARY_TILES = 10000;
