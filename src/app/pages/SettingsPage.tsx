@@ -3,7 +3,7 @@
 import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import { ErrorText, Section } from '../components/Section.tsx';
-import { eraseAllLocalData } from '../lib/erase.ts';
+import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';
 import { BUNDLED_MODEL_URL, checkModelUrl, currentModelChoice, MODEL_FOLDER_FILES, type ModelChoice, readModelFolderFiles, saveModelChoice } from '../lib/model-choice.ts';
 import { type ModelInfo, readModelInfo } from '../lib/model-info.ts';
@@ -146,9 +146,9 @@ export function SettingsPage() {
     setErasing('Erasing…');
     setError(null);
     try {
-      const complete = await eraseAllLocalData();
-      setErasing(complete ? 'All local data was erased. Reloading…' : 'Erased; the last pieces are removed while the page reloads…');
-      setTimeout(() => window.location.assign('/settings'), 600);
+      await eraseAllLocalData();
+      setErasing('All local data was erased. Reloading…');
+      setTimeout(() => reloadErased('/settings'), 600);
     } catch (e) {
       setErasing(null);
       setError(`Erasing failed: ${(e as Error).message}. Close other cipherpath tabs and try again.`);
