@@ -2,6 +2,7 @@
 // stores, and a button that erases every local trace of cipherpath after a confirmation.
 import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
+import { inspectWebGpu } from '../../vit/backend-probe.ts';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';
@@ -17,13 +18,8 @@ interface GpuInfo {
 }
 
 async function gpuInfo(): Promise<GpuInfo> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string }; isFallbackAdapter?: boolean } | null> } }).gpu;
-  if (!gpu) return { available: false, text: 'WebGPU is not available in this browser' };
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) return { available: false, text: 'WebGPU is present but no adapter was found' };
-  const info = adapter.info ?? {};
-  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  return { available: true, text: `${name}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}` };
+  const found = await inspectWebGpu();
+  return { available: found.available, text: found.available ? `${found.device}${found.software ? ' (software fallback)' : ''}` : (found.reason ?? 'WebGPU is not available') };
 }
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
