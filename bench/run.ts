@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 interface Suite {
   /** rows for the table, plus any headline figures the suite reports beside them */
@@ -22,7 +23,12 @@ function markdownTable(rows: object[]): string {
 }
 
 async function main(): Promise<void> {
-  const suites = process.argv.slice(2).filter((a) => a !== '--');
+  let suites: string[] = [];
+  try {
+    suites = parseArgs({ options: {}, allowPositionals: true }).positionals;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+  }
   const dir = import.meta.dirname;
   const known = ['coordinator', 'fl', 'he', 'vit', 'vit-browser'].filter((s) => existsSync(join(dir, `${s}.ts`)));
   if (suites.length === 0 || suites.some((s) => !known.includes(s))) {

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import type { BenchmarkReport, BenchmarkRow } from '../src/app/lib/benchmark.ts';
-import type { BackendName } from '../src/app/lib/url-params.ts';
+import { BACKEND_NAMES, type BackendName } from '../src/protocol/vocabulary.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 import { VIT_PRESETS } from '../src/vit/config.ts';
 import type { VitPresetName } from '../src/vit/config.ts';
@@ -45,7 +45,7 @@ interface PageRun {
 const BENCH_MODELS: Record<Exclude<VitPresetName, 'tiny'>, string> = { paper: 'bench-paper', 'vit-b16': 'bench-vit-b16' };
 
 const PLAN: PageRun[] = [
-  { model: 'tiny', modelUrl: '/models/tiny/', backends: ['webgpu', 'webgl', 'wasm', 'cpu'], batches: [1, 8], images: 8, runs: 5, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: ['webgpu', 'webgl', 'wasm', 'cpu'] },
+  { model: 'tiny', modelUrl: '/models/tiny/', backends: [...BACKEND_NAMES], batches: [1, 8], images: 8, runs: 5, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: [...BACKEND_NAMES] },
   // Software GPUs at batch 1 beside wasm (the agreement reference); wasm's timing comes from the next run.
   { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['webgpu', 'webgl', 'wasm'], batches: [1], images: 2, runs: 2, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: ['webgpu', 'webgl'] },
   { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['wasm'], batches: [1, 8], images: 8, runs: 3, maxSecondsPerImage: 60, report: ['wasm'] },
@@ -126,7 +126,7 @@ async function runPage(page: Page, baseUrl: string, run: PageRun): Promise<Bench
     await page.getByRole('radio', { name: 'A model folder on this server' }).check();
     await page.getByLabel('Model folder address').fill(run.modelUrl);
   }
-  for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu'] as const) {
+  for (const backend of BACKEND_NAMES) {
     const box = page.locator(`input[name="backend"][value="${backend}"]`);
     if (await box.isEnabled()) await box.setChecked(run.backends.includes(backend));
     else if (run.backends.includes(backend)) throw new Error(`the page offers no ${backend} in this browser`);

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mulberry32 } from '../src/common/mulberry32.ts';
 import { VIT_PRESETS } from '../src/vit/config.ts';
 import type { VitPresetName } from '../src/vit/config.ts';
 import { VitModel } from '../src/vit/model.ts';
@@ -39,13 +40,8 @@ function median(values: number[]): number {
 }
 
 function randomPixels(count: number, seed: number): Float32Array {
-  const pixels = new Float32Array(count);
-  let state = seed;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    pixels[i] = state / 2 ** 31 - 1;
-  }
-  return pixels;
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: count }, () => 2 * next() - 1);
 }
 
 async function timeTfjs(name: VitPresetName): Promise<TimingRow[]> {

@@ -51,8 +51,10 @@ test('participate, reload in the middle of the round, resume and decrypt the sha
   // Clinic B joins, receives the key through the relay, and takes part.
   const b = await clinic(browser, codeB, 'Clinic B');
   await b.getByRole('button', { name: 'Request the key from a key holder' }).click();
+  // Read the holder's code before approving: the request (and its code) leaves clinic A's screen once it is approved.
+  const holderCode = (await a.getByTestId('safety-code-Clinic B').textContent()) as string;
   await a.getByRole('button', { name: 'Approve Clinic B' }).click();
-  await expect(b.getByTestId('safety-code')).toHaveText((await a.getByTestId('safety-code-Clinic B').textContent()) as string);
+  await expect(b.getByTestId('safety-code')).toHaveText(holderCode);
   await b.getByRole('button', { name: 'Codes match: accept the key' }).click();
   await b.getByLabel('Sample set').selectOption('2');
   await b.getByRole('button', { name: 'Load sample tiles' }).click();

@@ -111,3 +111,25 @@ test('settings: model checksum, storage, and erasing all local data after confir
   // The tile library reopens empty; the key vault and the token cache are gone until something is stored again.
   expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n === 'cipherpath-keys' || n === 'cipherpath-vit-tokens'))).toEqual([]);
 });
+
+test('erasing all local data is not blocked by another tab that holds the tile library and the token cache open', async ({ context }) => {
+  const other = await context.newPage();
+  logPageErrors(other, 'erase-other-tab');
+  await other.goto('/slides?backend=wasm');
+  await other.getByRole('button', { name: 'Add the 18 bundled sample tiles' }).click();
+  await expect(other.getByTestId('library-count')).toContainText('18 tile(s)');
+  await other.getByRole('button', { name: 'Extract [CLS] tokens' }).click();
+  await expect(other.getByTestId('token-summary')).toContainText('18 token(s)');
+
+  const page = await context.newPage();
+  logPageErrors(page, 'erase');
+  await page.goto('/settings');
+  await page.getByRole('button', { name: 'Erase all local data…' }).click();
+  const reloaded = page.waitForEvent('load');
+  await page.getByRole('button', { name: 'Yes, erase all local data' }).click();
+  await reloaded;
+  // The other tab closed its connections on the delete's versionchange, so nothing was left for a later start.
+  expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('cipherpath-')))).toEqual([]);
+  await other.reload();
+  await expect(other.getByTestId('library-count')).toContainText('0 tile(s) in this browser');
+});

@@ -6,6 +6,7 @@
 // Usage: node scripts/make-tiny-model.ts [--preset tiny|paper|vit-b16 --out <dir>] [--dtype f16|f32|bf16]
 
 import { parseArgs } from 'node:util';
+import { formatBytes } from '../src/common/format-bytes.ts';
 import { VIT_PRESETS } from '../src/vit/config.ts';
 import type { VitPresetName } from '../src/vit/config.ts';
 import { writeModelDir } from '../src/vit/node-io.ts';
@@ -34,7 +35,7 @@ try {
   );
   await writeModelDir(out, files);
   const bytes = [...files.values()].reduce((sum, f) => sum + f.byteLength, 0);
-  console.log(`wrote ${out}: ${[...files.keys()].join(', ')} (${(bytes / 1e6).toFixed(2)} MB)`);
+  console.log(`wrote ${out}: ${[...files.keys()].join(', ')} (${formatBytes(bytes)})`);
 } catch (error) {
   console.error(`make-tiny-model: ${(error as Error).message}`);
   process.exitCode = 1;

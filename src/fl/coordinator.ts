@@ -1,6 +1,7 @@
 // Talking to a real cipherpath coordinator from Node (the caller starts it, e.g. src/coordinator/embedded.ts, so this
 // room does not depend on the server): create a federation and enrol clinics through the admin and invite routes, and run rounds through the upload / round / aggregate routes,
 // the same flow as the browser's src/app/stores/round.ts. Only ciphertext bundles ever reach the coordinator.
+import { bytesEqual } from '../common/bytes-equal.ts';
 import type { EnrolResponse, FederationView, InvitesResponse, RoundView, UploadResponse } from '../protocol/api.ts';
 import type { CiphertextTransport, TransportRound } from './channels.ts';
 import type { StrategyName } from './strategies/types.ts';
@@ -11,8 +12,6 @@ export interface LocalCoordinator {
   adminToken: string;
   close(): Promise<void>;
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 async function call<T>(base: string, path: string, init: RequestInit & { token?: string; binary?: boolean }): Promise<T> {
   const headers = new Headers(init.headers);
@@ -117,7 +116,7 @@ export class CoordinatorTransport implements CiphertextTransport {
     let aggregate: Uint8Array | undefined;
     for (const [clinic, token] of clinicTokens.entries()) {
       const bytes = await call<Uint8Array>(this.#url, `${base}/aggregate`, { token, binary: true });
-      if (aggregate && !sameBytes(aggregate, bytes)) throw new Error(`clinic ${clinic} downloaded a different aggregate for round ${round}`);
+      if (aggregate && !bytesEqual(aggregate, bytes)) throw new Error(`clinic ${clinic} downloaded a different aggregate for round ${round}`);
       aggregate = bytes;
     }
     return {

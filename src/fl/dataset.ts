@@ -5,11 +5,15 @@
 // class means that differ by less than the noise, so a linear head reaches high but not perfect accuracy and a
 // nearest-class-mean classifier, which ignores the correlations, does a little worse. Every value is clipped to
 // |v| <= TOKEN_LIMIT so the CKKS headroom bounds (src/he/aggregate.ts) hold by construction.
+// Class k stands for CLASS_LABELS[k] (src/protocol/vocabulary.ts), the order the app uses.
+import { CLASS_LABELS } from '../protocol/vocabulary.ts';
 import { createRng } from './random.ts';
 import type { Rng } from './random.ts';
 
-export const CLASS_NAMES = ['adenocarcinoma', 'squamous cell carcinoma', 'benign'] as const;
-/** Largest |value| of a synthetic token (real ViT-B [CLS] tokens stay within about +-10 after LayerNorm). */
+/**
+ * Largest |value| of a synthetic token (real ViT-B [CLS] tokens stay within about +-10 after LayerNorm), and so the
+ * strategies' default public bound; the app's rounds on real tokens use their own, wider VIT_TOKEN_LIMIT.
+ */
 export const TOKEN_LIMIT = 10;
 
 /** Tokens (row-major, count x dim) with their labels. */
@@ -114,7 +118,7 @@ export function syntheticDataset(opts: SyntheticDatasetOptions): { train: TokenS
     if (!Number.isInteger(v) || v < 1) throw new Error(`synthetic dataset: ${name} ${v} must be a positive integer`);
   }
   if (!(separation > 0)) throw new Error(`synthetic dataset: separation ${separation} must be > 0`);
-  const classes = CLASS_NAMES.length;
+  const classes = CLASS_LABELS.length;
   const g = generator(createRng(seed, 'dataset/generator'), dim, classes, separation);
   return {
     train: drawSet(g, createRng(seed, 'dataset/train'), classes, trainPerClass),

@@ -1,7 +1,7 @@
 // Seeded randomness for the FL simulation: every draw (dataset, splits, local shuffles) comes from mulberry32 streams,
 // so a seed fixes a whole run. Sub-streams are derived from (seed, label) so adding a draw in one place does not
 // shift the draws of another.
-import { mulberry32 } from '../vit/weights.ts';
+import { mulberry32 } from '../common/mulberry32.ts';
 
 export interface Rng {
   /** Uniform in [0, 1). */

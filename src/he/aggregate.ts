@@ -17,6 +17,7 @@
 // sqrt(K) * 2^10 / (2^scaleBits * K * ||mean||_inf), which exceeds 1e-6 for K >~ 100 when ||mean||_inf ~ 0.05
 // (see README "Weighted aggregation"). aggregationPresetFor() therefore moves such federations to agg-wide-v1,
 // whose two data primes give the same round 2^87 of scale.
+import type { AggregationPresetId } from '../protocol/vocabulary.ts';
 import type { HeContext } from './context.ts';
 import { HeError } from './errors.ts';
 import { PRESETS } from './params.ts';
@@ -47,7 +48,7 @@ export const MIN_PRECISE_SCALE_BITS = 30;
  * The aggregation preset a federation of these bounds should use: agg-v1 (one ciphertext of <= 64 KiB for a
  * 3-class head) while it keeps 2^30 of scale, else agg-wide-v1 (two data primes, twice the bytes, exact).
  */
-export function aggregationPresetFor(round: AggregationRound): 'agg-v1' | 'agg-wide-v1' {
+export function aggregationPresetFor(round: AggregationRound): AggregationPresetId {
   const { clinicCount, maxCount, maxAbsValue } = roundBounds(round);
   const q0Bits = PRESETS['agg-v1'].coeffModulusBits[0] as number;
   const scaleBits = Math.floor(q0Bits - GUARD_BITS - Math.log2(clinicCount * maxCount * Math.max(1, maxAbsValue)));

@@ -1,6 +1,7 @@
 // One SEALContext (+ encoder, evaluator) per preset per realm. Context creation costs 0.2-0.4 s at N=8192, so it is
 // cached; the secret-key session (encryptor, decryptor, key generator) is cached for the last key used, because a
 // seeded symmetric encryptor still needs a public key in node-seal's constructor (7-14 ms to derive).
+import { bytesEqual } from '../common/bytes-equal.ts';
 import { decodeEnvelope, encodeEnvelope } from '../protocol/envelope.ts';
 import type { EnvelopeKind } from '../protocol/envelope.ts';
 import { HeError, heTry } from './errors.ts';
@@ -36,12 +37,6 @@ export interface KeySession {
 }
 
 const contexts = new Map<PresetId, Promise<HeContext>>();
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export class HeContext {
   readonly seal: Seal;
@@ -154,7 +149,7 @@ export class HeContext {
   /** The session for a secret-key envelope; re-derived only when the key bytes change. */
   keySession(secretKeyEnvelope: Uint8Array, federationId?: string): KeySession {
     const cached = this.#session;
-    if (cached && sameBytes(cached.bytes, secretKeyEnvelope)) {
+    if (cached && bytesEqual(cached.bytes, secretKeyEnvelope)) {
       if (federationId !== undefined && cached.session.federationId !== federationId) {
         throw new HeError(
           'envelope:wrong-federation',

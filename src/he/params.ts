@@ -1,8 +1,10 @@
 // CKKS parameter presets, one per purpose. Every ciphertext and key envelope carries presetHash(preset), so objects
 // made under one preset are rejected by another before SEAL ever sees them. Both presets pass SEAL's own 128-bit
 // check (SEALContext with SecLevelType.tc128; N=8192 allows at most 218 bits of coefficient modulus).
+import { sha256 } from '../common/sha256.ts';
+import type { PresetId } from '../protocol/vocabulary.ts';
 
-export type PresetId = 'agg-v1' | 'agg-wide-v1' | 'inf-v1';
+export type { PresetId };
 
 export interface CkksPreset {
   id: PresetId;
@@ -71,8 +73,7 @@ export function canonicalPresetText(p: CkksPreset): string {
   });
 }
 
-/** sha-256 of the canonical parameters (WebCrypto: Node 24 and browsers). */
+/** sha-256 of the canonical parameters (async for its callers; the digest itself is src/common's sync one). */
 export async function presetHash(p: CkksPreset): Promise<Uint8Array> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalPresetText(p)));
-  return new Uint8Array(digest);
+  return sha256(canonicalPresetText(p));
 }

@@ -2,12 +2,13 @@
 // generator at indices the bundle never uses), and their [CLS] tokens from the real ViT code.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { drawSampleTile, SAMPLE_CLASSES } from '../../scripts/make-sample-tiles.ts';
+import { CLASS_LABELS } from '../protocol/vocabulary.ts';
 import { embedRgbaImages } from '../vit/extract.ts';
 import { VitModel } from '../vit/model.ts';
 import { readModelDir } from '../vit/node-io.ts';
 import { rgbaFromRgb, rgbFromRgba, type RgbImage } from './image.ts';
 import { readPng } from './png.ts';
+import { drawSampleTile, SAMPLE_TILE_SIZE } from './synthetic-tiles.ts';
 
 export interface LabelledTile {
   /** Where it came from: a path under the samples folder, or `drawSampleTile(<class>, <index>)`. */
@@ -16,7 +17,7 @@ export interface LabelledTile {
   readonly image: RgbImage;
 }
 
-/** Indices at or above this are never bundled (make-sample-tiles.ts writes indices 0..5), so attacker tiles are disjoint. */
+/** Indices at or above this are never bundled (scripts/make-sample-tiles.ts writes indices 0..5), so attacker tiles are disjoint. */
 export const ATTACKER_FIRST_INDEX = 100;
 
 /** The tiles listed in `<samplesDir>/index.json`, in its order. */
@@ -31,9 +32,9 @@ export function readSampleTiles(samplesDir: string): LabelledTile[] {
 export function drawAttackerTiles(perClass: number, offset = 0): LabelledTile[] {
   const tiles: LabelledTile[] = [];
   for (let i = 0; i < perClass; i++) {
-    for (const cls of SAMPLE_CLASSES) {
+    for (const cls of CLASS_LABELS) {
       const index = ATTACKER_FIRST_INDEX + offset + i;
-      tiles.push({ name: `drawSampleTile(${cls}, ${index})`, label: cls, image: rgbFromRgba(64, 64, drawSampleTile(cls, index)) });
+      tiles.push({ name: `drawSampleTile(${cls}, ${index})`, label: cls, image: rgbFromRgba(SAMPLE_TILE_SIZE, SAMPLE_TILE_SIZE, drawSampleTile(cls, index)) });
     }
   }
   return tiles;

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertRgbImage, type RgbImage } from './image.ts';
 import { datasetMeanImage } from './mean-image-attack.ts';
-import { mulberry32 } from '../vit/weights.ts';
+import { mulberry32 } from '../common/mulberry32.ts';
 
 export interface ImageDecoderOptions {
   /** Hidden ReLU units (default 256). */

@@ -1,43 +1,85 @@
-// Deterministic H&E-like test tiles (pink stroma, purple nuclei, pale lumens, grain) for the attack tests, so they run
-// on images with tissue-like structure without shipping patient data or depending on other folders' samples.
-import type { RgbImage } from './image.ts';
+// The one synthetic H&E tile generator: eosin-pink stroma, haematoxylin-purple nuclei, pale lumens and grain, drawn
+// from a fixed seed so the repo ships no patient data and every machine sees the same pixels. It writes the bundled
+// sample tiles (scripts/make-sample-tiles.ts → public/samples), the audit's attacker tiles (audit-tiles.ts) and the
+// attack tests' tiles. At the bundled size (64 px) its output is fixed: public/samples must regenerate bit for bit.
+import { mulberry32 } from '../common/mulberry32.ts';
+import { CLASS_LABELS, type ClassLabel } from '../protocol/vocabulary.ts';
+import { rgbFromRgba, type RgbImage } from './image.ts';
 
-/** xorshift32 in [0, 1); seed must be non-zero after mixing. */
-function xorshift(seed: number): () => number {
-  let state = (Math.imul(seed + 1, 0x9e3779b1) ^ 0x5bd1e995) >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
+/** Edge of the bundled sample tiles; the class looks below are defined at this size and scaled for others. */
+export const SAMPLE_TILE_SIZE = 64;
+
+type Rgb = [number, number, number];
+
+interface ClassLook {
+  stroma: Rgb;
+  nucleus: Rgb;
+  nuclei: number;
+  radius: [number, number];
+  lumens: number;
 }
 
-export function syntheticTile(seed: number, size: number): RgbImage {
-  const random = xorshift(seed);
-  const stroma = [225 + 20 * random(), 150 + 40 * random(), 190 + 25 * random()];
+// The classes differ the way a pathologist would describe them: benign = sparse small nuclei and open air spaces,
+// adenocarcinoma = glands (nuclei ringing lumens), squamous cell carcinoma = dense sheets of large irregular nuclei in
+// redder cytoplasm.
+const LOOKS: Record<ClassLabel, ClassLook> = {
+  lung_n: { stroma: [236, 196, 214], nucleus: [92, 62, 140], nuclei: 14, radius: [1.5, 2.5], lumens: 4 },
+  lung_aca: { stroma: [222, 160, 196], nucleus: [78, 44, 128], nuclei: 34, radius: [2, 3.2], lumens: 2 },
+  lung_scc: { stroma: [214, 120, 150], nucleus: [58, 28, 96], nuclei: 60, radius: [2.6, 4.2], lumens: 0 },
+};
+
+/** RGBA pixels (size × size × 4) of tile `index` of class `cls`; lengths and counts scale with size / 64. */
+export function drawSampleTile(cls: ClassLabel, index: number, size = SAMPLE_TILE_SIZE): Uint8Array {
+  const rand = mulberry32(CLASS_LABELS.indexOf(cls) * 1000 + index + 1);
+  const look = LOOKS[cls];
+  const scale = size / SAMPLE_TILE_SIZE;
   const rgb = new Float32Array(size * size * 3);
-  for (let p = 0; p < size * size; p++) {
-    const grain = (random() - 0.5) * 16;
-    for (let c = 0; c < 3; c++) rgb[3 * p + c] = stroma[c]! + grain;
+  for (let i = 0; i < size * size; i++) {
+    const grain = (rand() - 0.5) * 18;
+    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = (look.stroma[c] ?? 0) + grain;
   }
-  const blobs = [
-    ...Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({ color: [246, 238, 244], radius: size * (0.1 + 0.1 * random()) })),
-    ...Array.from({ length: Math.round(size * size * (0.004 + 0.006 * random())) }, () => {
-      const shade = 0.75 + 0.4 * random();
-      return { color: [80 * shade, 48 * shade, 130 * shade], radius: size * (0.03 + 0.04 * random()) };
-    }),
-  ];
-  for (const { color, radius } of blobs) {
-    const cx = random() * size;
-    const cy = random() * size;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const cover = Math.min(1, Math.max(0, radius + 0.5 - Math.hypot(x - cx, y - cy))) * 0.9;
-        for (let c = 0; c < 3 && cover > 0; c++) rgb[3 * (y * size + x) + c] = rgb[3 * (y * size + x) + c]! * (1 - cover) + color[c]! * cover;
+  const paint = (cx: number, cy: number, r: number, color: Rgb, alpha: number): void => {
+    for (let y = Math.floor(cy - r - 1); y <= cy + r + 1; y++) {
+      for (let x = Math.floor(cx - r - 1); x <= cx + r + 1; x++) {
+        if (x < 0 || y < 0 || x >= size || y >= size) continue;
+        const d = Math.hypot(x - cx, y - cy);
+        const cover = Math.min(1, Math.max(0, r + 0.5 - d)) * alpha;
+        for (let c = 0; c < 3; c++) {
+          const k = (y * size + x) * 3 + c;
+          rgb[k] = (rgb[k] ?? 0) * (1 - cover) + (color[c] ?? 0) * cover;
+        }
+      }
+    }
+  };
+  for (let l = 0; l < look.lumens; l++) {
+    const cx = rand() * size;
+    const cy = rand() * size;
+    const r = (6 + rand() * 6) * scale;
+    paint(cx, cy, r, [248, 240, 246], 0.95);
+    if (cls === 'lung_aca') {
+      for (let k = 0; k < 12; k++) {
+        const a = (k / 12) * 2 * Math.PI;
+        paint(cx + Math.cos(a) * (r + 2 * scale), cy + Math.sin(a) * (r + 2 * scale), 2.2 * scale, look.nucleus, 0.9);
       }
     }
   }
-  return { width: size, height: size, channels: 3, data: Uint8Array.from(rgb, (v) => Math.max(0, Math.min(255, Math.round(v)))) };
+  const nuclei = Math.round(look.nuclei * scale * scale);
+  for (let n = 0; n < nuclei; n++) {
+    const [lo, hi] = look.radius;
+    const shade = 0.8 + rand() * 0.4;
+    const color: Rgb = [look.nucleus[0] * shade, look.nucleus[1] * shade, look.nucleus[2] * shade];
+    paint(rand() * size, rand() * size, (lo + rand() * (hi - lo)) * scale, color, 0.85);
+  }
+  const out = new Uint8Array(size * size * 4);
+  for (let i = 0; i < size * size; i++) {
+    for (let c = 0; c < 3; c++) out[i * 4 + c] = Math.max(0, Math.min(255, Math.round(rgb[i * 3 + c] ?? 0)));
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/** An RGB test tile of any size for the attack tests: class `seed mod 3`, drawn at index `seed`. */
+export function syntheticTile(seed: number, size: number): RgbImage {
+  const cls = CLASS_LABELS[seed % CLASS_LABELS.length] as ClassLabel;
+  return rgbFromRgba(size, size, drawSampleTile(cls, seed, size));
 }

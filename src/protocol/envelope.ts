@@ -12,6 +12,7 @@
 //   7+L     32  preset hash (sha-256 of the canonical CKKS parameters)
 //   39+L     4  payload length P
 //   43+L     P  payload
+import { bytesEqual as equalBytes } from '../common/bytes-equal.ts';
 
 export const ENVELOPE_MAGIC = 'CPHE';
 export const ENVELOPE_VERSION = 1;
@@ -101,12 +102,6 @@ function encodeFederationId(federationId: string): Uint8Array {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('') + '…';
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Byte length of the header for a given federation id (useful for size budgets). */

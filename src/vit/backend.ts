@@ -4,9 +4,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-
-export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_ORDER)[number];
+import { BACKEND_NAMES, type BackendName, isOneOf } from '../protocol/vocabulary.ts';
+import { inspectWebGl, inspectWebGpu } from './backend-probe.ts';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -23,45 +22,22 @@ export interface ChooseBackendOptions {
 }
 
 const SET_BACKEND_TIMEOUT_MS = 60_000;
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
 /** Why `name` cannot be used here, or undefined when it is usable (the attempt itself comes later). */
 type Probe = (opts: ChooseBackendOptions) => Promise<string | undefined>;
 
-interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
-  isFallbackAdapter?: boolean;
-}
-
 const probeWebGpu: Probe = async (opts) => {
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined)?.gpu;
-  if (!gpu) return 'no navigator.gpu (WebGPU not supported or not enabled in this browser)';
-  let adapter: GpuAdapterLike | null;
-  try {
-    adapter = await gpu.requestAdapter();
-  } catch (error) {
-    return `requestAdapter() failed: ${(error as Error).message}`;
-  }
-  if (!adapter) return 'navigator.gpu.requestAdapter() returned no adapter';
-  const info = adapter.info ?? {};
-  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(info.architecture ?? '');
-  if (software && !opts.allowSoftwareGpu) {
-    return `software adapter (${[info.vendor, info.architecture].filter(Boolean).join(' ') || 'fallback adapter'}) is slower than wasm`;
-  }
+  const found = await inspectWebGpu();
+  if (!found.available) return found.reason ?? 'WebGPU is not available';
+  if (found.software && !opts.allowSoftwareGpu) return `software adapter (${found.device}) is slower than wasm`;
   await import('@tensorflow/tfjs-backend-webgpu'); // registers the backend
   return undefined;
 };
 
 const probeWebGl: Probe = async (opts) => {
-  let gl: WebGL2RenderingContext | null;
-  if (typeof OffscreenCanvas !== 'undefined') gl = new OffscreenCanvas(1, 1).getContext('webgl2');
-  else if (typeof document !== 'undefined') gl = document.createElement('canvas').getContext('webgl2');
-  else return 'no OffscreenCanvas or document to create a WebGL context';
-  if (!gl) return 'WebGL 2 context could not be created';
-  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
-  const renderer = String(gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-  gl.getExtension('WEBGL_lose_context')?.loseContext();
-  if (SOFTWARE_RENDERER.test(renderer) && !opts.allowSoftwareGpu) return `software renderer (${renderer}) is slower than wasm`;
+  const found = inspectWebGl();
+  if (!found.available) return found.reason ?? 'WebGL is not available';
+  if (found.software && !opts.allowSoftwareGpu) return `software renderer (${found.device}) is slower than wasm`;
   // Without this the webgl backend keeps ~1 GB of textures after ViT-B tensors are disposed.
   tf.env().set('WEBGL_DELETE_TEXTURE_THRESHOLD', 0);
   return undefined;
@@ -106,11 +82,11 @@ async function trySetBackend(name: BackendName): Promise<string | undefined> {
 
 /** Activates the first usable backend of webgpu, webgl, wasm, cpu (restricted to `allow`). */
 export async function chooseBackend(opts: ChooseBackendOptions = {}): Promise<BackendChoice> {
-  const allow = opts.allow ?? BACKEND_ORDER;
-  const unknown = allow.filter((name) => !(BACKEND_ORDER as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new Error(`chooseBackend: unknown backend ${unknown.join(', ')}; known: ${BACKEND_ORDER.join(', ')}`);
+  const allow = opts.allow ?? BACKEND_NAMES;
+  const unknown = allow.filter((name) => !isOneOf(BACKEND_NAMES, name));
+  if (unknown.length > 0) throw new Error(`chooseBackend: unknown backend ${unknown.join(', ')}; known: ${BACKEND_NAMES.join(', ')}`);
   const skipped: BackendChoice['skipped'] = [];
-  for (const backend of BACKEND_ORDER) {
+  for (const backend of BACKEND_NAMES) {
     if (!allow.includes(backend)) {
       skipped.push({ backend, reason: 'not in the allowed list' });
       continue;

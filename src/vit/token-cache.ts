@@ -1,55 +1,35 @@
 // [CLS] token cache in IndexedDB (browser only), keyed by (image sha256, model sha256), so that
 // reopening the page does not recompute tokens. Values are stored as Float32Array (structured clone).
+import type { DBSchema } from 'idb';
+import { database } from '../common/idb.ts';
 
-const DB_NAME = 'cipherpath-vit-tokens';
-const STORE = 'tokens';
-
-let opening: Promise<IDBDatabase> | undefined;
-
-function openDb(): Promise<IDBDatabase> {
-  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`token cache: cannot open IndexedDB "${DB_NAME}": ${request.error?.message}`));
-  }).catch((error: unknown) => {
-    opening = undefined; // let a later call retry
-    throw error;
-  });
-  return opening;
+interface TokenSchema extends DBSchema {
+  tokens: { key: [string, string]; value: Float32Array };
 }
 
-function run<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  return openDb().then(
-    (db) =>
-      new Promise<T>((resolve, reject) => {
-        const transaction = db.transaction(STORE, mode);
-        const request = body(transaction.objectStore(STORE));
-        transaction.oncomplete = () => resolve(request.result);
-        transaction.onerror = () => reject(new Error(`token cache: ${mode} failed: ${transaction.error?.message}`));
-        transaction.onabort = () => reject(new Error(`token cache: ${mode} aborted: ${transaction.error?.message}`));
-      }),
-  );
-}
+const cache = database<TokenSchema>({
+  name: 'cipherpath-vit-tokens',
+  version: 1,
+  what: 'token cache',
+  upgrade: (db) => void db.createObjectStore('tokens'),
+});
+
+const asTokens = (value: unknown): Float32Array | undefined => (value instanceof Float32Array ? value : undefined);
 
 /** The cached token, or undefined when this image was never embedded with this model. */
 export async function getCachedTokens(imageSha256: string, modelSha256: string): Promise<Float32Array | undefined> {
-  const value = await run<unknown>('readonly', (store) => store.get([imageSha256, modelSha256]));
-  return value instanceof Float32Array ? value : undefined;
+  return asTokens(await cache.use('read', (db) => db.get('tokens', [imageSha256, modelSha256])));
 }
 
 export async function putCachedTokens(imageSha256: string, modelSha256: string, tokens: Float32Array): Promise<void> {
-  await run('readwrite', (store) => store.put(tokens, [imageSha256, modelSha256]));
+  await cache.use('write', (db) => db.put('tokens', tokens, [imageSha256, modelSha256]));
 }
 
 /** Looks up many images at once (one transaction); entries are undefined where nothing is cached. */
 export async function getManyCachedTokens(imageSha256s: readonly string[], modelSha256: string): Promise<(Float32Array | undefined)[]> {
-  const db = await openDb();
-  return new Promise((resolve, reject) => {
-    const transaction = db.transaction(STORE, 'readonly');
-    const store = transaction.objectStore(STORE);
-    const requests = imageSha256s.map((sha) => store.get([sha, modelSha256]));
-    transaction.oncomplete = () => resolve(requests.map((r) => (r.result instanceof Float32Array ? r.result : undefined)));
-    transaction.onerror = () => reject(new Error(`token cache: read failed: ${transaction.error?.message}`));
+  return cache.use('read', async (db) => {
+    const tx = db.transaction('tokens', 'readonly');
+    const [values] = await Promise.all([Promise.all(imageSha256s.map((sha) => tx.store.get([sha, modelSha256]))), tx.done]);
+    return values.map(asTokens);
   });
 }

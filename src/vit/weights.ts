@@ -5,7 +5,8 @@ import { numPatches, parseImageProcessorConfig, parseVitConfig } from './config.
 import type { ImageProcessorConfig, VitConfig } from './config.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
 import type { DecodedTensor, SafetensorsDtype } from './safetensors.ts';
-import { sha256Hex } from './sha256.ts';
+import { mulberry32 } from '../common/mulberry32.ts';
+import { sha256Hex } from '../common/sha256.ts';
 
 export interface ExpectedTensor {
   name: string;
@@ -63,17 +64,8 @@ export function expectedVitTensors(config: VitConfig): ExpectedTensor[] {
   return tensors;
 }
 
-/** mulberry32: a tiny 32-bit PRNG, reimplemented bit for bit in scripts/vit-fixtures.py. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Re-exported for src/coordinator/fuzz.test.ts until it imports src/common directly. */
+export { mulberry32 };
 
 /** Deterministic weights: one mulberry32 stream over all tensors in canonical order. */
 export function randomVitWeights(config: VitConfig, seed: number): Map<string, Float32Array> {
@@ -183,7 +175,7 @@ export async function modelIdentity(files: ModelManifest['files']): Promise<stri
     .sort()
     .map((name) => `${files[name]?.sha256}  ${name}\n`)
     .join('');
-  return sha256Hex(new TextEncoder().encode(listing));
+  return sha256Hex(listing);
 }
 
 export interface LoadedModel {
@@ -222,7 +214,7 @@ export async function loadModelFolder(fetchFile: (name: string) => Promise<Uint8
       if (bytes.byteLength !== want.bytes) {
         throw new Error(`model folder: ${name} is ${bytes.byteLength} bytes, manifest.json says ${want.bytes}`);
       }
-      const actual = await sha256Hex(bytes);
+      const actual = sha256Hex(bytes);
       if (actual !== want.sha256) {
         throw new Error(`model folder: checksum mismatch for ${name}: manifest.json says ${want.sha256}, file is ${actual}`);
       }
@@ -291,7 +283,7 @@ export async function buildModelFolder(
     ['model.safetensors', writeSafetensors(tensors, dtype, { format: 'pt' })],
   ]);
   const manifest: ModelManifest = { dtype, files: {} };
-  for (const [name, bytes] of files) manifest.files[name] = { sha256: await sha256Hex(bytes), bytes: bytes.byteLength };
+  for (const [name, bytes] of files) manifest.files[name] = { sha256: sha256Hex(bytes), bytes: bytes.byteLength };
   files.set('manifest.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
   return files;
 }

@@ -172,5 +172,4 @@ export function BarChart({ title, description, categoryLabel, yLabel, categories
 }
 
 export const formatPercent = (v: number) => `${(v * 100).toFixed(v === 0 || v === 1 ? 0 : 1)}%`;
-export const formatBytes = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)} MB` : v >= 1e3 ? `${(v / 1e3).toFixed(v >= 1e5 ? 0 : 1)} kB` : `${Math.round(v)} B`);
 export const formatMs = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);

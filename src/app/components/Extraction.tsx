@@ -1,6 +1,6 @@
 // Extraction controls shared by the Slides and Federation pages: start, cancel, progress with ETA, the backend in
 // use and why faster ones were skipped, and a resume prompt after a reload interrupted an extraction.
-import type { BackendName } from '../lib/url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 import { orderedTokens, useTiles } from '../stores/tiles.ts';
 import { ProgressBar } from './Progress.tsx';
 import { Busy, ErrorText } from './Section.tsx';

@@ -1,7 +1,8 @@
 // The federation's measured rounds as charts: accuracy per round (encrypted vs unencrypted domain), bytes per round
 // and time per phase; and, separately, a loaded `npm run simulate -- --json` document.
 import { PHASE_LABELS, PHASES, type RoundResult, type SimulationDoc } from '../stores/results.ts';
-import { BarChart, formatBytes, formatMs, formatPercent, LineChart } from './Charts.tsx';
+import { formatBytes } from '../../common/format-bytes.ts';
+import { BarChart, formatMs, formatPercent, LineChart } from './Charts.tsx';
 
 export function RoundCharts({ rounds }: { rounds: RoundResult[] }) {
   const sorted = [...rounds].sort((a, b) => a.round - b.round);

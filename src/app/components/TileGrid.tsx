@@ -1,7 +1,8 @@
 // A virtualised thumbnail grid: only the rows in (or near) the visible part of the scroll box are in the DOM, so a
 // folder of thousands of tiles stays responsive. Each tile shows its thumbnail, name, label and extraction status.
 import { type ReactNode, useEffect, useRef, useState } from 'react';
-import { CLASS_NAMES, isClassLabel } from '../lib/labels.ts';
+import { CLASS_NAMES } from '../../protocol/vocabulary.ts';
+import { isClassLabel } from '../lib/labels.ts';
 import type { TileStatus, TileView } from '../stores/tiles.ts';
 
 const CELL_W = 132;

@@ -3,24 +3,17 @@
 // by allowing only the chain that starts at it, with software GPUs allowed because this is an explicit test. A
 // measurement is one untimed warm-up forward at the batch size, then `runs` timed passes over the same synthetic
 // images; the row reports the median ms per image and the tokens' largest difference from the first backend's.
+import { mulberry32 } from '../../common/mulberry32.ts';
+import { type BackendInspection, inspectBackends } from '../../vit/backend-probe.ts';
 import { VitWorkerClient } from '../../vit/client.ts';
 import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
-import { backendChain, BACKENDS, type BackendName } from './url-params.ts';
-
-/** The files a model folder must hold (src/vit/README.md, "Model folder"). */
+import { BACKEND_NAMES, type BackendName } from '../../protocol/vocabulary.ts';
+import { backendChain } from './url-params.ts';
 
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Uint8Array> };
 
-export interface BackendAvailability {
-  backend: BackendName;
-  /** False when this browser cannot run it at all (the reason says why). */
-  available: boolean;
-  /** The device as the browser names it: WebGPU adapter, WebGL renderer, or the CPU path. */
-  device: string;
-  /** A software GPU (SwiftShader, llvmpipe): usable, but normally slower than WebAssembly. */
-  software: boolean;
-  reason: string | null;
-}
+/** The probe's findings as the page shows them: `reason` is why a backend is unavailable, or what a slow one costs. */
+export type BackendAvailability = Omit<BackendInspection, 'simd'>;
 
 export interface BenchmarkSettings {
   model: ModelSource;
@@ -67,62 +60,32 @@ export interface BenchmarkReport {
   maxAbsDiff: number | null;
 }
 
-type GpuAdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-type GpuLike = { requestAdapter(): Promise<{ info?: GpuAdapterInfo; isFallbackAdapter?: boolean } | null> };
-
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
-
-// A module whose one function returns a v128 constant: it validates only where WebAssembly SIMD exists.
-const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
-  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, ...new Array<number>(16).fill(0), 0x0b, // code: v128.const 0; end
-]);
-
-async function probeWebGpu(): Promise<BackendAvailability> {
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  const none = (reason: string): BackendAvailability => ({ backend: 'webgpu', available: false, device: '—', software: false, reason });
-  if (!gpu) return none('this browser has no WebGPU (navigator.gpu is missing or disabled)');
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) return none('WebGPU is present but the browser offers no adapter (GPU blocklisted or no driver)');
-  const info = adapter.info ?? {};
-  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(info.architecture ?? '');
-  const device = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  return { backend: 'webgpu', available: true, device, software, reason: software ? 'software adapter: works, but normally slower than WebAssembly' : null };
+/** What the page adds to the probe's findings: the cost of an available but slow path. */
+function note(found: BackendInspection): string | null {
+  if (found.software) return `software ${found.backend === 'webgpu' ? 'adapter' : 'renderer'}: works, but normally slower than WebAssembly`;
+  if (found.backend === 'wasm' && found.simd === false) return 'no WebAssembly SIMD: about 2x slower';
+  if (found.backend === 'cpu') return 'always works; the slowest';
+  return null;
 }
 
-function probeWebGl(): BackendAvailability {
-  const gl = document.createElement('canvas').getContext('webgl2');
-  if (!gl) return { backend: 'webgl', available: false, device: '—', software: false, reason: 'a WebGL 2 context could not be created' };
-  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
-  const device = String(gl.getParameter(debugInfo ? debugInfo.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-  gl.getExtension('WEBGL_lose_context')?.loseContext();
-  const software = SOFTWARE_RENDERER.test(device);
-  return { backend: 'webgl', available: true, device, software, reason: software ? 'software renderer: works, but normally slower than WebAssembly' : null };
-}
-
-function probeWasm(): BackendAvailability {
-  if (typeof WebAssembly === 'undefined') return { backend: 'wasm', available: false, device: '—', software: false, reason: 'WebAssembly is not available' };
-  const simd = WebAssembly.validate(SIMD_PROBE);
-  // src/vit runs wasm single-threaded inside its module worker (see src/vit/README.md, "The worker").
-  return { backend: 'wasm', available: true, device: `CPU, WebAssembly${simd ? ' SIMD' : ' without SIMD'}, 1 thread`, software: false, reason: simd ? null : 'no WebAssembly SIMD: about 2x slower' };
-}
-
-/** What this browser offers for each backend, in the chooser's order. */
+/** What this browser offers for each backend, in the chooser's order (src/vit/backend-probe.ts). */
 export async function probeBackends(): Promise<BackendAvailability[]> {
-  return [await probeWebGpu(), probeWebGl(), probeWasm(), { backend: 'cpu', available: true, device: 'CPU, plain JavaScript', software: false, reason: 'always works; the slowest' }];
+  return (await inspectBackends()).map((found) => ({
+    backend: found.backend,
+    available: found.available,
+    // src/vit runs wasm single-threaded inside its module worker (see src/vit/README.md, "The worker").
+    device: found.backend === 'wasm' && found.available ? `${found.device}, 1 thread` : found.device,
+    software: found.software,
+    reason: found.available ? note(found) : found.reason,
+  }));
 }
 
 /** Deterministic noise images of `size`×`size`, the same for every backend so that their tokens can be compared. */
 export function syntheticImages(count: number, size: number, seed = 1): RgbaImage[] {
-  let state = seed >>> 0;
+  const next = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const rgba = new Uint8ClampedArray(size * size * 4);
-    for (let i = 0; i < rgba.length; i++) {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      rgba[i] = (i & 3) === 3 ? 255 : state >>> 24;
-    }
+    for (let i = 0; i < rgba.length; i++) rgba[i] = (i & 3) === 3 ? 255 : Math.floor(next() * 256);
     return { rgba, width: size, height: size };
   });
 }
@@ -164,7 +127,6 @@ export function isSameOriginPath(url: string): boolean {
   return url.startsWith('/') && !url.startsWith('//') && !url.includes('\\');
 }
 
-/** A picked folder's model files by name, with a precise error for a missing one. */
 function newVitWorker(): VitWorkerClient {
   return new VitWorkerClient(new Worker(new URL('../../vit/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-vit-benchmark' }));
 }
@@ -182,7 +144,7 @@ export interface BenchmarkCallbacks {
 export async function runBenchmark(settings: BenchmarkSettings, availability: readonly BackendAvailability[], cb: BenchmarkCallbacks = {}): Promise<BenchmarkReport> {
   const problems = checkSettings(settings);
   if (problems.length > 0) throw new Error(problems.join(' '));
-  const backends = BACKENDS.filter((b) => settings.backends.includes(b));
+  const backends = BACKEND_NAMES.filter((b) => settings.backends.includes(b));
   const batches = [...new Set(settings.batches)].sort((a, b) => a - b);
   const maxBatch = Math.max(...batches);
   const perRun = (batch: number) => Math.max(settings.images, batch);

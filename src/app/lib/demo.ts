@@ -4,6 +4,8 @@
 // the comparison with the same computation unencrypted, and encrypted inference at the coordinator (clinic A
 // publishes the model encrypted, clinic B classifies its tiles). Tiles are the bundled samples, dealt two per class
 // to each clinic.
+import { fromBase64 } from '../../common/base64.ts';
+import { formatBytes } from '../../common/format-bytes.ts';
 import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
 import { safetyCode } from '../../custody/safety-code.ts';
 import type { LinearHead } from '../../he/head.ts';
@@ -16,7 +18,7 @@ import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from '
 import { createFederationKeys, decodeKeyBundle, encodeKeyBundle, storeFederationKeys } from './federation-keys.ts';
 import { loadOrCreateIdentity, loadSecretKey } from './keyvault.ts';
 import { loadSamples, type SampleTile } from './samples.ts';
-import type { BackendName } from './url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 
 export const DEMO_STEPS = [
   { id: 'federation', title: 'Open a federation', explain: 'The coordinator creates a federation for three clinics and hands out three one-time invite codes.' },
@@ -68,7 +70,6 @@ interface SimClinic {
 const ROUND = 1;
 const PRESET = 'agg-v1';
 const CLINICS = ['Clinic A', 'Clinic B', 'Clinic C'];
-const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function timed<T>(id: DemoStepId, cb: DemoCallbacks, running: string, work: () => Promise<{ value: T; detail: string; status?: 'done' | 'skipped' }>): Promise<T> {
@@ -171,7 +172,7 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
       await coordinatorApi.upload(clinic.token, federationId, ROUND, bundle);
       uploadedBytes.push(bundle.byteLength);
     }
-    return { value: null, detail: `Each clinic sent ${uploadedBytes.map((b) => `${(b / 1024).toFixed(1)} KiB`).join(', ')} of ciphertext (${(contributions.get(0)?.length ?? 0).toLocaleString('en')} numbers each); no pixel and no plain token left the browser.` };
+    return { value: null, detail: `Each clinic sent ${uploadedBytes.map(formatBytes).join(', ')} of ciphertext (${(contributions.get(0)?.length ?? 0).toLocaleString('en')} numbers each); no pixel and no plain token left the browser.` };
   });
   phaseMs.encrypt = encryptMs / clinics.length;
   phaseMs.upload = (performance.now() - t0 - encryptMs) / clinics.length;
@@ -249,7 +250,7 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
     const value = { agree, total: readerTokens.length, maxLogitDifference };
     return {
       value,
-      detail: `Clinic A published the model encrypted (${(published.bytes.galoisKeys / 1024).toFixed(0)} KiB of evaluation keys); clinic B sent ${readerTokens.length} encrypted tiles (${(answer.bytesUp / 1024).toFixed(0)} KiB) and decrypted the answers: ${agree} of ${readerTokens.length} agree with the plaintext check (largest logit difference ${maxLogitDifference.toExponential(1)}).`,
+      detail: `Clinic A published the model encrypted (${formatBytes(published.bytes.galoisKeys)} of evaluation keys); clinic B sent ${readerTokens.length} encrypted tiles (${formatBytes(answer.bytesUp)}) and decrypted the answers: ${agree} of ${readerTokens.length} agree with the plaintext check (largest logit difference ${maxLogitDifference.toExponential(1)}).`,
     };
   });
 

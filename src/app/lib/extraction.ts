@@ -3,7 +3,8 @@
 // cached at once, so a reload in the middle loses at most one chunk of work.
 import type { InitResult } from '../../vit/worker-protocol.ts';
 import { getManyCachedTokens, putCachedTokens } from '../../vit/token-cache.ts';
-import { backendChain, type BackendName } from './url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
+import { backendChain } from './url-params.ts';
 import { vitWorker } from '../workers.ts';
 import { currentModelChoice, type ModelChoice, modelChoiceKey } from './model-choice.ts';
 

@@ -7,15 +7,18 @@
 //      bounds (the same at every clinic, or the coordinator's sum would mix scales);
 //   4. after the round closes, decryptWeightedMean gives Σnᵢ·headᵢ / Σnᵢ: the next global head, the same at every
 //      key holder (same ciphertext, same key, same deterministic decoding), shown by its checksum.
+import { fromBase64, toBase64 } from '../../common/base64.ts';
+import { toHex } from '../../common/hex.ts';
+import { sha256 } from '../../common/sha256.ts';
 import type { AggregationRound } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { TokenSet } from '../../fl/dataset.ts';
 import { decodeBundle } from '../../protocol/bundle.ts';
+import { CLASS_LABELS, type ClassLabel } from '../../protocol/vocabulary.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
 import { MAX_CLINICS_PER_ROUND } from './federated-head.ts';
-import { CLASSES, type ClassLabel } from './labels.ts';
 
 export const LOCAL_EPOCHS_DEFAULT = 5;
 export const LOCAL_EPOCHS_MAX = 200;
@@ -104,27 +107,20 @@ function readStore(): HeadStore {
   }
 }
 
-const toBase64 = (values: Float64Array): string => {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-};
-const fromBase64 = (text: string): Float64Array => new Float64Array(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)).buffer);
+const byteView = (values: Float64Array): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 
 // src/he's head packing pulls the HE error types (and node-seal's glue) in: loaded on demand, like src/fl.
 const heHead = () => import('../../he/head.ts');
 
 export async function headChecksum(head: LinearHead): Promise<string> {
   const { packHead } = await heHead();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', packHead(head) as Float64Array<ArrayBuffer>));
-  return Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(sha256(byteView(packHead(head))).subarray(0, 8));
 }
 
 export function loadGlobalHead(federationId: string, round: number): GlobalHead | null {
   const stored = readStore()[federationId]?.[String(round)];
   if (!stored) return null;
-  const flat = fromBase64(stored.values);
+  const flat = new Float64Array(fromBase64(stored.values).buffer);
   const w = stored.classes * stored.dim;
   if (flat.length !== w + stored.classes) return null;
   return { round, checksum: stored.checksum, head: { classes: stored.classes, dim: stored.dim, weights: flat.slice(0, w), biases: flat.slice(w) } };
@@ -133,7 +129,7 @@ export function loadGlobalHead(federationId: string, round: number): GlobalHead 
 async function saveGlobalHead(federationId: string, global: GlobalHead): Promise<void> {
   const { packHead } = await heHead();
   const store = readStore();
-  const rounds = { ...store[federationId], [String(global.round)]: { classes: global.head.classes, dim: global.head.dim, values: toBase64(packHead(global.head)), checksum: global.checksum } };
+  const rounds = { ...store[federationId], [String(global.round)]: { classes: global.head.classes, dim: global.head.dim, values: toBase64(byteView(packHead(global.head))), checksum: global.checksum } };
   const kept = Object.keys(rounds)
     .map(Number)
     .sort((a, b) => b - a)
@@ -144,7 +140,7 @@ async function saveGlobalHead(federationId: string, global: GlobalHead): Promise
 
 /** The decrypted global head of a closed round: the count-weighted mean of the clinics' local heads. */
 export async function globalHeadFromAggregate(args: { federationId: string; presetId: PresetId; secretKey: Uint8Array; round: number; parts: Uint8Array[]; dim: number }): Promise<GlobalHead & { clinicsTiles: number }> {
-  const classes = CLASSES.length;
+  const classes = CLASS_LABELS.length;
   const { mean, totalCount } = await heWorker().decryptWeightedMean(args.presetId, args.secretKey, args.parts, classes * args.dim + classes);
   const { unpackHead } = await heHead();
   const head = unpackHead(mean, classes, args.dim);
@@ -190,14 +186,14 @@ export async function trainLocalRound(args: { federationId: string; clinicId: st
     if (t.token.length !== dim) throw new Error(`tile ${t.id} has a ${t.token.length}-dimensional token, the others ${dim}`);
     flat.set(t.token, i * dim);
   });
-  const labels = Int32Array.from(tiles, (t) => CLASSES.indexOf(t.label));
-  const all = tokenSet(dim, CLASSES.length, flat, labels);
+  const labels = Int32Array.from(tiles, (t) => CLASS_LABELS.indexOf(t.label));
+  const all = tokenSet(dim, CLASS_LABELS.length, flat, labels);
   // localSplit returns token sets, not positions: splitting a one-dimensional set of tile positions gives them.
-  const positions = tokenSet(1, CLASSES.length, Float32Array.from(tiles, (_, i) => i), labels);
+  const positions = tokenSet(1, CLASS_LABELS.length, Float32Array.from(tiles, (_, i) => i), labels);
   const split = localSplit(positions, VALIDATION_FRACTION, deriveSeed(FEDAVG_SEED, `split ${args.federationId} ${args.clinicId}`));
   const train = subset(all, Array.from(split.train.tokens));
   if (args.start && args.start.head.dim !== dim) throw new Error(`the global head is ${args.start.head.dim}-dimensional, this browser's tokens are ${dim}-dimensional (a different ViT?)`);
-  const start = args.start?.head ?? { classes: CLASSES.length, dim, weights: new Float64Array(CLASSES.length * dim), biases: new Float64Array(CLASSES.length) };
+  const start = args.start?.head ?? { classes: CLASS_LABELS.length, dim, weights: new Float64Array(CLASS_LABELS.length * dim), biases: new Float64Array(CLASS_LABELS.length) };
   const trained = await trainInWorker({
     start,
     train,
@@ -206,7 +202,7 @@ export async function trainLocalRound(args: { federationId: string; clinicId: st
     clinicCount: MAX_CLINICS_PER_ROUND,
   });
   return {
-    values: packHead({ classes: CLASSES.length, dim, weights: trained.weights, biases: trained.biases }),
+    values: packHead({ classes: CLASS_LABELS.length, dim, weights: trained.weights, biases: trained.biases }),
     count: train.count,
     bounds: trained.bounds,
     validationTileIds: Array.from(split.validation.tokens, (i) => (tiles[i] as LabelledTile).id),

@@ -6,19 +6,23 @@
 import type { LinearHead } from '../../he/head.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { AggregationRound } from '../../he/aggregate.ts';
+import { CLASS_LABELS, type ClassLabel } from '../../protocol/vocabulary.ts';
 import { heWorker } from '../workers.ts';
-import { CLASSES, type ClassLabel } from './labels.ts';
 
-/** Public round bounds, identical at every clinic (the CKKS scale is derived from them). */
-export const TOKEN_LIMIT = 16;
+/**
+ * Public round bounds, identical at every clinic (the CKKS scale is derived from them). VIT_TOKEN_LIMIT bounds |value|
+ * of a real ViT [CLS] token (after the final LayerNorm); src/fl's TOKEN_LIMIT (10) is the simulator's synthetic
+ * tokens' clip and the strategies' default, a different bound.
+ */
+export const VIT_TOKEN_LIMIT = 16;
 export const MAX_TILES_PER_CLINIC = 2000;
 export const MAX_CLINICS_PER_ROUND = 100;
-const BOUNDS: AggregationRound = { clinicCount: MAX_CLINICS_PER_ROUND, maxCount: 1, maxAbsValue: TOKEN_LIMIT * MAX_TILES_PER_CLINIC };
+const BOUNDS: AggregationRound = { clinicCount: MAX_CLINICS_PER_ROUND, maxCount: 1, maxAbsValue: VIT_TOKEN_LIMIT * MAX_TILES_PER_CLINIC };
 
 // src/fl pulls the HE core's error types (and so node-seal's glue) in; loading it on demand keeps the first page light.
 const strategy = async () => {
   const [{ Prototypes }, { tokenSet }] = await Promise.all([import('../../fl/strategies/prototypes.ts'), import('../../fl/dataset.ts')]);
-  return { prototypes: new Prototypes({ maxCount: MAX_TILES_PER_CLINIC, tokenLimit: TOKEN_LIMIT }), tokenSet };
+  return { prototypes: new Prototypes({ maxCount: MAX_TILES_PER_CLINIC, tokenLimit: VIT_TOKEN_LIMIT }), tokenSet };
 };
 
 export interface LabelledTokens {
@@ -33,7 +37,7 @@ export async function prototypeContribution(data: LabelledTokens): Promise<Float
   const flat = new Float32Array(data.tokens.length * dim);
   data.tokens.forEach((t, i) => flat.set(t, i * dim));
   const { prototypes, tokenSet } = await strategy();
-  const train = tokenSet(dim, CLASSES.length, flat, Int32Array.from(data.labels, (l) => CLASSES.indexOf(l)));
+  const train = tokenSet(dim, CLASS_LABELS.length, flat, Int32Array.from(data.labels, (l) => CLASS_LABELS.indexOf(l)));
   return prototypes.contribute({ index: 0, train, validation: train });
 }
 
@@ -49,7 +53,7 @@ export async function decryptSum(presetId: PresetId, secretKey: Uint8Array, part
 
 export async function headFromSum(sum: Float64Array, dim: number): Promise<LinearHead> {
   const { prototypes } = await strategy();
-  return prototypes.combine(sum, { classes: CLASSES.length, dim, weights: new Float64Array(0), biases: new Float64Array(0) });
+  return prototypes.combine(sum, { classes: CLASS_LABELS.length, dim, weights: new Float64Array(0), biases: new Float64Array(0) });
 }
 
 export interface Prediction {
@@ -74,7 +78,7 @@ export function predictionFromLogits(logits: number[]): Prediction {
   const best = logits.indexOf(Math.max(...logits));
   const max = logits[best] as number;
   const exps = logits.map((l) => Math.exp(l - max));
-  return { label: CLASSES[best] as ClassLabel, confidence: 1 / exps.reduce((a, b) => a + b, 0), logits };
+  return { label: CLASS_LABELS[best] as ClassLabel, confidence: 1 / exps.reduce((a, b) => a + b, 0), logits };
 }
 
 export function accuracyOn(head: LinearHead, data: LabelledTokens): number {

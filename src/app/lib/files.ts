@@ -1,6 +1,8 @@
 // Decoding tiles the user drops or the app bundles into RGBA pixels, with size caps and precise errors. The format is
 // sniffed from the bytes, not trusted from the name: PNG and JPEG go through the browser's decoder, TIFF through the
 // baseline reader in tiff.ts.
+import { formatBytes } from '../../common/format-bytes.ts';
+import { sha256Hex } from '../../common/sha256.ts';
 import { decodeBaselineTiff, isTiff } from './tiff.ts';
 
 export const MAX_TILE_FILE_BYTES = 32 * 1024 * 1024;
@@ -17,11 +19,6 @@ export interface DecodedTile {
   rgba: Uint8ClampedArray;
 }
 
-export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export function sniffFormat(bytes: Uint8Array): TileFormat | null {
   if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
@@ -29,14 +26,8 @@ export function sniffFormat(bytes: Uint8Array): TileFormat | null {
   return null;
 }
 
-/** Sizes in binary units, as the caps are defined: 33554432 → "32 MiB", 41943040.5 → "40.0 MiB". */
-export const formatMiB = (bytes: number): string => {
-  const mib = bytes / (1024 * 1024);
-  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
-};
-
 export function checkTileSize(name: string, size: number): void {
-  if (size > MAX_TILE_FILE_BYTES) throw new Error(`${name} is ${formatMiB(size)}; tiles are capped at ${formatMiB(MAX_TILE_FILE_BYTES)}`);
+  if (size > MAX_TILE_FILE_BYTES) throw new Error(`${name} is ${formatBytes(size)}; tiles are capped at ${formatBytes(MAX_TILE_FILE_BYTES)}`);
 }
 
 async function pixelsOf(name: string, bytes: Uint8Array, blob: Blob): Promise<{ width: number; height: number; rgba: Uint8ClampedArray; format: TileFormat }> {
@@ -65,7 +56,7 @@ export async function decodeTile(name: string, blob: Blob): Promise<DecodedTile 
   checkTileSize(name, blob.size);
   const bytes = new Uint8Array(await blob.arrayBuffer());
   const decoded = await pixelsOf(name, bytes, blob);
-  return { name, sha256: await sha256Hex(bytes), ...decoded };
+  return { name, sha256: sha256Hex(bytes), ...decoded };
 }
 
 /** A small PNG preview (browsers cannot show TIFF, and full tiles would be wasteful in a grid). */

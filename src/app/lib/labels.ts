@@ -1,16 +1,12 @@
 // Tile labels: from the folder a tile sits in (LC25000 layout: lung_aca/, lung_n/, lung_scc/) or from a CSV of
-// `filename,label` rows. Every clinic of a federation must use the same class order, so the classes are fixed here.
-export const CLASSES = ['lung_aca', 'lung_n', 'lung_scc'] as const;
-export type ClassLabel = (typeof CLASSES)[number];
-export const CLASS_NAMES: Record<ClassLabel, string> = {
-  lung_aca: 'adenocarcinoma',
-  lung_n: 'benign tissue',
-  lung_scc: 'squamous cell carcinoma',
-};
+// `filename,label` rows. Every clinic of a federation must use the same class order: the classes and their order are
+// src/protocol/vocabulary.ts's CLASS_LABELS.
+import { CLASS_LABELS, type ClassLabel, isOneOf } from '../../protocol/vocabulary.ts';
+
 export const MAX_CSV_BYTES = 4 * 1024 * 1024;
 
 export function isClassLabel(label: string | null | undefined): label is ClassLabel {
-  return (CLASSES as readonly (string | null | undefined)[]).includes(label);
+  return isOneOf(CLASS_LABELS, label);
 }
 
 /** The label a relative path implies: the nearest enclosing folder that is a class name, if any. */
@@ -44,7 +40,7 @@ export function parseLabelCsv(text: string, source: string): CsvLabels {
     const [file, label] = cells as [string, string];
     if (i === 0 && /^(file|filename|name|path)$/i.test(file)) return;
     if (!isClassLabel(label)) {
-      problems.push(`${source} line ${i + 1}: label "${label.slice(0, 40)}" is not one of ${CLASSES.join(', ')}`);
+      problems.push(`${source} line ${i + 1}: label "${label.slice(0, 40)}" is not one of ${CLASS_LABELS.join(', ')}`);
       return;
     }
     labels.set(baseName(file), label);

@@ -1,6 +1,8 @@
 // Which ViT the app extracts with: the bundled tiny model, a model folder on this server (public/models/<name>/ or
 // any same-origin path), or a folder the user picks (kept in the Cache API so a reload does not ask again). The
 // token cache is keyed by the model's identity, so switching models never mixes tokens.
+import { formatBytes } from '../../common/format-bytes.ts';
+
 export const BUNDLED_MODEL_URL = '/models/tiny/';
 export const MODEL_FOLDER_FILES = ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
 /** ViT-B/16 in fp32 is 343 MB; anything far beyond that is not a ViT this app can run in a browser tab. */
@@ -25,7 +27,7 @@ export async function readModelFolderFiles(files: readonly File[]): Promise<Reco
   const missing = MODEL_FOLDER_FILES.filter((name) => !byName.has(name));
   if (missing.length > 0) throw new Error(`the picked folder has no ${missing.join(', ')}; a model folder holds ${MODEL_FOLDER_FILES.join(', ')}`);
   const total = MODEL_FOLDER_FILES.reduce((sum, name) => sum + (byName.get(name) as File).size, 0);
-  if (total > MAX_MODEL_FOLDER_BYTES) throw new Error(`the picked model is ${(total / 2 ** 20).toFixed(0)} MiB; at most ${MAX_MODEL_FOLDER_BYTES / 2 ** 20} MiB`);
+  if (total > MAX_MODEL_FOLDER_BYTES) throw new Error(`the picked model is ${formatBytes(total)}; at most ${formatBytes(MAX_MODEL_FOLDER_BYTES)}`);
   const entries = await Promise.all(MODEL_FOLDER_FILES.map(async (name) => [name, new Uint8Array(await (byName.get(name) as File).arrayBuffer())] as const));
   return Object.fromEntries(entries);
 }

@@ -1,6 +1,7 @@
 // The bundled sample tiles (public/samples, LC25000 lung layout), decoded, for the demo and the privacy check.
 import { decodeTile, type DecodedTile } from './files.ts';
-import { type ClassLabel, isClassLabel } from './labels.ts';
+import type { ClassLabel } from '../../protocol/vocabulary.ts';
+import { isClassLabel } from './labels.ts';
 
 export interface SampleTile extends DecodedTile {
   path: string;

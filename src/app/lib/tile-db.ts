@@ -1,10 +1,9 @@
 // The clinic's tile library in IndexedDB: the original file bytes (to re-decode for extraction), a PNG thumbnail and
 // the label, keyed by the file's sha256. A reload therefore loses no tile; tokens live in src/vit's token cache.
+import type { DBSchema } from 'idb';
+import { database } from '../../common/idb.ts';
+import type { ClassLabel } from '../../protocol/vocabulary.ts';
 import type { TileFormat } from './files.ts';
-import type { ClassLabel } from './labels.ts';
-
-export const TILE_DB_NAME = 'cipherpath-tiles';
-const STORE = 'tiles';
 
 export interface StoredTile {
   id: string;
@@ -20,47 +19,26 @@ export interface StoredTile {
   thumb: Blob;
 }
 
-let opening: Promise<IDBDatabase> | undefined;
-
-function openDb(): Promise<IDBDatabase> {
-  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
-    const req = indexedDB.open(TILE_DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'id' });
-    req.onsuccess = () => {
-      // Let "erase all local data" delete the database instead of waiting on this connection.
-      req.result.onversionchange = () => {
-        req.result.close();
-        opening = undefined;
-      };
-      resolve(req.result);
-    };
-    req.onerror = () => reject(new Error(`tile library: cannot open IndexedDB "${TILE_DB_NAME}": ${req.error?.message}`));
-  }).catch((e: unknown) => {
-    opening = undefined;
-    throw e;
-  });
-  return opening;
+interface TileSchema extends DBSchema {
+  tiles: { key: string; value: StoredTile };
 }
 
-async function transact<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
-  const db = await openDb();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const req = body(tx.objectStore(STORE));
-    tx.oncomplete = () => resolve(req ? req.result : undefined);
-    tx.onerror = () => reject(new Error(`tile library: ${mode} failed: ${tx.error?.message}`));
-    tx.onabort = () => reject(new Error(`tile library: ${mode} aborted: ${tx.error?.message ?? 'storage full?'}`));
-  });
-}
+const library = database<TileSchema>({
+  name: 'cipherpath-tiles',
+  version: 1,
+  what: 'tile library',
+  upgrade: (db) => void db.createObjectStore('tiles', { keyPath: 'id' }),
+});
 
 export async function allTiles(): Promise<StoredTile[]> {
-  const tiles = (await transact<StoredTile[]>('readonly', (s) => s.getAll())) ?? [];
+  const tiles = await library.use('read', (db) => db.getAll('tiles'));
   return tiles.sort((a, b) => a.addedAt - b.addedAt || a.path.localeCompare(b.path));
 }
 
 export async function putTiles(tiles: readonly StoredTile[]): Promise<void> {
-  await transact('readwrite', (s) => {
-    for (const t of tiles) s.put(t);
+  await library.use('write', async (db) => {
+    const tx = db.transaction('tiles', 'readwrite');
+    await Promise.all([...tiles.map((t) => tx.store.put(t)), tx.done]);
   });
 }
 
@@ -71,12 +49,12 @@ export async function setLabels(labels: ReadonlyMap<string, ClassLabel>): Promis
 }
 
 export async function getTileFile(id: string): Promise<StoredTile | undefined> {
-  return transact<StoredTile | undefined>('readonly', (s) => s.get(id));
+  return library.use('read', (db) => db.get('tiles', id));
 }
 
 export async function deleteTiles(ids: readonly string[] | 'all'): Promise<void> {
-  await transact('readwrite', (s) => {
-    if (ids === 'all') s.clear();
-    else for (const id of ids) s.delete(id);
+  await library.use('delete', async (db) => {
+    const tx = db.transaction('tiles', 'readwrite');
+    await Promise.all([...(ids === 'all' ? [tx.store.clear()] : ids.map((id) => tx.store.delete(id))), tx.done]);
   });
 }

@@ -1,6 +1,5 @@
 // URL parameters are a boundary like any other: each is validated and a bad one is reported, not ignored.
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+import { BACKEND_NAMES, type BackendName, isOneOf } from '../../protocol/vocabulary.ts';
 
 export interface UrlOptions {
   backend: BackendName | undefined;
@@ -13,8 +12,8 @@ export function readUrlOptions(search: string): UrlOptions {
   let backend: BackendName | undefined;
   const raw = params.get('backend');
   if (raw !== null) {
-    if ((BACKENDS as readonly string[]).includes(raw)) backend = raw as BackendName;
-    else errors.push(`Unknown backend "${raw.slice(0, 40)}" in the address; expected one of ${BACKENDS.join(', ')}. Using automatic choice.`);
+    if (isOneOf(BACKEND_NAMES, raw)) backend = raw;
+    else errors.push(`Unknown backend "${raw.slice(0, 40)}" in the address; expected one of ${BACKEND_NAMES.join(', ')}. Using automatic choice.`);
   }
   return { backend, errors };
 }
@@ -22,7 +21,7 @@ export function readUrlOptions(search: string): UrlOptions {
 /** The fallback chain, starting at a backend the user forced (forcing a backend also allows a software GPU). */
 export function backendChain(forced: BackendName | undefined): BackendName[] {
   // The chooser walks webgpu → webgl → wasm → cpu over the allowed set, so forcing one starts the chain there.
-  return forced ? BACKENDS.slice(BACKENDS.indexOf(forced)) : [...BACKENDS];
+  return forced ? BACKEND_NAMES.slice(BACKEND_NAMES.indexOf(forced)) : [...BACKEND_NAMES];
 }
 
 export interface ParamResult<T> {

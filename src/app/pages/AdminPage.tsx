@@ -2,17 +2,15 @@
 // codes (shown once), follow rounds and read the audit log, whose hash chain this browser verifies itself.
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
+import { AGGREGATION_PRESET_IDS, type AggregationPresetId } from '../../protocol/vocabulary.ts';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
+import { APP_STRATEGIES, type AppStrategy, STRATEGY_LABELS } from '../lib/strategies.ts';
 import { useAdmin } from '../stores/admin.ts';
 
-const STRATEGIES = [
-  { id: 'fedavg-head', text: 'fedavg-head — multi-round FedAvg of the classifier head' },
-  { id: 'prototypes', text: 'prototypes — one round of per-class token sums' },
-  { id: 'ridge', text: 'ridge — one round of Gram statistics (large uploads)' },
-  { id: 'sum', text: 'sum — encrypted token sums (no classifier)' },
-] as const;
-type StrategyId = (typeof STRATEGIES)[number]['id'];
-type AggregationPreset = 'agg-v1' | 'agg-wide-v1';
+const PRESET_LABELS: Readonly<Record<AggregationPresetId, string>> = {
+  'agg-v1': 'agg-v1 (one ≤ 64 KiB ciphertext per upload)',
+  'agg-wide-v1': 'agg-wide-v1 (twice the bytes, exact for very large federations)',
+};
 
 function roundLength(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
@@ -104,8 +102,8 @@ function FederationsSection({ selected, onSelect }: { selected: string | null; o
 }
 
 /** Which aggregation preset fits `clinics` clinics at src/he's default round bounds (aggregationPresetFor). */
-function usePresetAdvice(clinics: number): AggregationPreset | null {
-  const [advice, setAdvice] = useState<AggregationPreset | null>(null);
+function usePresetAdvice(clinics: number): AggregationPresetId | null {
+  const [advice, setAdvice] = useState<AggregationPresetId | null>(null);
   useEffect(() => {
     let live = true;
     if (!Number.isInteger(clinics) || clinics < 1) {
@@ -127,11 +125,11 @@ function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }
   const createFederation = useAdmin((s) => s.createFederation);
   const busy = useAdmin((s) => s.busy);
   const [name, setName] = useState('');
-  const [strategy, setStrategy] = useState<StrategyId>('fedavg-head');
+  const [strategy, setStrategy] = useState<AppStrategy>('fedavg-head');
   const [quorum, setQuorum] = useState(3);
   const [roundSeconds, setRoundSeconds] = useState(3600);
   const [expected, setExpected] = useState(3);
-  const [preset, setPreset] = useState<AggregationPreset>('agg-v1');
+  const [preset, setPreset] = useState<AggregationPresetId>('agg-v1');
   const advice = usePresetAdvice(expected);
   const ids = { name: useId(), strategy: useId(), quorum: useId(), seconds: useId(), expected: useId(), preset: useId(), hint: useId() };
   const submit = (e: FormEvent) => {
@@ -152,10 +150,10 @@ function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }
         </div>
         <div className="row">
           <label htmlFor={ids.strategy}>Strategy</label>
-          <select id={ids.strategy} value={strategy} onChange={(e) => setStrategy(e.target.value as StrategyId)}>
-            {STRATEGIES.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.text}
+          <select id={ids.strategy} value={strategy} onChange={(e) => setStrategy(e.target.value as AppStrategy)}>
+            {APP_STRATEGIES.map((s) => (
+              <option key={s} value={s}>
+                {STRATEGY_LABELS[s].summary}
               </option>
             ))}
           </select>
@@ -171,9 +169,12 @@ function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }
           <label htmlFor={ids.expected}>Expected clinics</label>
           <input id={ids.expected} className="narrow" type="number" min={1} max={100_000} step={1} value={expected} onChange={(e) => setExpected(e.target.valueAsNumber)} aria-describedby={ids.hint} />
           <label htmlFor={ids.preset}>Encryption preset</label>
-          <select id={ids.preset} value={preset} onChange={(e) => setPreset(e.target.value as AggregationPreset)} aria-describedby={ids.hint}>
-            <option value="agg-v1">agg-v1 (one ≤ 64 KiB ciphertext per upload)</option>
-            <option value="agg-wide-v1">agg-wide-v1 (twice the bytes, exact for very large federations)</option>
+          <select id={ids.preset} value={preset} onChange={(e) => setPreset(e.target.value as AggregationPresetId)} aria-describedby={ids.hint}>
+            {AGGREGATION_PRESET_IDS.map((id) => (
+              <option key={id} value={id}>
+                {PRESET_LABELS[id]}
+              </option>
+            ))}
           </select>
         </div>
         <p id={ids.hint} className={advice && advice !== preset ? 'notice warn' : 'muted small'} data-testid="preset-hint">

@@ -15,7 +15,7 @@ import {
   runBenchmark,
 } from '../lib/benchmark.ts';
 import { BUNDLED_MODEL_URL, MODEL_FOLDER_FILES, readModelFolderFiles } from '../lib/model-choice.ts';
-import type { BackendName } from '../lib/url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 
 /** Tokens from different backends must agree this closely (float32 kernels differ by ~1e-6; fp16 storage is shared). */
 export const AGREEMENT_LIMIT = 1e-3;

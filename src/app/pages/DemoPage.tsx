@@ -5,7 +5,7 @@ import { ProgressBar } from '../components/Progress.tsx';
 import { RoundCharts } from '../components/RoundCharts.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { DEMO_STEPS } from '../lib/demo.ts';
-import type { BackendName } from '../lib/url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 import { Link } from '../router.tsx';
 import { useDemo } from '../stores/demo.ts';
 

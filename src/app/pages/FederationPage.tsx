@@ -1,19 +1,25 @@
 // The clinic's path through one federation round: join, hold the key, extract tokens, upload ciphertexts,
 // decrypt the aggregate. Each step says what it does in one line of plain language.
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
+import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { ExtractionPanel } from '../components/Extraction.tsx';
 import { RoundCharts, SimulationCharts } from '../components/RoundCharts.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
 import { LOCAL_EPOCHS_DEFAULT, LOCAL_EPOCHS_MAX } from '../lib/fedavg.ts';
-import { readIntParam, type BackendName } from '../lib/url-params.ts';
+import { APP_STRATEGIES, STRATEGY_LABELS } from '../lib/strategies.ts';
+import { readIntParam } from '../lib/url-params.ts';
 import { Link, useLocation } from '../router.tsx';
 import { useKeys } from '../stores/keys.ts';
 import { parseSimulation, useResults } from '../stores/results.ts';
-import { APP_STRATEGIES, type Participation, useRound } from '../stores/round.ts';
+import { type Participation, useRound } from '../stores/round.ts';
 import { useSession } from '../stores/session.ts';
 import { orderedTokens, useTiles } from '../stores/tiles.ts';
+
+/** Cap on an imported simulation results file (npm run simulate -- --out), so a wrong file cannot fill memory. */
+const MAX_RESULTS_FILE_BYTES = 16 * 1024 * 1024;
 
 function downloadBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -242,12 +248,6 @@ function TimelineSection({ token, federation, focus }: { token: string; federati
   );
 }
 
-const PARTICIPATE_HINTS: Record<(typeof APP_STRATEGIES)[number], string> = {
-  sum: 'Extracts missing tokens, uploads them encrypted, waits for the others and decrypts the sum.',
-  prototypes: 'Extracts missing tokens, uploads your encrypted per-class sums, waits for the others and decrypts the shared model.',
-  'fedavg-head': "Extracts missing tokens, trains the head from the last global head on your labelled tiles, uploads it encrypted (weighted by your tile count), waits for the others and decrypts the new global head.",
-};
-
 function FedAvgSummary({ participation }: { participation: Participation }) {
   const f = participation.fedavg;
   if (!f) return null;
@@ -330,7 +330,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
           {!secretKey
             ? 'Needs the federation key (step 2).'
             : strategy
-              ? PARTICIPATE_HINTS[strategy]
+              ? STRATEGY_LABELS[strategy].participate
               : `This app cannot run the "${federation.strategy}" strategy yet.`}
         </span>
       </div>
@@ -366,7 +366,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
       </div>
       {mine ? (
         <p data-testid="upload-summary">
-          Uploaded {mine.ciphertexts} ciphertext(s), {(mine.bytes / 1024).toFixed(0)} KiB, to round {mine.round}
+          Uploaded {mine.ciphertexts} ciphertext(s), {formatBytes(mine.bytes)}, to round {mine.round}
           {mine.duplicate ? ' (already received earlier)' : ''}.
         </p>
       ) : null}
@@ -399,7 +399,7 @@ function ChartsSection({ federationId }: { federationId: string | null }) {
   const loadSimulation = async (file: File | undefined) => {
     if (!file) return;
     try {
-      if (file.size > 16 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; simulation results are capped at 16 MB`);
+      if (file.size > MAX_RESULTS_FILE_BYTES) throw new Error(`${file.name} is ${formatBytes(file.size)}; simulation results are capped at ${formatBytes(MAX_RESULTS_FILE_BYTES)}`);
       setSimulation({ source: file.name, doc: parseSimulation(await file.text(), file.name) });
       setSimError(null);
     } catch (e) {

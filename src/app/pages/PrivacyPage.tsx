@@ -9,7 +9,7 @@ import { ProgressBar } from '../components/Progress.tsx';
 import { PixelCanvas } from '../components/PixelCanvas.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { extractTokens } from '../lib/extraction.ts';
-import { CLASS_NAMES } from '../lib/labels.ts';
+import { CLASS_LABELS, CLASS_NAMES } from '../../protocol/vocabulary.ts';
 import { loadSamples, type SampleTile } from '../lib/samples.ts';
 import { datasetMeanImage } from '../../privacy/mean-image-attack.ts';
 import { rgbaFromRgb, rgbFromRgba, type RgbImage } from '../../privacy/image.ts';
@@ -197,7 +197,7 @@ export function PrivacyPage() {
           <select id={selectId} value={choice} onChange={(e) => setChoice(Number(e.target.value))}>
             {Array.from({ length: 18 }, (_, k) => (
               <option key={k} value={k}>
-                {['lung_aca', 'lung_n', 'lung_scc'][Math.floor(k / 6)]}_{(k % 6) + 1}
+                {CLASS_LABELS[Math.floor(k / 6)]}_{(k % 6) + 1}
               </option>
             ))}
           </select>

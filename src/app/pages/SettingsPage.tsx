@@ -1,9 +1,10 @@
 // Settings and About: where the coordinator is, which model and backend are in use, versions, how much this browser
 // stores, and a button that erases every local trace of cipherpath after a confirmation.
 import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
-import { formatBytes } from '../components/Charts.tsx';
+import { formatBytes } from '../../common/format-bytes.ts';
+import { inspectWebGpu } from '../../vit/backend-probe.ts';
 import { ErrorText, Section } from '../components/Section.tsx';
-import { eraseAllLocalData } from '../lib/erase.ts';
+import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';
 import { BUNDLED_MODEL_URL, checkModelUrl, currentModelChoice, MODEL_FOLDER_FILES, type ModelChoice, readModelFolderFiles, saveModelChoice } from '../lib/model-choice.ts';
 import { type ModelInfo, readModelInfo } from '../lib/model-info.ts';
@@ -17,13 +18,8 @@ interface GpuInfo {
 }
 
 async function gpuInfo(): Promise<GpuInfo> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string }; isFallbackAdapter?: boolean } | null> } }).gpu;
-  if (!gpu) return { available: false, text: 'WebGPU is not available in this browser' };
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) return { available: false, text: 'WebGPU is present but no adapter was found' };
-  const info = adapter.info ?? {};
-  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
-  return { available: true, text: `${name}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}` };
+  const found = await inspectWebGpu();
+  return { available: found.available, text: found.available ? `${found.device}${found.software ? ' (software fallback)' : ''}` : (found.reason ?? 'WebGPU is not available') };
 }
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
@@ -146,9 +142,9 @@ export function SettingsPage() {
     setErasing('Erasing…');
     setError(null);
     try {
-      const complete = await eraseAllLocalData();
-      setErasing(complete ? 'All local data was erased. Reloading…' : 'Erased; the last pieces are removed while the page reloads…');
-      setTimeout(() => window.location.assign('/settings'), 600);
+      await eraseAllLocalData();
+      setErasing('All local data was erased. Reloading…');
+      setTimeout(() => reloadErased('/settings'), 600);
     } catch (e) {
       setErasing(null);
       setError(`Erasing failed: ${(e as Error).message}. Close other cipherpath tabs and try again.`);

@@ -6,14 +6,16 @@ import { ExtractionPanel } from '../components/Extraction.tsx';
 import { ProgressBar } from '../components/Progress.tsx';
 import { Section } from '../components/Section.tsx';
 import { TileGrid } from '../components/TileGrid.tsx';
-import { CLASS_NAMES, CLASSES, type ClassLabel, MAX_CSV_BYTES } from '../lib/labels.ts';
-import { formatMiB, MAX_TILE_FILE_BYTES } from '../lib/files.ts';
-import { readChoiceParam, type BackendName } from '../lib/url-params.ts';
+import { type BackendName, CLASS_LABELS, CLASS_NAMES, type ClassLabel } from '../../protocol/vocabulary.ts';
+import { MAX_CSV_BYTES } from '../lib/labels.ts';
+import { formatBytes } from '../../common/format-bytes.ts';
+import { MAX_TILE_FILE_BYTES } from '../lib/files.ts';
+import { readChoiceParam } from '../lib/url-params.ts';
 import { hrefFor, navigate, useLocation } from '../router.tsx';
 import { type ImportSource, MAX_FILES_PER_IMPORT, MAX_LIBRARY_TILES, tileStatus, useTiles } from '../stores/tiles.ts';
 
 const ACCEPT = '.png,.jpg,.jpeg,.tif,.tiff,.csv,image/png,image/jpeg,image/tiff,text/csv';
-const FILTERS = [...CLASSES, 'unlabelled'] as const;
+const FILTERS = [...CLASS_LABELS, 'unlabelled'] as const;
 type Filter = (typeof FILTERS)[number];
 
 function readEntry(entry: FileSystemEntry): Promise<ImportSource[]> {
@@ -81,9 +83,9 @@ function ImportSection() {
         aria-describedby={helpId}
       >
         <p id={helpId}>
-          Drop tile images or whole folders here (PNG, JPEG or uncompressed TIFF, up to {formatMiB(MAX_TILE_FILE_BYTES)} each, {MAX_FILES_PER_IMPORT} per import,{' '}
+          Drop tile images or whole folders here (PNG, JPEG or uncompressed TIFF, up to {formatBytes(MAX_TILE_FILE_BYTES)} each, {MAX_FILES_PER_IMPORT} per import,{' '}
           {MAX_LIBRARY_TILES} in the library). Folders named <code>lung_aca</code>, <code>lung_n</code>, <code>lung_scc</code> label their tiles; a CSV of{' '}
-          <code>filename,label</code> (up to {formatMiB(MAX_CSV_BYTES)}) labels tiles by name.
+          <code>filename,label</code> (up to {formatBytes(MAX_CSV_BYTES)}) labels tiles by name.
         </p>
         <div className="row">
           <button type="button" onClick={() => filesRef.current?.click()}>
@@ -132,7 +134,7 @@ export function SlidesPage({ forcedBackend }: { forcedBackend: BackendName | und
   const filter = filterParam.value;
   const filterId = useId();
   const shown = filter ? tiles.filter((t) => (filter === 'unlabelled' ? t.label === null : t.label === filter)) : tiles;
-  const counts = CLASSES.map((c) => [c, tiles.filter((t) => t.label === c).length] as [ClassLabel, number]);
+  const counts = CLASS_LABELS.map((c) => [c, tiles.filter((t) => t.label === c).length] as [ClassLabel, number]);
   const unlabelled = tiles.filter((t) => t.label === null).length;
   return (
     <div className="stack">

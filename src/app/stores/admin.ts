@@ -68,7 +68,7 @@ export const useAdmin = create<AdminState>()(
         if (!token) return;
         try {
           const [federations, audit] = await Promise.all([adminApi.federations(token, signal), adminApi.audit(token, signal)]);
-          set({ federations, audit, chain: await verifyAuditChain(audit), error: null });
+          set({ federations, audit, chain: verifyAuditChain(audit), error: null });
         } catch (e) {
           if (signal?.aborted) return;
           // A token that stopped working (coordinator restarted with another ADMIN_TOKEN) signs out.

@@ -2,7 +2,7 @@
 // are recorded in the results store, so they survive a reload and feed the Federation and Inference pages.
 import { create } from 'zustand';
 import { DEMO_STEPS, type DemoStepId, type DemoStepState, type DemoSummary, runDemo } from '../lib/demo.ts';
-import type { BackendName } from '../lib/url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 import { useInference } from './inference.ts';
 import { useResults } from './results.ts';
 

@@ -3,6 +3,7 @@
 // layout, publishing, and classifying chosen tiles encrypted beside the local plaintext check.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
+import { formatBytes } from '../../common/format-bytes.ts';
 import type { LinearHead } from '../../he/head.ts';
 import type { InferenceMode } from '../../he/inference.ts';
 import type { PublishedModel } from '../api/coordinator.ts';
@@ -45,7 +46,6 @@ interface InferenceState {
   classify(access: InferenceAccess | null, head: LinearHead, tiles: readonly TileToClassify[]): Promise<void>;
 }
 
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export const useInference = create<InferenceState>()(
   persist(
@@ -78,7 +78,7 @@ export const useInference = create<InferenceState>()(
           const report = await publishInferenceModel(access, head, opts);
           set({
             publishing: null,
-            publishNote: `Published as ${access.clinicName}: ${report.encrypted ? 'the head encrypted (the coordinator sees only ciphertexts)' : 'the head in clear'}, ${report.layout.mode} layout (${report.layout.tokensPerGroup} tile(s) per ciphertext); uploaded ${kib(report.bytes.galoisKeys)} of Galois keys${report.bytes.relinKeys ? `, ${kib(report.bytes.relinKeys)} of relinearization keys` : ''} and a ${kib(report.bytes.model)} model.`,
+            publishNote: `Published as ${access.clinicName}: ${report.encrypted ? 'the head encrypted (the coordinator sees only ciphertexts)' : 'the head in clear'}, ${report.layout.mode} layout (${report.layout.tokensPerGroup} tile(s) per ciphertext); uploaded ${formatBytes(report.bytes.galoisKeys)} of Galois keys${report.bytes.relinKeys ? `, ${formatBytes(report.bytes.relinKeys)} of relinearization keys` : ''} and a ${formatBytes(report.bytes.model)} model.`,
           });
           await get().refreshModel(access);
         } catch (e) {
@@ -111,7 +111,7 @@ export const useInference = create<InferenceState>()(
           const seconds = (performance.now() - t0) / 1000;
           set({
             rows,
-            summary: `Encrypted inference at the coordinator agrees with the local plaintext check on ${agree} of ${rows.length} tile(s) (${result.model.encrypted ? 'encrypted head' : 'head in clear'}, ${result.model.layout.mode} layout; sent ${kib(result.bytesUp)}, received ${kib(result.bytesDown)} of ciphertext in ${seconds.toFixed(1)} s).`,
+            summary: `Encrypted inference at the coordinator agrees with the local plaintext check on ${agree} of ${rows.length} tile(s) (${result.model.encrypted ? 'encrypted head' : 'head in clear'}, ${result.model.layout.mode} layout; sent ${formatBytes(result.bytesUp)}, received ${formatBytes(result.bytesDown)} of ciphertext in ${seconds.toFixed(1)} s).`,
           });
         } catch (e) {
           set({ progress: null, classifyError: `Encrypted inference failed: ${(e as Error).message}. The local plaintext check above still ran.` });

@@ -6,6 +6,8 @@ import { create } from 'zustand';
 import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
 import { safetyCode } from '../../custody/safety-code.ts';
 import { PRESETS, type PresetId } from '../../he/params.ts';
+import { fromBase64 } from '../../common/base64.ts';
+import { formatBytes } from '../../common/format-bytes.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import {
   createFederationKeys,
@@ -17,7 +19,6 @@ import {
   sealFederationKeyFile,
   storeFederationKeys,
 } from '../lib/federation-keys.ts';
-import { formatMiB } from '../lib/files.ts';
 import { loadOrCreateIdentity } from '../lib/keyvault.ts';
 
 export const MAX_KEY_FILE_BYTES = 4 * 1024 * 1024;
@@ -57,7 +58,6 @@ interface KeyState {
   accept(clinic: Clinic, request: RelayRequest): Promise<void>;
 }
 
-const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const failure = (what: string, e: unknown) => `${what}: ${(e as Error).message}`;
 const held = (federationId: string, keys: FederationKeys) => ({ federationId, secretKey: keys.aggregation, inferenceKey: keys.inference, busy: null });
 
@@ -95,7 +95,7 @@ export const useKeys = create<KeyState>()((set, get) => ({
   },
   async importKeyFile(federationId, file, passphrase) {
     if (file.size > MAX_KEY_FILE_BYTES) {
-      set({ error: `${file.name} is ${formatMiB(file.size)}; a key file is at most ${formatMiB(MAX_KEY_FILE_BYTES)}.` });
+      set({ error: `${file.name} is ${formatBytes(file.size)}; a key file is at most ${formatBytes(MAX_KEY_FILE_BYTES)}.` });
       return;
     }
     set({ busy: 'Opening the key file…', error: null });

@@ -3,6 +3,7 @@
 // kept in localStorage, so a reload in the middle of a round resumes waiting and decrypts when the round closes.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
+import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
@@ -10,6 +11,7 @@ import { coordinatorApi } from '../api/coordinator.ts';
 import { globalHeadBefore, globalHeadFromAggregate, trainLocalRound } from '../lib/fedavg.ts';
 import { accuracyOn, decryptSum, encryptContribution, headFromSum, prototypeContribution } from '../lib/federated-head.ts';
 import { isClassLabel } from '../lib/labels.ts';
+import { APP_STRATEGIES, type AppStrategy, isAppStrategy } from '../lib/strategies.ts';
 import { heWorker } from '../workers.ts';
 import { type Phase, useResults } from './results.ts';
 import { orderedTokens, useTiles } from './tiles.ts';
@@ -23,11 +25,6 @@ export interface UploadSummary {
   tokenCount: number;
   dim: number;
 }
-
-/** Strategies this app can run in a real federation. */
-export const APP_STRATEGIES = ['sum', 'prototypes', 'fedavg-head'] as const;
-export type AppStrategy = (typeof APP_STRATEGIES)[number];
-const isAppStrategy = (s: string): s is AppStrategy => (APP_STRATEGIES as readonly string[]).includes(s);
 
 /** fedavg-head's record of one round at this clinic (lib/fedavg.ts). */
 export interface FedAvgRound {
@@ -126,7 +123,7 @@ export const useRound = create<RoundState>()(
         try {
           const ciphertexts = await heWorker().encryptTokenBatch(presetId, secretKey, federationId, tokens);
           const bundle = encodeBundle(ciphertexts);
-          set({ busy: `Uploading ${ciphertexts.length} ciphertext(s), ${(bundle.byteLength / 1024).toFixed(0)} KiB…` });
+          set({ busy: `Uploading ${ciphertexts.length} ciphertext(s), ${formatBytes(bundle.byteLength)}…` });
           const result = await coordinatorApi.upload(token, federationId, round, bundle);
           set({
             busy: null,
@@ -209,7 +206,7 @@ export const useRound = create<RoundState>()(
           }
           phaseMs.encrypt = performance.now() - t0;
           const bundle = encodeBundle(parts);
-          set({ busy: `Step 3 of 4: uploading ${parts.length} ciphertext(s), ${(bundle.byteLength / 1024).toFixed(0)} KiB…` });
+          set({ busy: `Step 3 of 4: uploading ${parts.length} ciphertext(s), ${formatBytes(bundle.byteLength)}…` });
           t0 = performance.now();
           const uploaded = await coordinatorApi.upload(token, federation.id, round, bundle);
           phaseMs.upload = performance.now() - t0;

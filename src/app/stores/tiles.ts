@@ -1,13 +1,15 @@
 // The clinic's tile library (persisted in IndexedDB, see lib/tile-db.ts) and the [CLS] token of each tile (src/vit's
 // token cache), with extraction progress, the backend in use and per-file import messages.
 import { create } from 'zustand';
+import { formatBytes } from '../../common/format-bytes.ts';
+import type { ClassLabel } from '../../protocol/vocabulary.ts';
 import type { BackendChoice } from '../../vit/backend.ts';
 import { getManyCachedTokens } from '../../vit/token-cache.ts';
 import { type ExtractionProgress, extractTokens, knownModelSha256 } from '../lib/extraction.ts';
-import { checkTileSize, decodeTile, formatMiB, thumbnail } from '../lib/files.ts';
-import { baseName, type ClassLabel, labelFromPath, MAX_CSV_BYTES, parseLabelCsv } from '../lib/labels.ts';
+import { checkTileSize, decodeTile, thumbnail } from '../lib/files.ts';
+import { baseName, labelFromPath, MAX_CSV_BYTES, parseLabelCsv } from '../lib/labels.ts';
 import { allTiles, deleteTiles, getTileFile, putTiles, setLabels, type StoredTile } from '../lib/tile-db.ts';
-import type { BackendName } from '../lib/url-params.ts';
+import type { BackendName } from '../../protocol/vocabulary.ts';
 
 export const MAX_FILES_PER_IMPORT = 2000;
 export const MAX_LIBRARY_TILES = 10000;
@@ -157,7 +159,7 @@ export const useTiles = create<TilesState>()((set, get) => ({
     const csvLabels = new Map<string, ClassLabel>();
     for (const csv of csvs) {
       if (csv.blob.size > MAX_CSV_BYTES) {
-        rejected.push({ file: csv.path, reason: `${baseName(csv.path)} is ${formatMiB(csv.blob.size)}; label CSVs are capped at ${formatMiB(MAX_CSV_BYTES)}` });
+        rejected.push({ file: csv.path, reason: `${baseName(csv.path)} is ${formatBytes(csv.blob.size)}; label CSVs are capped at ${formatBytes(MAX_CSV_BYTES)}` });
         continue;
       }
       const parsed = parseLabelCsv(await csv.blob.text(), baseName(csv.path));

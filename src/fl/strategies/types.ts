@@ -4,10 +4,12 @@
 // head. Counts travel inside the vector, so weighting happens after decryption and the aggregator learns nothing.
 import type { AggregationRound } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
+import { STRATEGY_NAMES as FEDERATION_STRATEGY_NAMES, type StrategyName as FederationStrategyName } from '../../protocol/vocabulary.ts';
 import type { TokenSet } from '../dataset.ts';
 
-export type StrategyName = 'fedavg-head' | 'prototypes' | 'ridge';
-export const STRATEGY_NAMES: readonly StrategyName[] = ['fedavg-head', 'prototypes', 'ridge'];
+/** The federation strategies that learn a head, i.e. all but 'sum' (which only adds tokens and has no Strategy). */
+export type StrategyName = Exclude<FederationStrategyName, 'sum'>;
+export const STRATEGY_NAMES: readonly StrategyName[] = FEDERATION_STRATEGY_NAMES.filter((s): s is StrategyName => s !== 'sum');
 
 /** What a clinic holds locally: its training tokens and a held-out validation part. */
 export interface ClinicData {
