@@ -50,8 +50,10 @@ test('fedavg-head: two clinics, two rounds, the same global head, round 2 starts
   await expect(a.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
   const b = await clinic(browser, codeB, 'Clinic B', '2');
   await b.getByRole('button', { name: 'Request the key from a key holder' }).click();
+  // Read the holder's code before approving: the request (and its code) leaves clinic A's screen once it is approved.
+  const holderCode = (await a.getByTestId('safety-code-Clinic B').textContent()) as string;
   await a.getByRole('button', { name: 'Approve Clinic B' }).click();
-  await expect(b.getByTestId('safety-code')).toHaveText((await a.getByTestId('safety-code-Clinic B').textContent()) as string);
+  await expect(b.getByTestId('safety-code')).toHaveText(holderCode);
   await b.getByRole('button', { name: 'Codes match: accept the key' }).click();
   await expect(b.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
 
