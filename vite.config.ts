@@ -1,6 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { SECURITY_HEADERS } from './src/coordinator/headers.ts';
+import { SECURITY_HEADERS } from './src/coordinator/plugins/security-headers.ts';
 
 // Pitfalls measured in ../shared/research: node-seal must not be pre-bundled (its wasm is located next to the glue),
 // workers must be ES modules (top-level await), and the minifier's compression breaks tfjs's threaded wasm glue.

@@ -1,6 +1,7 @@
-// Coordinator configuration: environment variables, overridable by --flags. Safe defaults: loopback only,
-// data under ./data, demo federation on an empty data directory.
+// Coordinator configuration: environment variables, overridable by --flags (node:util parseArgs). Safe defaults:
+// loopback only, data under ./data, no trusted proxy, demo federation on an empty data directory.
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 export interface CoordinatorConfig {
   host: string;
@@ -13,18 +14,24 @@ export interface CoordinatorConfig {
   logLevel: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Fastify's trustProxy: false, true, or a comma-separated list of the proxies' addresses/CIDRs. */
+  trustProxy: boolean | string;
+  /** Demo federations one address may create per hour. */
+  demoPerAddressPerHour: number;
 }
 
-const FLAGS: Record<string, keyof NodeJS.ProcessEnv> = {
-  '--host': 'HOST',
-  '--port': 'PORT',
-  '--data-dir': 'DATA_DIR',
-  '--static-dir': 'STATIC_DIR',
-  '--demo': 'DEMO',
-  '--he-workers': 'HE_WORKERS',
-  '--log-level': 'LOG_LEVEL',
-  '--rate-limit': 'RATE_LIMIT_PER_SECOND',
-};
+/** Each flag and the environment variable it overrides. */
+const FLAGS = {
+  host: 'HOST',
+  port: 'PORT',
+  'data-dir': 'DATA_DIR',
+  'static-dir': 'STATIC_DIR',
+  demo: 'DEMO',
+  'he-workers': 'HE_WORKERS',
+  'log-level': 'LOG_LEVEL',
+  'rate-limit': 'RATE_LIMIT_PER_SECOND',
+  'trust-proxy': 'TRUST_PROXY',
+} as const;
 
 function positive(name: string, raw: string | undefined, fallback: number, max: number): number {
   const value = Number(raw ?? fallback);
@@ -32,16 +39,29 @@ function positive(name: string, raw: string | undefined, fallback: number, max: 
   return value;
 }
 
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false' || raw === 'off') return false;
+  if (raw === 'true' || raw === 'on') return true;
+  if (!/^[0-9a-fA-F:.,/ ]+$/.test(raw)) throw new Error(`TRUST_PROXY must be off, on, or a comma-separated list of the proxies' addresses, got ${raw}`);
+  return raw;
+}
+
 export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CoordinatorConfig {
+  let values: Partial<Record<keyof typeof FLAGS, string>>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' }])) as Record<keyof typeof FLAGS, { type: 'string' }>,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; known options: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')}`, { cause: e });
+  }
   const merged: NodeJS.ProcessEnv = { ...env };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
-    const key = FLAGS[flag];
-    if (!key) throw new Error(`unknown option ${flag}; known: ${Object.keys(FLAGS).join(', ')}`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`option ${flag} needs a value`);
-    merged[key] = value;
+  for (const [flag, key] of Object.entries(FLAGS)) {
+    const value = values[flag as keyof typeof FLAGS];
+    if (value !== undefined) merged[key] = value;
   }
   const port = Number(merged.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0..65535, got ${merged.PORT}`);
@@ -58,5 +78,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     logLevel: merged.LOG_LEVEL ?? 'info',
     rateLimitPerSecond,
     rateLimitBurst: Math.max(10, rateLimitPerSecond * 3),
+    trustProxy: trustProxy(merged.TRUST_PROXY),
+    demoPerAddressPerHour: Math.floor(positive('DEMO_PER_ADDRESS_PER_HOUR', merged.DEMO_PER_ADDRESS_PER_HOUR, 20, 1e6)),
   };
 }

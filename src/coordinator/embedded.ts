@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HeNodePool } from '../he/node-pool.ts';
 import { readConfig } from './config.ts';
 import { newSecret } from './security.ts';
-import { buildServer } from './server.ts';
+import { buildApp } from './app.ts';
 import { Store, sha256Hex } from './store.ts';
 
 export interface EmbeddedCoordinator {
@@ -39,7 +39,7 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash: sha256Hex(adminToken) });
+    const { app, rounds } = await buildApp({ config, store, pool, adminTokenHash: sha256Hex(adminToken) });
     const stopDeadlines = rounds.watchDeadlines();
     const url = await app.listen({ host: config.host, port: 0 });
     return {

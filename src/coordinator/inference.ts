@@ -5,12 +5,21 @@ import type { HeNodePool } from '../he/node-pool.ts';
 import type { HeadSource } from '../he/worker-protocol.ts';
 import { decodeBundle } from '../protocol/bundle.ts';
 import { decodeInferenceModel, INFERENCE_LIMITS, type InferenceLayoutWire } from '../protocol/inference-model.ts';
+import { HttpError } from './errors.ts';
 import type { FederationRow, Store } from './store.ts';
 
 const PRESET = 'inf-v1';
 
-export class InferenceUnavailable extends Error {}
-export class InferenceInputError extends Error {}
+class InferenceUnavailable extends HttpError {
+  constructor(message: string) {
+    super(409, 'inference-unavailable', message);
+  }
+}
+class InferenceInputError extends HttpError {
+  constructor(message: string) {
+    super(400, 'invalid-inference-input', message);
+  }
+}
 
 export class InferenceService {
   private readonly store: Store;

@@ -2,7 +2,8 @@
 import { HeNodePool } from '../he/node-pool.ts';
 import { readConfig } from './config.ts';
 import { newSecret } from './security.ts';
-import { buildServer, createFederationWithInvites } from './server.ts';
+import { buildApp } from './app.ts';
+import { createFederationWithInvites } from './federations.ts';
 import { Store, sha256Hex } from './store.ts';
 
 async function main(): Promise<void> {
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   }
 
   const pool = HeNodePool.start(config.heWorkers);
-  const { app, rounds } = await buildServer({ config, store, pool, adminTokenHash });
+  const { app, rounds } = await buildApp({ config, store, pool, adminTokenHash });
   await rounds.resumeAfterRestart();
   const stopDeadlines = rounds.watchDeadlines();
 

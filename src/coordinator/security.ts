@@ -1,6 +1,6 @@
 // Secrets the coordinator issues (bearer tokens, invite codes) and how it checks them: only hashes are stored.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { sha256Hex } from './store.ts';
+import { sha256Hex } from '../common/sha256.ts';
 
 export function newSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

@@ -1,10 +1,10 @@
 // Durable state of the coordinator: metadata in node:sqlite (WAL, synchronous=FULL so an accepted upload survives
 // SIGKILL), ciphertext bytes as content-addressed files (sha256) beside it. Blobs are written and fsynced before the
 // row that names them is committed, so a row never points at a missing blob.
-import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { sha256Hex } from '../common/sha256.ts';
 import { AUDIT_GENESIS_HASH, type AuditEntry, auditHashInput, type FederationView, type RoundStatus } from '../protocol/api.ts';
 
 const MIGRATIONS: readonly string[] = [
@@ -85,9 +85,7 @@ export interface UploadRow {
 
 export type AuditRow = AuditEntry;
 
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256Hex };
 
 const now = (): string => new Date().toISOString();
 

@@ -1,89 +1,104 @@
-// Wire types of the coordinator's JSON API, shared by the browser clients and the coordinator.
-// The JSON schemas below are what the coordinator validates requests against; the TypeScript types mirror them.
+// Wire schemas of the coordinator's JSON API, written once with TypeBox: the coordinator validates requests and
+// documents its routes (OpenAPI) with these schemas, and every client uses the static types derived from them.
+import { type Static, Type } from 'typebox';
+import { AGGREGATION_PRESET_IDS, STRATEGY_NAMES } from './vocabulary.ts';
 
-export type RoundStatus = 'collecting' | 'aggregating' | 'closed';
+// Identifiers are opaque lowercase base32-ish strings: strict patterns keep them out of paths and SQL surprises.
+export const ID_PATTERN = '^[a-z0-9-]{3,64}$';
+export const INVITE_PATTERN = '^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$';
+/** The largest round number a path may name. */
+export const MAX_ROUND = 9_999_999;
 
-export interface FederationView {
-  id: string;
-  name: string;
-  presetId: string;
-  strategy: string;
-  minClinics: number;
-  roundSeconds: number;
-  currentRound: number;
-}
+export const RoundStatusSchema = Type.Enum(['collecting', 'aggregating', 'closed']);
+export type RoundStatus = Static<typeof RoundStatusSchema>;
 
-export interface EnrolRequest {
-  inviteCode: string;
-  clinicName: string;
-}
+export const FederationViewSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  presetId: Type.Enum(AGGREGATION_PRESET_IDS),
+  strategy: Type.Enum(STRATEGY_NAMES),
+  minClinics: Type.Integer(),
+  roundSeconds: Type.Integer(),
+  currentRound: Type.Integer(),
+});
+export type FederationView = Static<typeof FederationViewSchema>;
 
-export interface EnrolResponse {
-  clinicId: string;
-  federationId: string;
-  token: string;
-}
+export const EnrolRequestSchema = Type.Object(
+  {
+    inviteCode: Type.String({ pattern: INVITE_PATTERN }),
+    clinicName: Type.String({ minLength: 1, maxLength: 80 }),
+  },
+  { additionalProperties: false },
+);
+export type EnrolRequest = Static<typeof EnrolRequestSchema>;
 
-export interface MeResponse {
-  clinicId: string;
-  clinicName: string;
-  holdsKey: boolean;
-  keyHolders: number;
-  federation: FederationView;
-}
+export const EnrolResponseSchema = Type.Object({ clinicId: Type.String(), federationId: Type.String(), token: Type.String() });
+export type EnrolResponse = Static<typeof EnrolResponseSchema>;
 
-export interface KeyRequestView {
-  requesterId: string;
-  requesterName: string;
+export const MeResponseSchema = Type.Object({
+  clinicId: Type.String(),
+  clinicName: Type.String(),
+  holdsKey: Type.Boolean(),
+  keyHolders: Type.Integer(),
+  federation: FederationViewSchema,
+});
+export type MeResponse = Static<typeof MeResponseSchema>;
+
+export const KeyRequestViewSchema = Type.Object({
+  requesterId: Type.String(),
+  requesterName: Type.String(),
   /** base64 of the requester's raw P-256 public key */
-  requesterPublicKey: string | null;
-  status: 'pending' | 'wrapped';
-  holderId: string | null;
+  requesterPublicKey: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Enum(['pending', 'wrapped']),
+  holderId: Type.Union([Type.String(), Type.Null()]),
   /** base64 of the approving holder's raw P-256 public key */
-  holderPublicKey: string | null;
-}
+  holderPublicKey: Type.Union([Type.String(), Type.Null()]),
+});
+export type KeyRequestView = Static<typeof KeyRequestViewSchema>;
 
-export interface RoundView {
-  federationId: string;
-  round: number;
-  status: RoundStatus;
-  quorum: number;
-  enrolled: number;
-  deadlineAt: string;
-  submitted: string[];
-  ciphertextCount: number | null;
-}
+export const RoundViewSchema = Type.Object({
+  federationId: Type.String(),
+  round: Type.Integer(),
+  status: RoundStatusSchema,
+  quorum: Type.Integer(),
+  enrolled: Type.Integer(),
+  deadlineAt: Type.String(),
+  submitted: Type.Array(Type.String()),
+  ciphertextCount: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type RoundView = Static<typeof RoundViewSchema>;
 
-export interface UploadResponse {
-  round: number;
-  sha256: string;
-  duplicate: boolean;
-}
+export const UploadResponseSchema = Type.Object({ round: Type.Integer(), sha256: Type.String(), duplicate: Type.Boolean() });
+export type UploadResponse = Static<typeof UploadResponseSchema>;
 
-export interface CreateFederationRequest {
-  name: string;
-  presetId: string;
-  minClinics: number;
-  strategy?: string;
-  roundSeconds?: number;
-}
+export const CreateFederationRequestSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 80 }),
+    presetId: Type.Enum(AGGREGATION_PRESET_IDS),
+    minClinics: Type.Integer({ minimum: 1, maximum: 1000 }),
+    strategy: Type.Optional(Type.Enum(STRATEGY_NAMES)),
+    roundSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 30 * 24 * 3600 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateFederationRequest = Static<typeof CreateFederationRequestSchema>;
 
-export interface InvitesResponse {
-  federationId: string;
-  codes: string[];
-}
+export const InvitesRequestSchema = Type.Object({ count: Type.Integer({ minimum: 1, maximum: 100 }) }, { additionalProperties: false });
+export const InvitesResponseSchema = Type.Object({ federationId: Type.String(), codes: Type.Array(Type.String()) });
+export type InvitesResponse = Static<typeof InvitesResponseSchema>;
 
 /** GET /api/admin/audit: one entry of the append-only, hash-chained audit log. */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
+export const AuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
   /** The detail object as the JSON text that was hashed. */
-  detail: string;
-  prevHash: string;
-  hash: string;
-}
+  detail: Type.String(),
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+export type AuditEntry = Static<typeof AuditEntrySchema>;
 
 /** The chain's genesis: the first entry's prevHash. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -93,63 +108,17 @@ export function auditHashInput(e: Pick<AuditEntry, 'prevHash' | 'at' | 'actor' |
   return `${e.prevHash}\n${e.at}\n${e.actor}\n${e.action}\n${e.detail}`;
 }
 
-export interface ApiErrorBody {
-  error: string;
-  message: string;
-}
+export const ApiErrorBodySchema = Type.Object({ error: Type.String(), message: Type.String() });
+export type ApiErrorBody = Static<typeof ApiErrorBodySchema>;
 
-// Identifiers are opaque lowercase base32-ish strings: strict patterns keep them out of paths and SQL surprises.
-export const ID_PATTERN = '^[a-z0-9-]{3,64}$';
-// Path parameters arrive as strings; rounds are validated as decimal strings rather than coerced.
-export const ROUND_PATTERN = '^[1-9][0-9]{0,6}$';
-export const INVITE_PATTERN = '^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$';
+export const OkSchema = Type.Object({ ok: Type.Boolean() });
+export const ShaResponseSchema = Type.Object({ sha256: Type.String() });
 
-export const schemas = {
-  enrolRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['inviteCode', 'clinicName'],
-    properties: {
-      inviteCode: { type: 'string', pattern: INVITE_PATTERN },
-      clinicName: { type: 'string', minLength: 1, maxLength: 80 },
-    },
-  },
-  createFederationRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name', 'presetId', 'minClinics'],
-    properties: {
-      name: { type: 'string', minLength: 1, maxLength: 80 },
-      presetId: { type: 'string', enum: ['agg-v1', 'agg-wide-v1'] },
-      minClinics: { type: 'integer', minimum: 1, maximum: 1000 },
-      strategy: { type: 'string', enum: ['sum', 'fedavg-head', 'prototypes', 'ridge'] },
-      roundSeconds: { type: 'integer', minimum: 5, maximum: 30 * 24 * 3600 },
-    },
-  },
-  invitesRequest: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['count'],
-    properties: { count: { type: 'integer', minimum: 1, maximum: 100 } },
-  },
-  federationParams: {
-    type: 'object',
-    required: ['fid'],
-    properties: { fid: { type: 'string', pattern: ID_PATTERN } },
-  },
-  roundParams: {
-    type: 'object',
-    required: ['fid', 'round'],
-    properties: { fid: { type: 'string', pattern: ID_PATTERN }, round: { type: 'string', pattern: ROUND_PATTERN } },
-  },
-  evaluationKeyParams: {
-    type: 'object',
-    required: ['fid', 'kind'],
-    properties: { fid: { type: 'string', pattern: ID_PATTERN }, kind: { type: 'string', enum: ['galois-keys', 'relin-keys'] } },
-  },
-  keyRequestParams: {
-    type: 'object',
-    required: ['fid', 'clinicId'],
-    properties: { fid: { type: 'string', pattern: ID_PATTERN }, clinicId: { type: 'string', pattern: ID_PATTERN } },
-  },
-} as const;
+// --- path parameters (they arrive as strings; the validator converts rounds to integers) -------------------------
+const Fid = Type.String({ pattern: ID_PATTERN });
+export const FederationParamsSchema = Type.Object({ fid: Fid });
+export const RoundParamsSchema = Type.Object({ fid: Fid, round: Type.Integer({ minimum: 1, maximum: MAX_ROUND }) });
+export const EvaluationKeyParamsSchema = Type.Object({ fid: Fid, kind: Type.Enum(['galois-keys', 'relin-keys']) });
+export const KeyRequestParamsSchema = Type.Object({ fid: Fid, clinicId: Type.String({ pattern: ID_PATTERN }) });
+export const ClinicParamsSchema = Type.Object({ clinicId: Type.String({ pattern: ID_PATTERN }) });
+export const AdminRoundParamsSchema = RoundParamsSchema;

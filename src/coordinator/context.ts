@@ -1,0 +1,60 @@
+// What every route plugin is given, and the few checks several resources share (membership, key holding, binary
+// bodies, the round view). Route plugins receive this as their options; nothing here talks HTTP beyond HttpError.
+import type { FastifyRequest } from 'fastify';
+import type { HeNodePool } from '../he/node-pool.ts';
+import type { RoundView } from '../protocol/api.ts';
+import type { CoordinatorConfig } from './config.ts';
+import { HttpError } from './errors.ts';
+import type { InferenceService } from './inference.ts';
+import type { Metrics } from './metrics.ts';
+import { clinicOf } from './plugins/auth.ts';
+import type { RoundRunner } from './rounds.ts';
+import type { ClinicRow, FederationRow, Store } from './store.ts';
+
+export interface CoordinatorContext {
+  config: CoordinatorConfig;
+  store: Store;
+  pool: HeNodePool;
+  rounds: RoundRunner;
+  metrics: Metrics;
+  inference: InferenceService;
+}
+
+/** The calling clinic and the federation it names, which must be its own. */
+export function memberFederation(store: Store, request: FastifyRequest, fid: string): { clinic: ClinicRow; federation: FederationRow } {
+  const clinic = clinicOf(request);
+  const federation = store.getFederation(fid);
+  // A clinic learns nothing about federations it does not belong to, not even whether they exist.
+  if (!federation || clinic.federationId !== fid) throw new HttpError(404, 'not-found', `federation ${fid} not found`);
+  return { clinic, federation };
+}
+
+export function requireKeyHolder(clinic: ClinicRow, action: string): void {
+  if (!clinic.holdsKey) throw new HttpError(403, 'not-key-holder', `only a clinic holding the federation key may ${action}`);
+}
+
+export function binaryBody(request: FastifyRequest): Uint8Array {
+  if (!Buffer.isBuffer(request.body)) throw new HttpError(415, 'unsupported-media-type', 'this route takes an application/octet-stream body');
+  return new Uint8Array(request.body.buffer, request.body.byteOffset, request.body.byteLength);
+}
+
+export function federationOr404(store: Store, fid: string): FederationRow {
+  const federation = store.getFederation(fid);
+  if (!federation) throw new HttpError(404, 'not-found', `federation ${fid} not found`);
+  return federation;
+}
+
+export function roundView(store: Store, federation: FederationRow, round: number): RoundView {
+  const state = store.getRound(federation.id, round);
+  if (!state) throw new HttpError(404, 'not-found', `round ${round} of ${federation.id} does not exist yet (current round: ${federation.currentRound})`);
+  return {
+    federationId: federation.id,
+    round,
+    status: state.status,
+    quorum: federation.minClinics,
+    enrolled: store.clinicsOf(federation.id).length,
+    deadlineAt: state.deadlineAt,
+    submitted: store.uploadsFor(federation.id, round).map((u) => u.clinicName),
+    ciphertextCount: state.ciphertextCount,
+  };
+}

@@ -1,0 +1,40 @@
+// One error type for everything the coordinator refuses on purpose: it carries its HTTP status and a stable code,
+// and one handler turns it (and the protocol decoders' errors) into the {error, message} body every client reads.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { BundleError } from '../protocol/bundle.ts';
+import { InferenceModelError } from '../protocol/inference-model.ts';
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** Fastify and its plugins read `statusCode`; `status` is the same number. */
+  readonly statusCode: number;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.statusCode = status;
+    this.code = code;
+  }
+}
+
+/** Maps an error that is not an HttpError yet to one, or returns undefined when it is an internal failure. */
+function asHttpError(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof BundleError) return new HttpError(400, `bundle-${error.code}`, error.message);
+  if (error instanceof InferenceModelError) return new HttpError(400, 'invalid-model', error.message);
+  const e = error as Partial<FastifyError> & { validation?: unknown };
+  if (e.validation) return new HttpError(400, 'invalid-request', e.message ?? 'invalid request');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new HttpError(e.statusCode, (e.code ?? 'bad-request').toLowerCase(), e.message ?? 'bad request');
+  }
+  return undefined;
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const http = asHttpError(error);
+    if (http) return reply.status(http.status).send({ error: http.code, message: http.message });
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ error: 'internal', message: 'internal error; the request was not applied' });
+  });
+}

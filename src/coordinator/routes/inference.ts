@@ -1,0 +1,98 @@
+// Encrypted inference: key holders publish evaluation keys and the head to serve; clinics send encrypted tokens
+// and get encrypted logits back. SEAL's verdicts on what a caller sent are 400s naming the part; a failure of the
+// HE worker itself is the coordinator's (500).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HeError } from '../../he/errors.ts';
+import { PRESETS, presetHash } from '../../he/params.ts';
+import { EvaluationKeyParamsSchema, FederationParamsSchema } from '../../protocol/api.ts';
+import { BUNDLE_LIMITS, encodeBundle } from '../../protocol/bundle.ts';
+import { decodeEnvelope } from '../../protocol/envelope.ts';
+import { decodeInferenceModel } from '../../protocol/inference-model.ts';
+import { binaryBody, type CoordinatorContext, memberFederation, requireKeyHolder } from '../context.ts';
+import { HttpError } from '../errors.ts';
+
+export const EVALUATION_KEY_LIMIT = 64 * 1024 * 1024;
+
+/** Rethrows SEAL's rejection of the caller's input as a 400 with `code`; worker failures stay internal. */
+function callersFault(e: unknown, code: string): never {
+  if (e instanceof HeError && e.code !== 'worker') throw new HttpError(400, code, e.message);
+  throw e;
+}
+
+export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, inference, metrics }) => {
+  const binary = { auth: 'clinic', body: 'binary' } as const;
+
+  app.put(
+    '/api/federations/:fid/evaluation-keys/:kind',
+    {
+      config: binary,
+      bodyLimit: EVALUATION_KEY_LIMIT,
+      schema: { summary: 'upload an evaluation key envelope (galois-keys or relin-keys); key holders only', params: EvaluationKeyParamsSchema },
+    },
+    async (request) => {
+      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      requireKeyHolder(clinic, 'publish evaluation keys');
+      const bytes = binaryBody(request);
+      const { kind } = request.params;
+      try {
+        // Header checks here; SEAL's own validity check runs when the inference worker loads the key.
+        decodeEnvelope(bytes, { kind, federationId: federation.id, presetHash: await presetHash(PRESETS['inf-v1']), maxBytes: EVALUATION_KEY_LIMIT });
+      } catch (e) {
+        throw new HttpError(400, 'invalid-evaluation-key', (e as Error).message);
+      }
+      const sha = store.putBlob(bytes);
+      store.putEvaluationKey(federation.id, kind, sha, clinic.id);
+      store.audit(clinic.id, 'evaluation-key.published', { federationId: federation.id, kind, sha256: sha });
+      return { sha256: sha };
+    },
+  );
+
+  app.put(
+    '/api/federations/:fid/inference-model',
+    {
+      config: binary,
+      bodyLimit: EVALUATION_KEY_LIMIT,
+      schema: { summary: 'publish the head served for encrypted inference (in clear or encrypted, with its slot layout); key holders only', params: FederationParamsSchema },
+    },
+    async (request) => {
+      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      requireKeyHolder(clinic, 'publish the inference model');
+      const bytes = binaryBody(request);
+      const model = decodeInferenceModel(bytes);
+      const sha = store.putBlob(bytes);
+      await inference.prepareModel(federation.id, sha, bytes).catch((e: unknown) => callersFault(e, 'invalid-model'));
+      store.putInferenceModel(federation.id, sha, clinic.id);
+      store.audit(clinic.id, 'inference-model.published', { federationId: federation.id, sha256: sha, encrypted: model.encrypted, classes: model.layout.classes });
+      return { sha256: sha };
+    },
+  );
+
+  app.get(
+    '/api/federations/:fid/inference-model',
+    { config: { auth: 'clinic' }, schema: { summary: 'the layout of the published inference model (never its weights)', params: FederationParamsSchema } },
+    async (request) => {
+      const { federation } = memberFederation(store, request, request.params.fid);
+      const sha = store.inferenceModel(federation.id);
+      if (!sha) throw new HttpError(404, 'no-model', 'no inference model is published for this federation yet');
+      const model = decodeInferenceModel(store.getBlob(sha));
+      return { sha256: sha, layout: model.layout, encrypted: model.encrypted };
+    },
+  );
+
+  app.post(
+    '/api/federations/:fid/inference',
+    {
+      config: binary,
+      bodyLimit: BUNDLE_LIMITS.maxTotalBytes,
+      schema: { summary: 'encrypted linear inference: a bundle of encrypted token groups in, a bundle of encrypted logits out', params: FederationParamsSchema },
+    },
+    async (request, reply) => {
+      const { federation } = memberFederation(store, request, request.params.fid);
+      // SEAL's verdicts on the inputs (wrong federation, preset or layout, invalid ciphertexts) are the caller's fault.
+      const { results } = await inference.infer(federation, binaryBody(request)).catch((e: unknown) => callersFault(e, 'invalid-ciphertext'));
+      metrics.inc('cipherpath_inference_groups_total', {}, results.length);
+      reply.type('application/octet-stream');
+      return Buffer.from(encodeBundle(results));
+    },
+  );
+};
