@@ -1,12 +1,12 @@
 // API tests against the real coordinator: real Fastify, real node:sqlite, real node-seal in worker threads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClinicIdentity } from '../custody/identity.ts';
-import { unwrapSecretKey, wrapSecretKey } from '../custody/keywrap.ts';
-import { safetyCode } from '../custody/safety-code.ts';
+import { toBase64 } from '../common/base64.ts';
+import { code, holderAnswers, holderChecksReveal, holderReleases, relayFixture, requesterAccepts, requesterCommits, requesterReveals } from '../custody/relay-testing.ts';
 import { HeContext } from '../he/context.ts';
 import { HeNodePool } from '../he/node-pool.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
-import type { KeyRequestView, RoundView } from '../protocol/api.ts';
+import type { RoundView } from '../protocol/api.ts';
+import type { KeyRelayView } from '../protocol/key-relay.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
@@ -75,57 +75,49 @@ describe('enrolment and authorisation', () => {
     const bundle = encodeBundle(await encryptTokenBatch(ctx, await generateSecretKey(ctx, a.federationId), a.federationId, tokensFor(1, 2)));
     expect((await call('GET', `/api/federations/${a.federationId}/rounds/1`, { token: b1.token })).status).toBe(404);
     expect((await call('POST', `/api/federations/${a.federationId}/rounds/1/uploads`, { token: b1.token, binary: bundle })).status).toBe(404);
-    expect((await call('GET', `/api/federations/${a.federationId}/key-requests/${a2.clinicId}/wrapped`, { token: a1.token })).status).toBe(404);
-    expect((await call('GET', `/api/federations/${a.federationId}/key-requests`, { token: b1.token })).status).toBe(404);
+    expect((await call('GET', `/api/federations/${a.federationId}/key-relays/kr-${a2.clinicId}/wrapped`, { token: a1.token })).status).toBe(404);
+    expect((await call('GET', `/api/federations/${a.federationId}/key-relays`, { token: b1.token })).status).toBe(404);
   });
 });
 
 describe('key relay', () => {
-  it('relays the secret key wrapped for the approved clinic only, with matching safety codes', async () => {
-    const { federationId, codes } = await adminFederation(call, { minClinics: 2, invites: 3 });
-    const founder = await enrol(call, codes[0] as string, 'Founder');
-    const joiner = await enrol(call, codes[1] as string, 'Joiner');
-    const other = await enrol(call, codes[2] as string, 'Other');
-    const founderId = await createClinicIdentity();
-    const joinerId = await createClinicIdentity();
-    const secretKey = await generateSecretKey(ctx, federationId);
+  it('takes each relay step only from the party and in the order the protocol gives it', async () => {
+    const f = await relayFixture(call);
+    const relaysPath = `/api/federations/${f.federationId}/key-relays`;
+    const outsider = await enrol(call, (await call<{ codes: string[] }>('POST', `/api/admin/federations/${f.federationId}/invites`, { token: TEST_ADMIN_TOKEN, json: { count: 1 } })).body.codes[0] as string, 'Outsider');
+    const secretKey = await generateSecretKey(ctx, f.federationId);
+    expect((await call('PUT', '/api/me/public-key', { token: outsider.token, binary: new Uint8Array(64) })).status).toBe(400);
+    expect((await call('POST', `/api/federations/${f.federationId}/founder`, { token: f.requester.token })).status).toBe(409);
+    expect((await call('POST', relaysPath, { token: outsider.token, json: { commitment: Buffer.alloc(32).toString('base64') } })).status).toBe(409); // no identity key
+    expect((await call('POST', relaysPath, { token: f.holder.token, json: { commitment: Buffer.alloc(32).toString('base64') } })).status).toBe(409); // holds the key
+    expect((await call('POST', relaysPath, { token: f.requester.token, json: { commitment: 'short' } })).status).toBe(400);
 
-    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: founder.token })).status).toBe(409); // no public key yet
-    expect((await call('PUT', '/api/me/public-key', { token: founder.token, binary: founderId.publicKeyRaw })).status).toBe(200);
-    expect((await call('PUT', '/api/me/public-key', { token: joiner.token, binary: new Uint8Array(64) })).status).toBe(400);
-    expect((await call('PUT', '/api/me/public-key', { token: joiner.token, binary: joinerId.publicKeyRaw })).status).toBe(200);
-    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: founder.token })).status).toBe(200);
-    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: joiner.token })).status).toBe(409);
+    const { relayId, session } = await requesterCommits(call, f);
+    const step = (s: string) => `${relaysPath}/${relayId}/${s}`;
+    const contribution = { ephemeralKey: toBase64(session.opening.requesterEphemeralKey), nonce: toBase64(session.opening.requesterNonce) };
+    expect((await call('POST', step('reveal'), { token: f.requester.token, json: contribution })).status).toBe(409); // nobody answered yet
+    expect((await call('POST', step('response'), { token: f.requester.token, json: contribution })).status).toBe(403); // not a key holder
+    expect((await call('POST', step('response'), { token: f.holder.token, json: { ...contribution, ephemeralKey: Buffer.alloc(65).toString('base64') } })).status).toBe(400);
+    expect((await call<KeyRelayView[]>('GET', relaysPath, { token: outsider.token })).body).toEqual([]);
+    const held = await holderAnswers(call, f, relayId);
+    expect((await call('POST', step('response'), { token: f.holder.token, json: contribution })).status).toBe(409); // answered already
+    expect((await call('POST', step('reveal'), { token: f.holder.token, json: contribution })).status).toBe(403);
+    const atRequester = await requesterReveals(call, f, relayId, session);
+    const atHolder = await holderChecksReveal(call, f, relayId, held);
+    expect(code(atHolder)).toBe(code(atRequester));
+    expect((await call('GET', step('wrapped'), { token: f.requester.token })).status).toBe(409); // nothing released yet
+    expect((await call('PUT', step('wrapped'), { token: f.holder.token, binary: new Uint8Array(10) })).status).toBe(400);
+    await holderReleases(call, f, relayId, held, atHolder, secretKey);
+    expect((await call('GET', step('wrapped'), { token: outsider.token })).status).toBe(404);
+    expect((await call('POST', step('accept'), { token: f.holder.token })).status).toBe(403);
+    const received = await requesterAccepts(call, f, relayId, session, atRequester);
+    expect(Buffer.from(received).equals(Buffer.from(secretKey))).toBe(true);
+    expect((await call('POST', step('abort'), { token: f.requester.token, json: { reason: 'code-mismatch' } })).status).toBe(409); // accepted already
+    expect((await call('POST', step('abort'), { token: f.requester.token, json: { reason: 'because' } })).status).toBe(400);
+    expect((await call<{ holdsKey: boolean }>('GET', '/api/me', { token: f.requester.token })).body.holdsKey).toBe(true);
 
-    expect((await call('POST', `/api/federations/${federationId}/key-requests`, { token: joiner.token })).status).toBe(201);
-    const seenByHolder = await call<KeyRequestView[]>('GET', `/api/federations/${federationId}/key-requests`, { token: founder.token });
-    const request = seenByHolder.body.find((r) => r.requesterId === joiner.clinicId);
-    expect(request?.status).toBe('pending');
-    const requesterKey = new Uint8Array(Buffer.from(request?.requesterPublicKey ?? '', 'base64'));
-    const binding = { federationId, holderClinicId: founder.clinicId, requesterClinicId: joiner.clinicId };
-    const wrapped = await wrapSecretKey(secretKey, founderId.privateKey, requesterKey, binding);
-
-    const path = `/api/federations/${federationId}/key-requests/${joiner.clinicId}/wrapped`;
-    expect((await call('GET', path, { token: joiner.token })).status).toBe(409); // not approved yet
-    expect((await call('PUT', path, { token: other.token, binary: wrapped })).status).toBe(403); // not a key holder
-    expect((await call('PUT', path, { token: founder.token, binary: new Uint8Array(10) })).status).toBe(400);
-    expect((await call('PUT', path, { token: founder.token, binary: wrapped })).status).toBe(200);
-    expect((await call('PUT', path, { token: founder.token, binary: wrapped })).status).toBe(409); // already delivered
-
-    const seenByJoiner = await call<KeyRequestView[]>('GET', `/api/federations/${federationId}/key-requests`, { token: joiner.token });
-    expect(seenByJoiner.body).toHaveLength(1);
-    const holderKey = new Uint8Array(Buffer.from(seenByJoiner.body[0]?.holderPublicKey ?? '', 'base64'));
-    expect(await safetyCode(holderKey, joinerId.publicKeyRaw)).toBe(await safetyCode(founderId.publicKeyRaw, requesterKey));
-    const downloaded = await call('GET', path, { token: joiner.token });
-    expect(downloaded.status).toBe(200);
-    const unwrapped = await unwrapSecretKey(downloaded.bytes, joinerId.privateKey, holderKey, binding);
-    expect(Buffer.from(unwrapped).equals(Buffer.from(secretKey))).toBe(true);
-    expect((await call('POST', `/api/federations/${federationId}/key-holder`, { token: joiner.token })).status).toBe(200);
-    expect((await call('POST', `/api/federations/${federationId}/key-holder`, { token: other.token })).status).toBe(409);
-
-    // The coordinator's database and blobs never contain the secret key in clear.
     const audit = await call<{ action: string }[]>('GET', '/api/admin/audit', { token: TEST_ADMIN_TOKEN });
-    expect(audit.body.map((e) => e.action)).toEqual(expect.arrayContaining(['federation.founded', 'key.requested', 'key.wrapped-delivered', 'key.accepted']));
+    expect(audit.body.map((e) => e.action)).toEqual(expect.arrayContaining(['federation.founded', 'key-relay.started', 'key-relay.answered', 'key-relay.revealed', 'key-relay.wrapped', 'key-relay.accepted']));
   });
 });
 

@@ -45,6 +45,16 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE inference_models (
      federation_id TEXT PRIMARY KEY REFERENCES federations(id), sha256 TEXT NOT NULL, uploaded_by TEXT NOT NULL,
      created_at TEXT NOT NULL);`,
+  // v4: the commit-then-reveal key relay (key-relay-store.ts) replaces key requests, whose v1 wraps carried no
+  // authenticated transcript; a clinic that was mid-request simply asks again.
+  `DROP TABLE key_requests;
+   CREATE TABLE key_relays (
+     id TEXT PRIMARY KEY, federation_id TEXT NOT NULL REFERENCES federations(id),
+     requester_id TEXT NOT NULL REFERENCES clinics(id), requester_identity_key BLOB NOT NULL, commitment BLOB NOT NULL,
+     holder_id TEXT REFERENCES clinics(id), holder_identity_key BLOB, holder_ephemeral_key BLOB, holder_nonce BLOB,
+     requester_ephemeral_key BLOB, requester_nonce BLOB, wrapped_sha TEXT, status TEXT NOT NULL, abort_reason TEXT,
+     created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+   CREATE INDEX key_relays_by_federation ON key_relays (federation_id, created_at);`,
 ];
 
 /** A federation row is exactly what clinics are shown of it. */
@@ -56,15 +66,6 @@ export interface ClinicRow {
   name: string;
   holdsKey: boolean;
   publicKey: Uint8Array | null;
-}
-
-export interface KeyRequestRow {
-  requesterId: string;
-  requesterName: string;
-  requesterPublicKey: Uint8Array | null;
-  status: 'pending' | 'wrapped';
-  holderId: string | null;
-  wrappedSha: string | null;
 }
 
 export interface RoundRow {
@@ -266,39 +267,7 @@ export class Store {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM clinics WHERE federation_id = ? AND holds_key = 1').get(federationId) as { n: number }).n;
   }
 
-  // --- key requests and evaluation keys ----------------------------------------------------------------------------
-
-  requestKey(federationId: string, requesterId: string): void {
-    this.db
-      .prepare("INSERT INTO key_requests (federation_id, requester_id, status, created_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING")
-      .run(federationId, requesterId, now());
-  }
-
-  keyRequests(federationId: string): KeyRequestRow[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT k.requester_id AS requesterId, c.name AS requesterName, c.public_key AS requesterPublicKey, k.status, k.holder_id AS holderId,
-                  k.wrapped_sha AS wrappedSha
-           FROM key_requests k JOIN clinics c ON c.id = k.requester_id WHERE k.federation_id = ? ORDER BY k.created_at`,
-        )
-        .all(federationId) as Record<string, unknown>[]
-    ).map((r) => ({
-      requesterId: r.requesterId as string,
-      requesterName: r.requesterName as string,
-      requesterPublicKey: r.requesterPublicKey ? new Uint8Array(r.requesterPublicKey as Uint8Array) : null,
-      status: r.status as KeyRequestRow['status'],
-      holderId: (r.holderId as string | null) ?? null,
-      wrappedSha: (r.wrappedSha as string | null) ?? null,
-    }));
-  }
-
-  deliverWrappedKey(federationId: string, requesterId: string, holderId: string, wrappedSha: string): boolean {
-    const result = this.db
-      .prepare("UPDATE key_requests SET status = 'wrapped', holder_id = ?, wrapped_sha = ? WHERE federation_id = ? AND requester_id = ? AND status = 'pending'")
-      .run(holderId, wrappedSha, federationId, requesterId);
-    return Number(result.changes) === 1;
-  }
+  // --- evaluation keys ----------------------------------------------------------------------------
 
   putEvaluationKey(federationId: string, kind: string, sha256: string, uploadedBy: string): void {
     this.db

@@ -44,18 +44,6 @@ export const MeResponseSchema = Type.Object({
 });
 export type MeResponse = Static<typeof MeResponseSchema>;
 
-export const KeyRequestViewSchema = Type.Object({
-  requesterId: Type.String(),
-  requesterName: Type.String(),
-  /** base64 of the requester's raw P-256 public key */
-  requesterPublicKey: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Enum(['pending', 'wrapped']),
-  holderId: Type.Union([Type.String(), Type.Null()]),
-  /** base64 of the approving holder's raw P-256 public key */
-  holderPublicKey: Type.Union([Type.String(), Type.Null()]),
-});
-export type KeyRequestView = Static<typeof KeyRequestViewSchema>;
-
 export const RoundViewSchema = Type.Object({
   federationId: Type.String(),
   round: Type.Integer(),
@@ -119,6 +107,5 @@ const Fid = Type.String({ pattern: ID_PATTERN });
 export const FederationParamsSchema = Type.Object({ fid: Fid });
 export const RoundParamsSchema = Type.Object({ fid: Fid, round: Type.Integer({ minimum: 1, maximum: MAX_ROUND }) });
 export const EvaluationKeyParamsSchema = Type.Object({ fid: Fid, kind: Type.Enum(['galois-keys', 'relin-keys']) });
-export const KeyRequestParamsSchema = Type.Object({ fid: Fid, clinicId: Type.String({ pattern: ID_PATTERN }) });
 export const ClinicParamsSchema = Type.Object({ clinicId: Type.String({ pattern: ID_PATTERN }) });
 export const AdminRoundParamsSchema = RoundParamsSchema;

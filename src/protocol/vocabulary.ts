@@ -30,3 +30,11 @@ export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is T => typeof value === 'string' && (list as readonly string[]).includes(value);
+
+/** Steps of a key relay at the coordinator (src/custody/README.md): commit → response → reveal → wrap → accept. */
+export const KEY_RELAY_STATUSES = ['committed', 'responded', 'revealed', 'wrapped', 'accepted', 'aborted'] as const;
+export type KeyRelayStatus = (typeof KEY_RELAY_STATUSES)[number];
+
+/** Why a clinic aborted a key relay; every abort is audited at the coordinator. */
+export const KEY_RELAY_ABORT_REASONS = ['code-mismatch', 'commitment-mismatch', 'transcript-mismatch', 'cancelled'] as const;
+export type KeyRelayAbortReason = (typeof KEY_RELAY_ABORT_REASONS)[number];

@@ -1,6 +1,11 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
-import type { AuditEntry, CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, KeyRequestView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+import type { AuditEntry, CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
 import type { InferenceLayoutWire } from '../../protocol/inference-model.ts';
+import type { KeyRelayAbort, KeyRelayCommit, KeyRelayContribution, KeyRelayCreated, KeyRelayView } from '../../protocol/key-relay.ts';
+
+const relayPath = (federationId: string, relayId?: string, step?: string) =>
+  `/api/federations/${encodeURIComponent(federationId)}/key-relays${relayId ? `/${encodeURIComponent(relayId)}` : ''}${step ? `/${step}` : ''}`;
+const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** GET /api/federations/:fid/inference-model: the published model's layout, never its weights. */
 export interface PublishedModel {
@@ -96,25 +101,30 @@ export const coordinatorApi = {
   found(token: string, federationId: string): Promise<{ ok: true }> {
     return request(`/api/federations/${encodeURIComponent(federationId)}/founder`, { method: 'POST', token });
   },
-  requestKey(token: string, federationId: string): Promise<{ ok: true }> {
-    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests`, { method: 'POST', token });
+  startKeyRelay(token: string, federationId: string, body: KeyRelayCommit): Promise<KeyRelayCreated> {
+    return request(relayPath(federationId), { method: 'POST', token, ...json(body) });
   },
-  keyRequests(token: string, federationId: string, signal?: AbortSignal): Promise<KeyRequestView[]> {
-    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests`, { token, signal });
+  keyRelays(token: string, federationId: string, signal?: AbortSignal): Promise<KeyRelayView[]> {
+    return request(relayPath(federationId), { token, signal });
   },
-  deliverWrappedKey(token: string, federationId: string, clinicId: string, wrapped: Uint8Array): Promise<{ sha256: string }> {
-    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests/${encodeURIComponent(clinicId)}/wrapped`, {
-      method: 'PUT',
-      token,
-      headers: { 'content-type': 'application/octet-stream' },
-      body: wrapped as BodyInit,
-    });
+  answerKeyRelay(token: string, federationId: string, relayId: string, body: KeyRelayContribution): Promise<{ ok: true }> {
+    return request(relayPath(federationId, relayId, 'response'), { method: 'POST', token, ...json(body) });
   },
-  wrappedKey(token: string, federationId: string, clinicId: string): Promise<Uint8Array> {
-    return request(`/api/federations/${encodeURIComponent(federationId)}/key-requests/${encodeURIComponent(clinicId)}/wrapped`, { token, binary: true });
+  revealKeyRelay(token: string, federationId: string, relayId: string, body: KeyRelayContribution): Promise<{ ok: true }> {
+    return request(relayPath(federationId, relayId, 'reveal'), { method: 'POST', token, ...json(body) });
   },
-  confirmKeyHolder(token: string, federationId: string): Promise<{ ok: true }> {
-    return request(`/api/federations/${encodeURIComponent(federationId)}/key-holder`, { method: 'POST', token });
+  deliverWrappedKey(token: string, federationId: string, relayId: string, wrapped: Uint8Array): Promise<{ sha256: string }> {
+    return request(relayPath(federationId, relayId, 'wrapped'), { method: 'PUT', token, headers: { 'content-type': 'application/octet-stream' }, body: wrapped as BodyInit });
+  },
+  wrappedKey(token: string, federationId: string, relayId: string): Promise<Uint8Array> {
+    return request(relayPath(federationId, relayId, 'wrapped'), { token, binary: true });
+  },
+  acceptKeyRelay(token: string, federationId: string, relayId: string): Promise<{ ok: true }> {
+    return request(relayPath(federationId, relayId, 'accept'), { method: 'POST', token });
+  },
+  /** Ends a relay and records why in the coordinator's audit log. */
+  abortKeyRelay(token: string, federationId: string, relayId: string, body: KeyRelayAbort): Promise<{ ok: true }> {
+    return request(relayPath(federationId, relayId, 'abort'), { method: 'POST', token, ...json(body) });
   },
   putEvaluationKey(token: string, federationId: string, kind: 'galois-keys' | 'relin-keys', envelope: Uint8Array): Promise<{ sha256: string }> {
     return request(`/api/federations/${encodeURIComponent(federationId)}/evaluation-keys/${kind}`, {

@@ -1,13 +1,10 @@
 // The three-clinic demo: three simulated clinics in this page, each with its own coordinator enrolment, relay
 // identity and key-vault slot, take a federation through every real step over the real coordinator (demo mode):
-// join, key creation and relay with safety codes, token extraction, encryption, homomorphic aggregation, decryption,
+// join, key creation and the key relay (commit-then-reveal, codes compared before release), token extraction, encryption, homomorphic aggregation, decryption,
 // the comparison with the same computation unencrypted, and encrypted inference at the coordinator (clinic A
 // publishes the model encrypted, clinic B classifies its tiles). Tiles are the bundled samples, dealt two per class
 // to each clinic.
-import { fromBase64 } from '../../common/base64.ts';
 import { formatBytes } from '../../common/format-bytes.ts';
-import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
-import { safetyCode } from '../../custody/safety-code.ts';
 import type { LinearHead } from '../../he/head.ts';
 import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
 import { ApiError, coordinatorApi } from '../api/coordinator.ts';
@@ -16,6 +13,7 @@ import { accuracyOn, decryptSum, encryptContribution, headFromSum, type Labelled
 import { extractTokens } from './extraction.ts';
 import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from './encrypted-inference.ts';
 import { createFederationKeys, decodeKeyBundle, encodeKeyBundle, storeFederationKeys } from './federation-keys.ts';
+import { relayInPage } from './demo-relay.ts';
 import { loadOrCreateIdentity, loadSecretKey } from './keyvault.ts';
 import { loadSamples, type SampleTile } from './samples.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
@@ -23,7 +21,7 @@ import type { BackendName } from '../../protocol/vocabulary.ts';
 export const DEMO_STEPS = [
   { id: 'federation', title: 'Open a federation', explain: 'The coordinator creates a federation for three clinics and hands out three one-time invite codes.' },
   { id: 'join', title: 'Three clinics join', explain: 'Each clinic redeems its invite code and registers a public key, each with its own key store in this browser.' },
-  { id: 'key', title: 'Create and share the keys', explain: 'Clinic A creates the secret keys; B and C receive them wrapped for them alone after their safety codes match.' },
+  { id: 'key', title: 'Create and share the keys', explain: 'Clinic A creates the secret keys; B and C receive them wrapped for them alone, only after the relay codes on both sides match.' },
   { id: 'extract', title: 'Extract features', explain: 'A Vision Transformer turns each clinic’s six tiles into feature vectors, inside this browser.' },
   { id: 'encrypt', title: 'Encrypt and upload', explain: 'Each clinic adds up its vectors per class, encrypts the sums and uploads only the ciphertext.' },
   { id: 'aggregate', title: 'Add up at the coordinator', explain: 'The coordinator adds the three ciphertexts together without being able to read any of them.' },
@@ -118,26 +116,13 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
     const keys = await createFederationKeys(PRESET, federationId);
     await coordinatorApi.found(founder.token, federationId);
     await storeFederationKeys(founder.slot, keys);
-    const founderIdentity = await loadOrCreateIdentity(founder.clinicId);
     const codesSeen: string[] = [];
     for (const clinic of joiners) {
-      await coordinatorApi.requestKey(clinic.token, federationId);
-      const pending = (await coordinatorApi.keyRequests(founder.token, federationId)).find((r) => r.requesterId === clinic.clinicId);
-      if (!pending?.requesterPublicKey) throw new Error(`the coordinator shows no key request from ${clinic.name}`);
-      const holderCode = await safetyCode(founderIdentity.publicKeyRaw, fromBase64(pending.requesterPublicKey));
-      const binding = { federationId, holderClinicId: founder.clinicId, requesterClinicId: clinic.clinicId };
-      await coordinatorApi.deliverWrappedKey(founder.token, federationId, clinic.clinicId, await wrapSecretKey(encodeKeyBundle(keys), founderIdentity.privateKey, fromBase64(pending.requesterPublicKey), binding));
-      const identity = await loadOrCreateIdentity(clinic.clinicId);
-      const mine = (await coordinatorApi.keyRequests(clinic.token, federationId)).find((r) => r.requesterId === clinic.clinicId);
-      if (!mine?.holderPublicKey) throw new Error(`${clinic.name} sees no approval from a key holder`);
-      const requesterCode = await safetyCode(fromBase64(mine.holderPublicKey), identity.publicKeyRaw);
-      if (requesterCode !== holderCode) throw new Error(`safety codes differ for ${clinic.name} (${holderCode} vs ${requesterCode}): someone swapped keys; the demo stops`);
-      const received = await unwrapSecretKey(await coordinatorApi.wrappedKey(clinic.token, federationId, clinic.clinicId), identity.privateKey, fromBase64(mine.holderPublicKey), binding);
+      const { received, code } = await relayInPage(federationId, founder, clinic, encodeKeyBundle(keys));
       await storeFederationKeys(clinic.slot, decodeKeyBundle(received, `the keys ${clinic.name} received`));
-      await coordinatorApi.confirmKeyHolder(clinic.token, federationId);
-      codesSeen.push(`${clinic.name} ${requesterCode}`);
+      codesSeen.push(`${clinic.name} ${code}`);
     }
-    return { value: null, detail: `Safety codes matched on both screens: ${codesSeen.join('; ')}. Each clinic's copies (aggregation and inference key) are sealed in its own key-vault slots.` };
+    return { value: null, detail: `Relay codes matched on both sides before any key was wrapped: ${codesSeen.join('; ')}. Each clinic's copies (aggregation and inference key) are sealed in its own key-vault slots.` };
   });
 
   const tokens = new Map<string, Float32Array>();

@@ -1,11 +1,12 @@
 // The clinic's path through one federation round: join, hold the key, extract tokens, upload ciphertexts,
 // decrypt the aggregate. Each step says what it does in one line of plain language.
-import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { ExtractionPanel } from '../components/Extraction.tsx';
+import { FederationKeySection } from '../components/FederationKey.tsx';
 import { RoundCharts, SimulationCharts } from '../components/RoundCharts.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
 import { LOCAL_EPOCHS_DEFAULT, LOCAL_EPOCHS_MAX } from '../lib/fedavg.ts';
@@ -20,15 +21,6 @@ import { orderedTokens, useTiles } from '../stores/tiles.ts';
 
 /** Cap on an imported simulation results file (npm run simulate -- --out), so a wrong file cannot fill memory. */
 const MAX_RESULTS_FILE_BYTES = 16 * 1024 * 1024;
-
-function downloadBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function JoinSection() {
   const { federation, clinicName, busy, error, enrol, leave: leaveSession } = useSession();
@@ -71,101 +63,6 @@ function JoinSection() {
           Join federation
         </button>
       </form>
-      <ErrorText text={error} />
-    </Section>
-  );
-}
-
-function KeySection({ token, clinicId, federationId, presetId }: { token: string; clinicId: string; federationId: string; presetId: PresetId }) {
-  const { secretKey, requests, busy, error, restore, createKey, importKeyFile, exportKeyFile, requestKey, pollRequests, approve, accept } = useKeys();
-  const { keyHolders, refresh } = useSession();
-  const [passphrase, setPassphrase] = useState('');
-  const [file, setFile] = useState<File | null>(null);
-  const passId = useId();
-  const fileId = useId();
-  const clinic = useMemo(() => ({ token, clinicId, federationId }), [token, clinicId, federationId]);
-  useEffect(() => {
-    void restore(federationId);
-  }, [federationId, restore]);
-  useEffect(() => {
-    const controller = new AbortController();
-    const tick = () => {
-      void pollRequests(clinic, controller.signal);
-      void refresh();
-    };
-    tick();
-    const timer = setInterval(tick, 2000);
-    return () => {
-      controller.abort();
-      clearInterval(timer);
-    };
-  }, [clinic, pollRequests, refresh]);
-  const mine = requests.find((r) => r.requesterId === clinicId);
-  const pendingForMe = secretKey ? requests.filter((r) => r.requesterId !== clinicId && r.status === 'pending') : [];
-  return (
-    <Section step={2} title="Federation key">
-      <p>The secret key decrypts the federation's results. It never leaves this browser unprotected.</p>
-      <p data-testid="key-status">{secretKey ? 'This clinic holds the federation key.' : 'No federation key on this browser yet.'}</p>
-      {!secretKey && keyHolders === 0 ? (
-        <button type="button" onClick={() => void createKey(clinic, presetId).then(refresh)}>
-          Create federation key (founder)
-        </button>
-      ) : null}
-      {!secretKey && keyHolders > 0 && !mine ? (
-        <button type="button" onClick={() => void requestKey(clinic)}>
-          Request the key from a key holder
-        </button>
-      ) : null}
-      {!secretKey && mine?.status === 'pending' ? <p data-testid="relay-status">Waiting for a key holder to approve this clinic…</p> : null}
-      {!secretKey && mine?.status === 'wrapped' ? (
-        <div className="relay">
-          <p>
-            A key holder approved this clinic. Safety code: <strong data-testid="safety-code">{mine.safetyCode}</strong>. Compare it with the approver by
-            phone; accept only if both screens show the same code.
-          </p>
-          <button type="button" onClick={() => void accept(clinic, mine).then(refresh)}>
-            Codes match: accept the key
-          </button>
-        </div>
-      ) : null}
-      {pendingForMe.map((r) => (
-        <div className="relay" key={r.requesterId}>
-          <p>
-            <strong>{r.requesterName}</strong> asks for the federation key. Safety code: <strong data-testid={`safety-code-${r.requesterName}`}>{r.safetyCode}</strong>
-          </p>
-          <button type="button" onClick={() => void approve(clinic, r)}>
-            Approve {r.requesterName}
-          </button>
-        </div>
-      ))}
-      <details open={!secretKey && keyHolders > 0}>
-        <summary>Key file (passphrase-protected)</summary>
-        <div className="row">
-          <label htmlFor={passId}>Key file passphrase</label>
-          <input id={passId} type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="new-password" />
-        </div>
-        {secretKey ? (
-          <button
-            type="button"
-            onClick={() =>
-              void exportKeyFile(passphrase).then((blob) => {
-                if (blob) downloadBlob(blob, `cipherpath-${federationId}.cpkey`);
-              })
-            }
-          >
-            Export key file
-          </button>
-        ) : (
-          <div className="row">
-            <label htmlFor={fileId}>Key file</label>
-            <input id={fileId} type="file" accept=".cpkey,application/octet-stream" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
-            <button type="button" disabled={!file} onClick={() => file && void importKeyFile(federationId, file, passphrase)}>
-              Import key file
-            </button>
-          </div>
-        )}
-      </details>
-      <Busy text={busy} />
       <ErrorText text={error} />
     </Section>
   );
@@ -463,7 +360,7 @@ export function FederationPage({ forcedBackend }: { forcedBackend: BackendName |
         </p>
       ) : null}
       <JoinSection />
-      {token && federation && clinicId ? <KeySection token={token} clinicId={clinicId} federationId={federation.id} presetId={federation.presetId as PresetId} /> : null}
+      {token && federation && clinicId ? <FederationKeySection token={token} clinicId={clinicId} federationId={federation.id} presetId={federation.presetId as PresetId} /> : null}
       <TilesSection forcedBackend={forcedBackend} />
       {token && federation && clinicId ? <RoundSection token={token} clinicId={clinicId} federation={federation} forcedBackend={forcedBackend} /> : null}
       {token && federation ? <TimelineSection token={token} federation={federation} focus={focus.value} /> : null}

@@ -1,12 +1,9 @@
 // The federation secret keys of this clinic (aggregation + inference, see lib/federation-keys.ts): created here
-// (founder), received through the coordinator wrapped for this clinic alone (after a key holder approves and both
-// compare the safety code), or imported from a passphrase-protected key file. They live in the encrypted key vault
+// (founder), received through the key relay (stores/relay.ts: wrapped for this clinic alone after both people
+// confirmed the relay code), or imported from a passphrase-protected key file. They live in the encrypted key vault
 // and in HE worker requests; never on the wire in clear.
 import { create } from 'zustand';
-import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
-import { safetyCode } from '../../custody/safety-code.ts';
 import { PRESETS, type PresetId } from '../../he/params.ts';
-import { fromBase64 } from '../../common/base64.ts';
 import { formatBytes } from '../../common/format-bytes.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import {
@@ -19,19 +16,8 @@ import {
   sealFederationKeyFile,
   storeFederationKeys,
 } from '../lib/federation-keys.ts';
-import { loadOrCreateIdentity } from '../lib/keyvault.ts';
 
 export const MAX_KEY_FILE_BYTES = 4 * 1024 * 1024;
-
-export interface RelayRequest {
-  requesterId: string;
-  requesterName: string;
-  status: 'pending' | 'wrapped';
-  safetyCode: string | null;
-  requesterPublicKey: string | null;
-  holderId: string | null;
-  holderPublicKey: string | null;
-}
 
 interface Clinic {
   token: string;
@@ -45,17 +31,16 @@ interface KeyState {
   secretKey: Uint8Array | null;
   /** The inference key (inf-v1); null with a vault filled by a version before encrypted inference. */
   inferenceKey: Uint8Array | null;
-  requests: RelayRequest[];
   busy: string | null;
   error: string | null;
   restore(federationId: string): Promise<void>;
   createKey(clinic: Clinic, presetId: PresetId): Promise<void>;
   importKeyFile(federationId: string, file: File, passphrase: string): Promise<void>;
   exportKeyFile(passphrase: string): Promise<Blob | null>;
-  requestKey(clinic: Clinic): Promise<void>;
-  pollRequests(clinic: Clinic, signal?: AbortSignal): Promise<void>;
-  approve(clinic: Clinic, request: RelayRequest): Promise<void>;
-  accept(clinic: Clinic, request: RelayRequest): Promise<void>;
+  /** The key bundle to wrap for a confirmed relay, or null (with the reason in `error`) when it cannot be sent. */
+  relayBundle(requesterName: string): Uint8Array | null;
+  /** Keeps keys received through a confirmed relay (already unwrapped). */
+  adoptRelayedKeys(federationId: string, bundle: Uint8Array): Promise<void>;
 }
 
 const failure = (what: string, e: unknown) => `${what}: ${(e as Error).message}`;
@@ -65,7 +50,6 @@ export const useKeys = create<KeyState>()((set, get) => ({
   federationId: null,
   secretKey: null,
   inferenceKey: null,
-  requests: [],
   busy: null,
   error: null,
   async restore(federationId) {
@@ -128,72 +112,18 @@ export const useKeys = create<KeyState>()((set, get) => ({
       return null;
     }
   },
-  async requestKey(clinic) {
-    set({ busy: 'Asking the key holders…', error: null });
-    try {
-      await coordinatorApi.requestKey(clinic.token, clinic.federationId);
-      set({ busy: null });
-      await get().pollRequests(clinic);
-    } catch (e) {
-      set({ busy: null, error: failure('Could not request the key', e) });
-    }
-  },
-  async pollRequests(clinic, signal) {
-    try {
-      const identity = await loadOrCreateIdentity(clinic.clinicId);
-      const views = await coordinatorApi.keyRequests(clinic.token, clinic.federationId, signal);
-      const requests = await Promise.all(
-        views.map(async (v): Promise<RelayRequest> => {
-          let code: string | null = null;
-          if (v.requesterId === clinic.clinicId && v.holderPublicKey) code = await safetyCode(fromBase64(v.holderPublicKey), identity.publicKeyRaw);
-          if (v.requesterId !== clinic.clinicId && v.requesterPublicKey) code = await safetyCode(identity.publicKeyRaw, fromBase64(v.requesterPublicKey));
-          return { ...v, safetyCode: code };
-        }),
-      );
-      set({ requests });
-    } catch (e) {
-      if (!signal?.aborted) set({ error: failure('Could not read key requests', e) });
-    }
-  },
-  async approve(clinic, request) {
+  relayBundle(requesterName) {
     const { secretKey, inferenceKey } = get();
-    if (!secretKey || !request.requesterPublicKey) return;
+    if (!secretKey) return null;
     if (!inferenceKey) {
-      set({ error: `This browser holds only the aggregation key (stored by an older version); import a current key file before approving ${request.requesterName}.` });
-      return;
+      set({ error: `This browser holds only the aggregation key (stored by an older version); import a current key file before releasing the key to ${requesterName}.` });
+      return null;
     }
-    set({ busy: `Wrapping the key for ${request.requesterName}…`, error: null });
-    try {
-      const identity = await loadOrCreateIdentity(clinic.clinicId);
-      const wrapped = await wrapSecretKey(encodeKeyBundle({ aggregation: secretKey, inference: inferenceKey }), identity.privateKey, fromBase64(request.requesterPublicKey), {
-        federationId: clinic.federationId,
-        holderClinicId: clinic.clinicId,
-        requesterClinicId: request.requesterId,
-      });
-      await coordinatorApi.deliverWrappedKey(clinic.token, clinic.federationId, request.requesterId, wrapped);
-      set({ busy: null });
-      await get().pollRequests(clinic);
-    } catch (e) {
-      set({ busy: null, error: failure('Could not approve', e) });
-    }
+    return encodeKeyBundle({ aggregation: secretKey, inference: inferenceKey });
   },
-  async accept(clinic, request) {
-    if (!request.holderId || !request.holderPublicKey) return;
-    set({ busy: 'Receiving the federation key…', error: null });
-    try {
-      const identity = await loadOrCreateIdentity(clinic.clinicId);
-      const wrapped = await coordinatorApi.wrappedKey(clinic.token, clinic.federationId, clinic.clinicId);
-      const bundle = await unwrapSecretKey(wrapped, identity.privateKey, fromBase64(request.holderPublicKey), {
-        federationId: clinic.federationId,
-        holderClinicId: request.holderId,
-        requesterClinicId: clinic.clinicId,
-      });
-      const keys = decodeKeyBundle(bundle, 'the key received from the key holder');
-      await storeFederationKeys(clinic.federationId, keys);
-      await coordinatorApi.confirmKeyHolder(clinic.token, clinic.federationId);
-      set(held(clinic.federationId, keys));
-    } catch (e) {
-      set({ busy: null, error: failure('Could not receive the key', e) });
-    }
+  async adoptRelayedKeys(federationId, bundle) {
+    const keys = decodeKeyBundle(bundle, 'the key received from the key holder');
+    await storeFederationKeys(federationId, keys);
+    set(held(federationId, keys));
   },
 }));
