@@ -1,60 +1,102 @@
-// Converts a Hugging Face ViT checkpoint folder (config.json, preprocessor_config.json and
-// model.safetensors or sharded model-*.safetensors with model.safetensors.index.json; ViTModel or
-// ViTForImageClassification key names, with or without the "vit." prefix) into a cipherpath model
-// folder: canonical tensor names, chosen storage dtype, manifest.json with sha256s.
+// Converts a checkpoint folder into a cipherpath model folder (canonical tensor names, chosen
+// storage dtype, manifest.json with sha256s, pooling and token width). Reads HF ViTModel /
+// ViTForImageClassification, HF Dinov2Model / Dinov2WithRegistersModel (config.json +
+// preprocessor_config.json) and timm folders as the hub ships them (config.json with architecture,
+// model_args, pretrained_cfg); weights in model.safetensors or shards named by
+// model.safetensors.index.json. Nothing is fetched from a hub.
 //
-// Usage: npm run convert-weights -- --from <hf dir> --out <dir> [--dtype f32|f16|bf16]
+// Usage: npm run convert-weights -- --from <dir> --out <dir> [--dtype f32|f16|bf16]
+//          [--pooling cls|cls+mean|mean] [--image-size N]
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseVitConfig } from '../src/vit/config.ts';
+import { convertCheckpoint } from '../src/vit/checkpoint.ts';
+import { imageProcessorJson, POOLINGS, tokenWidth } from '../src/vit/config.ts';
+import type { Pooling } from '../src/vit/config.ts';
 import { writeModelDir } from '../src/vit/node-io.ts';
 import { readSafetensors } from '../src/vit/safetensors.ts';
 import type { DecodedTensor, SafetensorsDtype } from '../src/vit/safetensors.ts';
-import { buildModelFolder, canonicalVitWeights } from '../src/vit/weights.ts';
+import { buildModelFolder, vitConfigJson } from '../src/vit/weights.ts';
 
 const DTYPES: Record<string, SafetensorsDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
+const USAGE = 'usage: npm run convert-weights -- --from <dir> --out <dir> [--dtype f32|f16|bf16] [--pooling cls|cls+mean|mean] [--image-size N]';
 
-async function readText(dir: string, name: string): Promise<string> {
+async function readJson(dir: string, name: string, optional = false): Promise<unknown> {
+  let text: string;
   try {
-    return await readFile(join(dir, name), 'utf8');
+    text = await readFile(join(dir, name), 'utf8');
   } catch (error) {
+    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${join(dir, name)}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${join(dir, name)}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** The one-line fix for a folder that has only PyTorch pickles, which are never unpickled here (they can run code). */
+function pickleRefusal(dir: string, pickles: string[]): Error {
+  const file = pickles[0] as string;
+  return new Error(
+    `${dir}: only PyTorch pickle weights (${pickles.join(', ')}), which are not read (unpickling runs code). Convert once with: ` +
+      `python -c "import torch, safetensors.torch as st; sd = torch.load('${join(dir, file)}', map_location='cpu', weights_only=True); ` +
+      `sd = sd.get('state_dict', sd); st.save_file({k: v.contiguous() for k, v in sd.items()}, '${join(dir, 'model.safetensors')}')"`,
+  );
 }
 
 /** All tensors of the checkpoint, from one file or from the shards its index names. */
 async function readCheckpointTensors(dir: string): Promise<Map<string, DecodedTensor>> {
-  const single = join(dir, 'model.safetensors');
-  const file = await readFile(single).catch(() => undefined);
+  const file = await readFile(join(dir, 'model.safetensors')).catch(() => undefined);
   if (file) return readSafetensors(new Uint8Array(file)).tensors;
-  const indexText = await readText(dir, 'model.safetensors.index.json').catch(() => {
-    throw new Error(`${dir}: no model.safetensors (nor model.safetensors.index.json); PyTorch .bin checkpoints must be saved as safetensors first`);
-  });
-  const weightMap = (JSON.parse(indexText) as { weight_map?: Record<string, string> }).weight_map ?? {};
+  const index = (await readJson(dir, 'model.safetensors.index.json', true)) as { weight_map?: Record<string, string> } | undefined;
+  if (!index) {
+    const pickles = (await readdir(dir)).filter((name) => /\.(bin|pth|pt|ckpt|torch)$/.test(name));
+    if (pickles.length > 0) throw pickleRefusal(dir, pickles);
+    throw new Error(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+  }
   const tensors = new Map<string, DecodedTensor>();
-  for (const shard of new Set(Object.values(weightMap))) {
+  for (const shard of new Set(Object.values(index.weight_map ?? {}))) {
     for (const [name, tensor] of readSafetensors(new Uint8Array(await readFile(join(dir, shard)))).tensors) tensors.set(name, tensor);
   }
   return tensors;
 }
 
 const { values } = parseArgs({
-  options: { from: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string', default: 'f32' } },
+  options: {
+    from: { type: 'string' },
+    out: { type: 'string' },
+    dtype: { type: 'string', default: 'f32' },
+    pooling: { type: 'string' },
+    'image-size': { type: 'string' },
+  },
 });
 try {
-  if (!values.from || !values.out) throw new Error('usage: npm run convert-weights -- --from <hf dir> --out <dir> [--dtype f32|f16|bf16]');
+  if (!values.from || !values.out) throw new Error(USAGE);
   const dtype = DTYPES[values.dtype.toLowerCase()];
   if (!dtype) throw new Error(`--dtype ${values.dtype}: expected f32, f16 or bf16`);
-  const configJson = await readText(values.from, 'config.json');
-  const processorJson = await readText(values.from, 'preprocessor_config.json');
-  const config = parseVitConfig(JSON.parse(configJson));
-  const { weights, dropped } = canonicalVitWeights(config, await readCheckpointTensors(values.from));
-  const files = await buildModelFolder(configJson, processorJson, weights, dtype);
+  if (values.pooling !== undefined && !POOLINGS.includes(values.pooling as Pooling)) {
+    throw new Error(`--pooling ${values.pooling}: expected ${POOLINGS.join(', ')}`);
+  }
+  const imageSize = values['image-size'] === undefined ? undefined : Number(values['image-size']);
+  if (imageSize !== undefined && !(Number.isInteger(imageSize) && imageSize > 0)) throw new Error(`--image-size ${values['image-size']}: expected a positive integer`);
+  const configJson = await readJson(values.from, 'config.json');
+  const processorJson = await readJson(values.from, 'preprocessor_config.json', true);
+  const converted = convertCheckpoint(configJson, processorJson, await readCheckpointTensors(values.from), {
+    ...(values.pooling ? { pooling: values.pooling as Pooling } : {}),
+    ...(imageSize ? { imageSize } : {}),
+  });
+  const { config, processor, weights, dropped } = converted;
+  const files = await buildModelFolder(vitConfigJson(config), imageProcessorJson(processor), weights, dtype);
   await writeModelDir(values.out, files);
   const megabytes = ((files.get('model.safetensors')?.byteLength ?? 0) / 1e6).toFixed(1);
-  console.log(`wrote ${values.out}: ${weights.size} tensors as ${dtype} (${megabytes} MB)${dropped.length ? `; dropped ${dropped.join(', ')}` : ''}`);
+  const resampled = converted.resampledFrom ? `; position grid resampled ${converted.resampledFrom} -> ${config.image_size / config.patch_size}` : '';
+  console.log(
+    `wrote ${values.out}: ${converted.family}, ${weights.size} tensors as ${dtype} (${megabytes} MB), pooling ${config.pooling}, ` +
+      `token width ${tokenWidth(config)}${resampled}${dropped.length ? `; dropped ${dropped.join(', ')}` : ''}`,
+  );
 } catch (error) {
   console.error(`convert-weights: ${(error as Error).message}`);
   process.exitCode = 1;

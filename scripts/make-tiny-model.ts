@@ -7,11 +7,11 @@
 
 import { parseArgs } from 'node:util';
 import { formatBytes } from '../src/common/format-bytes.ts';
-import { VIT_PRESETS } from '../src/vit/config.ts';
+import { imageProcessorJson, VIT_PRESETS } from '../src/vit/config.ts';
 import type { VitPresetName } from '../src/vit/config.ts';
 import { writeModelDir } from '../src/vit/node-io.ts';
 import type { SafetensorsDtype } from '../src/vit/safetensors.ts';
-import { buildModelFolder, imageProcessorJson, randomVitWeights, vitConfigJson } from '../src/vit/weights.ts';
+import { buildModelFolder, randomVitWeights, vitConfigJson } from '../src/vit/weights.ts';
 
 const SEED = 20241;
 const DTYPES: Record<string, SafetensorsDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };

@@ -1,9 +1,12 @@
-// The Hugging Face ViTModel forward pass in tfjs: conv patch embedding, [CLS] token, learned
-// position embeddings, pre-LayerNorm encoder blocks (multi-head self-attention, exact erf-GELU MLP),
-// final LayerNorm; the output is the last hidden state at token 0.
+// The ViT forward pass in tfjs, covering HF ViTModel, HF Dinov2(WithRegisters) and timm
+// VisionTransformer (after checkpoint-weights.ts maps them to one layout): conv patch embedding,
+// [CLS] token, learned position embeddings (CLS and patches), register tokens inserted after [CLS]
+// without position embedding, pre-LayerNorm encoder blocks (multi-head self-attention, exact
+// erf-GELU or SwiGLU MLP, optional LayerScale), final LayerNorm; the token is the [CLS] row, the
+// mean of the patch rows, or both concatenated (config.pooling).
 
 import * as tf from '@tensorflow/tfjs';
-import { numPatches } from './config.ts';
+import { numPatches, tokenWidth } from './config.ts';
 import type { VitConfig } from './config.ts';
 import { validateVitWeights } from './weights.ts';
 
@@ -36,9 +39,14 @@ type QkvLayout = QkvProjection['layout'];
 interface EncoderLayer {
   layerNormBefore: LayerNormParams;
   qkv: QkvProjection;
+  /** LayerScale folded in (kernel columns and bias times lambda). */
   attentionOutput: Dense;
   layerNormAfter: LayerNormParams;
+  /** GELU MLP: the whole first projection; SwiGLU: its value half. */
   intermediate: Dense;
+  /** SwiGLU only: the gate half (silu), a separate matMul rather than a slice of a fused one (slices are costly on wasm). */
+  gate?: Dense;
+  /** LayerScale folded in. */
   output: Dense;
 }
 
@@ -48,6 +56,7 @@ interface Parameters {
   patchBias: tf.Tensor1D;
   clsToken: tf.Tensor3D;
   positions: tf.Tensor3D;
+  registerTokens?: tf.Tensor3D;
   layers: EncoderLayer[];
   layerNorm: LayerNormParams;
   qkvLayout: QkvLayout;
@@ -100,7 +109,14 @@ function selfAttention(h: tf.Tensor2D, qkv: QkvProjection, shape: Shape): tf.Ten
 function encoderLayer(x: tf.Tensor2D, layer: EncoderLayer, shape: Shape, eps: number): tf.Tensor2D {
   const context = selfAttention(layerNorm(x, layer.layerNormBefore, eps), layer.qkv, shape);
   const attended = tf.add<tf.Tensor2D>(x, dense(context, layer.attentionOutput));
-  const mlp = gelu(dense(layerNorm(attended, layer.layerNormAfter, eps), layer.intermediate));
+  const h = layerNorm(attended, layer.layerNormAfter, eps);
+  let mlp: tf.Tensor2D;
+  if (layer.gate) {
+    const gate = dense(h, layer.gate);
+    mlp = tf.mul(tf.mul(gate, tf.sigmoid(gate)), dense(h, layer.intermediate));
+  } else {
+    mlp = gelu(dense(h, layer.intermediate));
+  }
   return tf.add(attended, dense(mlp, layer.output));
 }
 
@@ -131,10 +147,18 @@ export class VitModel {
       tf.tidy(() => tf.transpose(tf.mul(tf.tensor2d(get(name).subarray(first * fanIn, (first + count) * fanIn), [count, fanIn]), scale)) as tf.Tensor2D);
     const biasRows = (name: string, first: number, count: number, scale = 1) =>
       tf.tidy(() => (config.qkv_bias ? tf.mul(tf.tensor1d(get(name).subarray(first, first + count)), scale) : tf.zeros([count])) as tf.Tensor1D);
-    const denseLayer = (name: string, out: number, fanIn: number): Dense => ({
-      kernel: kernelRows(`${name}.weight`, fanIn, 0, out),
-      bias: vector(`${name}.bias`),
-    });
+    /** Rows [first, first + out) of a Linear; `scale` (LayerScale lambda) multiplies output channel j by scale[j]. */
+    const denseLayer = (name: string, out: number, fanIn: number, first = 0, scale?: string): Dense => {
+      const dense: Dense = {
+        kernel: kernelRows(`${name}.weight`, fanIn, first, out),
+        bias: tf.tensor1d(get(`${name}.bias`).subarray(first, first + out)),
+      };
+      if (!scale) return dense;
+      const lambda = tf.tensor1d(get(scale));
+      const scaled = { kernel: tf.mul<tf.Tensor2D>(dense.kernel, lambda), bias: tf.mul<tf.Tensor1D>(dense.bias, lambda) };
+      tf.dispose([lambda, dense.kernel, dense.bias]);
+      return scaled;
+    };
     const norm = (name: string): LayerNormParams => ({ gamma: vector(`${name}.weight`), beta: vector(`${name}.bias`) });
 
     const qkvProjection = (attention: string): QkvProjection => {
@@ -168,15 +192,19 @@ export class VitModel {
       return { layout: 'perHead', heads };
     };
 
+    const inner = config.intermediate_size;
     const layers = Array.from({ length: config.num_hidden_layers }, (_, i): EncoderLayer => {
       const layer = `encoder.layer.${i}`;
+      const scale = (which: 1 | 2) => (config.layer_scale ? `${layer}.layer_scale${which}.lambda1` : undefined);
+      const swiglu = config.use_swiglu_ffn;
       return {
         layerNormBefore: norm(`${layer}.layernorm_before`),
         qkv: qkvProjection(`${layer}.attention.attention`),
-        attentionOutput: denseLayer(`${layer}.attention.output.dense`, d, d),
+        attentionOutput: denseLayer(`${layer}.attention.output.dense`, d, d, 0, scale(1)),
         layerNormAfter: norm(`${layer}.layernorm_after`),
-        intermediate: denseLayer(`${layer}.intermediate.dense`, config.intermediate_size, d),
-        output: denseLayer(`${layer}.output.dense`, d, config.intermediate_size),
+        intermediate: denseLayer(`${layer}.intermediate.dense`, inner, d, swiglu ? inner : 0),
+        ...(swiglu ? { gate: denseLayer(`${layer}.intermediate.dense`, inner, d) } : {}),
+        output: denseLayer(`${layer}.output.dense`, d, inner, 0, scale(2)),
       };
     });
     return new VitModel(config, {
@@ -186,6 +214,9 @@ export class VitModel {
       patchBias: vector('embeddings.patch_embeddings.projection.bias'),
       clsToken: tf.tensor3d(get('embeddings.cls_token'), [1, 1, d]),
       positions: tf.tensor3d(get('embeddings.position_embeddings'), [1, numPatches(config) + 1, d]),
+      ...(config.num_register_tokens > 0
+        ? { registerTokens: tf.tensor3d(get('embeddings.register_tokens'), [1, config.num_register_tokens, d]) }
+        : {}),
       layers,
       layerNorm: norm('layernorm'),
       qkvLayout,
@@ -193,15 +224,16 @@ export class VitModel {
   }
 
   /**
-   * [CLS] tokens for `n` preprocessed images (`pixels` is N x C x S x S, as preprocessRgba makes
-   * them). Returns one hidden_size vector per image, each in its own buffer (transferable);
+   * Tokens for `n` preprocessed images (`pixels` is N x C x S x S, as preprocessRgba makes
+   * them). Returns one tokenWidth(config) vector per image, each in its own buffer (transferable);
    * every intermediate tensor is disposed. With the per-head layout (wasm) images run one at a
    * time: on a CPU a batch gains nothing, and slicing images apart would cost more.
    */
   async embedBatch(pixels: Float32Array, n: number): Promise<Float32Array[]> {
     const params = this.#params;
     if (!params) throw new Error('VitModel: embedBatch called after dispose()');
-    const { image_size: s, num_channels: c, hidden_size: d } = this.config;
+    const { image_size: s, num_channels: c } = this.config;
+    const d = tokenWidth(this.config);
     if (!Number.isInteger(n) || n < 1) throw new Error(`VitModel: batch size must be a positive integer, got ${n}`);
     const imageValues = c * s * s;
     if (pixels.length !== n * imageValues) {
@@ -228,14 +260,21 @@ export class VitModel {
    */
   #forward(params: Parameters, pixels: Float32Array, n: number): tf.Tensor2D {
     const { hidden_size: d, num_attention_heads: heads, layer_norm_eps: eps, patch_size: p } = this.config;
-    const { image_size: s, num_channels: c } = this.config;
-    const tokens = numPatches(this.config) + 1;
+    const { image_size: s, num_channels: c, num_register_tokens: registers, pooling } = this.config;
+    const patchCount = numPatches(this.config);
+    const tokens = 1 + registers + patchCount;
     const shape: Shape = { n, tokens, heads, headDim: d / heads };
     let x = tf.tidy(() => {
       const images = tf.transpose(tf.tensor4d(pixels, [n, c, s, s]), [0, 2, 3, 1]);
-      const patches = tf.reshape(tf.conv2d(images, params.patchKernel, p, 'valid'), [n, tokens - 1, d]);
+      const patches = tf.reshape(tf.conv2d(images, params.patchKernel, p, 'valid'), [n, patchCount, d]);
       const withCls = tf.concat([tf.tile(params.clsToken, [n, 1, 1]), tf.add(patches, params.patchBias)], 1);
-      return tf.reshape(tf.add(withCls, params.positions), [n * tokens, d]) as tf.Tensor2D;
+      let sequence: tf.Tensor3D = tf.add(withCls, params.positions);
+      if (params.registerTokens) {
+        // HF Dinov2WithRegisters order: position embeddings first, then registers go in after [CLS].
+        const [cls, rest] = tf.split(sequence, [1, patchCount], 1) as [tf.Tensor3D, tf.Tensor3D];
+        sequence = tf.concat([cls, tf.tile(params.registerTokens, [n, 1, 1]), rest], 1);
+      }
+      return tf.reshape(sequence, [n * tokens, d]) as tf.Tensor2D;
     });
     for (const layer of params.layers) {
       const input = x;
@@ -248,8 +287,13 @@ export class VitModel {
     const hidden = x;
     try {
       return tf.tidy(() => {
-        const cls: tf.Tensor2D = tf.reshape(tf.slice(tf.reshape(hidden, [n, tokens, d]), [0, 0, 0], [n, 1, d]), [n, d]);
-        return layerNorm(cls, params.layerNorm, eps);
+        const sequence = tf.reshape(hidden, [n, tokens, d]) as tf.Tensor3D;
+        const cls = (normed: tf.Tensor3D) => tf.reshape(tf.slice(normed, [0, 0, 0], [n, 1, d]), [n, d]) as tf.Tensor2D;
+        if (pooling === 'cls') return layerNorm(cls(sequence), params.layerNorm, eps);
+        // The mean runs over patch rows only (not [CLS], not registers), after the final LayerNorm.
+        const normed = tf.reshape(layerNorm(hidden, params.layerNorm, eps), [n, tokens, d]) as tf.Tensor3D;
+        const meanPatch = tf.mean(tf.slice(normed, [0, 1 + registers, 0], [n, patchCount, d]), 1) as tf.Tensor2D;
+        return pooling === 'mean' ? meanPatch : tf.concat([cls(normed), meanPatch], 1);
       });
     } finally {
       hidden.dispose();
@@ -262,11 +306,13 @@ export class VitModel {
     if (!params) return;
     this.#params = undefined;
     const tensors: tf.Tensor[] = [params.patchKernel, params.patchBias, params.clsToken, params.positions];
+    if (params.registerTokens) tensors.push(params.registerTokens);
     const add = (...items: (Dense | LayerNormParams | { kernel: tf.Tensor; bias: tf.Tensor })[]) =>
       items.forEach((item) => tensors.push(...(Object.values(item) as tf.Tensor[])));
     add(params.layerNorm);
     for (const layer of params.layers) {
       add(layer.layerNormBefore, layer.attentionOutput, layer.layerNormAfter, layer.intermediate, layer.output);
+      if (layer.gate) add(layer.gate);
       if (layer.qkv.layout === 'fused') add(layer.qkv.projection);
       else for (const head of layer.qkv.heads) add(head.query, head.value, head.keyT);
     }

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { VIT_PRESETS } from './config.ts';
+import { imageProcessorJson, VIT_PRESETS } from './config.ts';
 import type { VitConfig } from './config.ts';
 import { readSafetensors } from './safetensors.ts';
 import {
   buildModelFolder,
   canonicalVitWeights,
   expectedVitTensors,
-  imageProcessorJson,
   loadModelFolder,
   randomVitWeights,
   vitConfigJson,

@@ -1,8 +1,9 @@
-// The ViT weight set: which tensors a config needs (HF ViTModel names and shapes), validation of
-// a checkpoint against that list, seeded random weights, and loading a verified model folder.
+// The ViT weight set: which tensors a config needs (HF ViTModel names and shapes, plus
+// `embeddings.register_tokens`, `layer_scale{1,2}.lambda1` as in HF Dinov2), validation of a
+// checkpoint against that list, seeded random weights, and loading a verified model folder.
 
-import { numPatches, parseImageProcessorConfig, parseVitConfig } from './config.ts';
-import type { ImageProcessorConfig, VitConfig } from './config.ts';
+import { numPatches, parseImageProcessorConfig, parseVitConfig, PLAIN_VIT_EXTENSIONS, POOLINGS, tokenWidth } from './config.ts';
+import type { ImageProcessorConfig, Pooling, VitConfig } from './config.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
 import type { DecodedTensor, SafetensorsDtype } from './safetensors.ts';
 import { mulberry32 } from '../common/mulberry32.ts';
@@ -42,6 +43,9 @@ export function expectedVitTensors(config: VitConfig): ExpectedTensor[] {
     },
     { name: 'embeddings.patch_embeddings.projection.bias', shape: [d], init: bias },
   ];
+  if (config.num_register_tokens > 0) {
+    tensors.push({ name: 'embeddings.register_tokens', shape: [1, config.num_register_tokens, d], init: { center: 0, halfWidth: 1 } });
+  }
   const dense = (name: string, out: number, fanIn: number, withBias = true) => {
     tensors.push({ name: `${name}.weight`, shape: [out, fanIn], init: linear(fanIn) });
     if (withBias) tensors.push({ name: `${name}.bias`, shape: [out], init: bias });
@@ -55,10 +59,16 @@ export function expectedVitTensors(config: VitConfig): ExpectedTensor[] {
       dense(`${layer}.attention.attention.${projection}`, d, d, config.qkv_bias);
     }
     dense(`${layer}.attention.output.dense`, d, d);
-    dense(`${layer}.intermediate.dense`, inner, d);
+    // SwiGLU: rows [0, inner) are the gate (silu), rows [inner, 2 inner) the value, as timm's packed fc1.
+    dense(`${layer}.intermediate.dense`, config.use_swiglu_ffn ? 2 * inner : inner, d);
     dense(`${layer}.output.dense`, d, inner);
     layerNorm(`${layer}.layernorm_before`);
     layerNorm(`${layer}.layernorm_after`);
+    if (config.layer_scale) {
+      for (const scale of ['layer_scale1', 'layer_scale2']) {
+        tensors.push({ name: `${layer}.${scale}.lambda1`, shape: [d], init: { center: 0.5, halfWidth: 0.4 } });
+      }
+    }
   }
   layerNorm('layernorm');
   return tensors;
@@ -140,13 +150,16 @@ export const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.sa
 
 export interface ModelManifest {
   dtype: SafetensorsDtype;
+  /** How a tile becomes a token and how many values it has (absent in folders made before pooling existed: cls, hidden_size). */
+  pooling?: Pooling;
+  token_width?: number;
   files: Record<string, { sha256: string; bytes: number }>;
 }
 
 export function parseManifest(json: unknown): ModelManifest {
   const file = 'manifest.json';
   if (typeof json !== 'object' || json === null) throw new Error(`${file}: expected a JSON object`);
-  const { dtype, files } = json as Record<string, unknown>;
+  const { dtype, files, pooling, token_width: width } = json as Record<string, unknown>;
   if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
     throw new Error(`${file}: field "dtype" must be "F32", "F16" or "BF16", got ${JSON.stringify(dtype)}`);
   }
@@ -162,7 +175,28 @@ export function parseManifest(json: unknown): ModelManifest {
       throw new Error(`${file}: files["${name}"].bytes must be a non-negative integer`);
     }
   }
-  return { dtype, files: entries as ModelManifest['files'] };
+  if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling)) {
+    throw new Error(`${file}: field "pooling" must be one of ${POOLINGS.join(', ')}, got ${JSON.stringify(pooling)}`);
+  }
+  if (width !== undefined && !(Number.isInteger(width) && (width as number) > 0)) {
+    throw new Error(`${file}: field "token_width" must be a positive integer, got ${JSON.stringify(width)}`);
+  }
+  return {
+    dtype,
+    ...(pooling === undefined ? {} : { pooling: pooling as Pooling }),
+    ...(width === undefined ? {} : { token_width: width as number }),
+    files: entries as ModelManifest['files'],
+  };
+}
+
+/** The manifest and config.json must agree on what a token is: caches and HE layouts are sized from it. */
+function checkTokenShape(manifest: ModelManifest, config: VitConfig): void {
+  const pooling = manifest.pooling ?? PLAIN_VIT_EXTENSIONS.pooling;
+  if (pooling !== config.pooling) throw new Error(`model folder: manifest.json pooling ${pooling} differs from config.json pooling ${config.pooling}`);
+  const width = manifest.token_width ?? config.hidden_size;
+  if (width !== tokenWidth(config)) {
+    throw new Error(`model folder: manifest.json token_width ${width} differs from ${tokenWidth(config)} (config.json, pooling ${config.pooling})`);
+  }
 }
 
 /**
@@ -183,6 +217,8 @@ export interface LoadedModel {
   processor: ImageProcessorConfig;
   weights: Map<string, Float32Array>;
   modelSha256: string;
+  /** Values per token (manifest.json token_width, checked against config.json). */
+  tokenWidth: number;
 }
 
 /**
@@ -234,29 +270,14 @@ export async function loadModelFolder(fetchFile: (name: string) => Promise<Uint8
       throw new Error(`model folder: tensor "${name}" is stored as ${tensor.dtype}, manifest.json says ${manifest.dtype}`);
     }
   }
+  checkTokenShape(manifest, config);
   const { weights } = canonicalVitWeights(config, tensors);
-  return { config, processor, weights, modelSha256: await modelIdentity(manifest.files) };
+  return { config, processor, weights, modelSha256: await modelIdentity(manifest.files), tokenWidth: tokenWidth(config) };
 }
 
-/** HF-style config.json text for `config` (what make-tiny-model writes; convert-weights keeps the source's). */
+/** config.json text for `config`: HF ViTConfig fields plus the extensions of config.ts. */
 export function vitConfigJson(config: VitConfig): string {
   return `${JSON.stringify({ architectures: ['ViTModel'], model_type: 'vit', ...config }, null, 2)}\n`;
-}
-
-/** HF ViTImageProcessor-style preprocessor_config.json text for `processor`. */
-export function imageProcessorJson(processor: ImageProcessorConfig): string {
-  const json = {
-    image_processor_type: 'ViTImageProcessor',
-    do_resize: true,
-    size: { height: processor.size, width: processor.size },
-    resample: 2, // PIL BILINEAR
-    do_rescale: true,
-    rescale_factor: processor.rescale_factor,
-    do_normalize: true,
-    image_mean: processor.image_mean,
-    image_std: processor.image_std,
-  };
-  return `${JSON.stringify(json, null, 2)}\n`;
 }
 
 /**
@@ -282,7 +303,7 @@ export async function buildModelFolder(
     ['preprocessor_config.json', new TextEncoder().encode(processorJson)],
     ['model.safetensors', writeSafetensors(tensors, dtype, { format: 'pt' })],
   ]);
-  const manifest: ModelManifest = { dtype, files: {} };
+  const manifest: ModelManifest = { dtype, pooling: config.pooling, token_width: tokenWidth(config), files: {} };
   for (const [name, bytes] of files) manifest.files[name] = { sha256: sha256Hex(bytes), bytes: bytes.byteLength };
   files.set('manifest.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
   return files;
