@@ -1,5 +1,6 @@
 // Wire types of the coordinator's JSON API, shared by the browser clients and the coordinator.
 // The JSON schemas below are what the coordinator validates requests against; the TypeScript types mirror them.
+import { STRATEGY_NAMES } from './vocabulary.ts';
 
 export type RoundStatus = 'collecting' | 'aggregating' | 'closed';
 
@@ -122,7 +123,7 @@ export const schemas = {
       name: { type: 'string', minLength: 1, maxLength: 80 },
       presetId: { type: 'string', enum: ['agg-v1', 'agg-wide-v1'] },
       minClinics: { type: 'integer', minimum: 1, maximum: 1000 },
-      strategy: { type: 'string', enum: ['sum', 'fedavg-head', 'prototypes', 'ridge'] },
+      strategy: { type: 'string', enum: [...STRATEGY_NAMES] },
       roundSeconds: { type: 'integer', minimum: 5, maximum: 30 * 24 * 3600 },
     },
   },
