@@ -7,7 +7,7 @@ import type { LinearHead } from '../he/head.ts';
 import type { DomainName, SumChannel } from './channels.ts';
 import type { TokenSet } from './dataset.ts';
 import { accuracy, accuracyOf, predictClasses, zeroHead } from './head.ts';
-import type { ClinicData, Strategy, StrategyName } from './strategies/types.ts';
+import type { ClinicData, FederatedStrategy, Strategy, StrategyName } from './strategies/types.ts';
 
 export interface PhaseMs {
   /** Local training or statistics, mean per present clinic. */
@@ -57,30 +57,38 @@ export interface FederationOptions {
   absent?: (round: number, clinic: number) => boolean;
 }
 
-export async function runFederation(opts: FederationOptions): Promise<FederationRun> {
-  const { strategy, channel, clinics, test } = opts;
-  const first = clinics[0];
-  if (!first) throw new Error('federation: needs at least one clinic');
-  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`federation: rounds ${opts.rounds} must be a positive integer`);
-  const { classes, dim } = first.train;
-  for (const c of clinics) {
-    if (c.train.dim !== dim || c.train.classes !== classes) {
-      throw new Error(`federation: clinic ${c.index} has ${c.train.classes} classes x ${c.train.dim}, clinic ${first.index} ${classes} x ${dim}`);
-    }
-  }
+export interface RoundLoop<Clinic extends { index: number }, Model> {
+  strategy: FederatedStrategy<Clinic, Model>;
+  channel: SumChannel;
+  clinics: readonly Clinic[];
+  rounds: number;
+  absent?: (round: number, clinic: number) => boolean;
+  classes: number;
+  dim: number;
+  initial: Model;
+  /** Samples (tiles or slides) a clinic trains on: checked against the round's public maxCount. */
+  countOf: (clinic: Clinic) => number;
+  /** Test accuracy and per-clinic validation accuracy of a global model. */
+  score: (model: Model) => { test: number; validation: number[] };
+}
+
+/** The rounds of any strategy: contribute, sum through the channel, combine, score. */
+export async function runRounds<Clinic extends { index: number }, Model>(loop: RoundLoop<Clinic, Model>): Promise<{ records: RoundRecord[]; model: Model }> {
+  const { strategy, channel, clinics } = loop;
+  if (!Number.isInteger(loop.rounds) || loop.rounds < 1) throw new Error(`federation: rounds ${loop.rounds} must be a positive integer`);
   const bounds = strategy.roundBounds(clinics.length);
-  const expectedLength = strategy.contributionLength(classes, dim);
-  let global = zeroHead(classes, dim);
+  const expectedLength = strategy.contributionLength(loop.classes, loop.dim);
+  let global = loop.initial;
   const records: RoundRecord[] = [];
 
-  for (let round = 1; round <= strategy.roundsFor(opts.rounds); round++) {
-    const present = clinics.filter((c) => !opts.absent?.(round, c.index));
+  for (let round = 1; round <= strategy.roundsFor(loop.rounds); round++) {
+    const present = clinics.filter((c) => !loop.absent?.(round, c.index));
     if (present.length === 0) throw new Error(`federation: every clinic is absent from round ${round}`);
     const trainStarted = performance.now();
     const contributions = new Map<number, Float64Array>();
     for (const clinic of present) {
-      if (clinic.train.count > bounds.maxCount) {
-        throw new Error(`clinic ${clinic.index} has ${clinic.train.count} tokens; the round allows at most ${bounds.maxCount}`);
+      if (loop.countOf(clinic) > bounds.maxCount) {
+        throw new Error(`clinic ${clinic.index} has ${loop.countOf(clinic)} samples; the round allows at most ${bounds.maxCount}`);
       }
       const values = await strategy.contribute(clinic, global, round);
       if (values.length !== expectedLength) {
@@ -94,8 +102,7 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
 
     const evaluateStarted = performance.now();
     global = strategy.combine(summed.sum, global);
-    const testAccuracy = accuracy(global, test);
-    const validationAccuracy = clinics.map((c) => accuracy(global, c.validation));
+    const { test: testAccuracy, validation: validationAccuracy } = loop.score(global);
     const { times } = summed;
     records.push({
       round,
@@ -116,13 +123,38 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
       },
     });
   }
-  const predictions = predictClasses(global, test);
+  return { records, model: global };
+}
+
+export async function runFederation(opts: FederationOptions): Promise<FederationRun> {
+  const { strategy, channel, clinics, test } = opts;
+  const first = clinics[0];
+  if (!first) throw new Error('federation: needs at least one clinic');
+  const { classes, dim } = first.train;
+  for (const c of clinics) {
+    if (c.train.dim !== dim || c.train.classes !== classes) {
+      throw new Error(`federation: clinic ${c.index} has ${c.train.classes} classes x ${c.train.dim}, clinic ${first.index} ${classes} x ${dim}`);
+    }
+  }
+  const { records, model: head } = await runRounds({
+    strategy,
+    channel,
+    clinics,
+    rounds: opts.rounds,
+    ...(opts.absent ? { absent: opts.absent } : {}),
+    classes,
+    dim,
+    initial: zeroHead(classes, dim),
+    countOf: (c) => c.train.count,
+    score: (h) => ({ test: accuracy(h, test), validation: clinics.map((c) => accuracy(h, c.validation)) }),
+  });
+  const predictions = predictClasses(head, test);
   return {
     strategy: strategy.name,
     domain: channel.domain,
     rounds: records,
     finalAccuracy: accuracyOf(predictions, test.labels),
-    head: global,
+    head,
     predictions,
   };
 }

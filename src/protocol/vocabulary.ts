@@ -1,9 +1,14 @@
 // The project's fixed vocabularies, each written once as an `as const` list: the wire schemas, the coordinator,
 // the simulator and the UI all import these, so a name cannot exist in one place and be refused in another.
 
-/** Federated strategies a federation may be created with (src/fl/strategies implements each; 'sum' adds tokens). */
-export const STRATEGY_NAMES = ['sum', 'fedavg-head', 'prototypes', 'ridge'] as const;
+/**
+ * Federated strategies a federation may be created with (src/fl/strategies implements each; 'sum' adds tokens).
+ * 'mean-pool' and 'abmil' learn from slide labels (a slide = the bag of its tile tokens), the others from tiles.
+ */
+export const STRATEGY_NAMES = ['sum', 'fedavg-head', 'prototypes', 'ridge', 'mean-pool', 'abmil'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export const SLIDE_STRATEGY_NAMES = ['mean-pool', 'abmil'] as const satisfies readonly StrategyName[];
+export type SlideStrategyName = (typeof SLIDE_STRATEGY_NAMES)[number];
 
 /** CKKS parameter presets (src/he/params.ts holds their parameters). */
 export const PRESET_IDS = ['agg-v1', 'agg-wide-v1', 'inf-v1'] as const;

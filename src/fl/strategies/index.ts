@@ -1,17 +1,24 @@
 // Strategy registry: names to instances, with the local-training and closed-form settings a run needs.
+import { DEFAULT_ABMIL_TRAINING } from '../abmil.ts';
+import type { AbmilTraining } from '../abmil.ts';
 import type { LocalTrainingOptions } from '../head.ts';
+import { Abmil } from './abmil.ts';
 import { FedAvgHead } from './fedavg-head.ts';
 import type { FedAvgPayload } from './fedavg-head.ts';
 import { Prototypes } from './prototypes.ts';
+import { MeanPool } from './mean-pool.ts';
 import { Ridge } from './ridge.ts';
-import { STRATEGY_NAMES } from './types.ts';
-import type { Strategy, StrategyName } from './types.ts';
+import { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from './types.ts';
+import type { SlideStrategy, SlideStrategyName, Strategy, StrategyName } from './types.ts';
 
 export { FedAvgHead } from './fedavg-head.ts';
 export { Prototypes } from './prototypes.ts';
 export { Ridge, ridgeHead } from './ridge.ts';
-export { STRATEGY_NAMES } from './types.ts';
-export type { ClinicData, Strategy, StrategyName } from './types.ts';
+export { Abmil } from './abmil.ts';
+export type { AbmilModel } from './abmil.ts';
+export { MeanPool, softmax } from './mean-pool.ts';
+export { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from './types.ts';
+export type { ClinicData, FederatedStrategy, SlideStrategy, SlideStrategyName, Strategy, StrategyName } from './types.ts';
 
 export interface StrategySettings {
   seed: number;
@@ -31,5 +38,22 @@ export function createStrategy(name: StrategyName, settings: StrategySettings): 
       return new Ridge({ lambda: settings.ridgeLambda });
     default:
       throw new Error(`unknown strategy '${String(name)}'; known: ${STRATEGY_NAMES.join(', ')}`);
+  }
+}
+
+export interface SlideStrategySettings extends StrategySettings {
+  /** mean-pool: the tile strategy the slide means go into. */
+  pooled: StrategyName;
+  abmil?: Omit<AbmilTraining, 'seed'>;
+}
+
+export function createSlideStrategy(name: SlideStrategyName, settings: SlideStrategySettings): SlideStrategy {
+  switch (name) {
+    case 'mean-pool':
+      return new MeanPool(createStrategy(settings.pooled, settings)) as SlideStrategy;
+    case 'abmil':
+      return new Abmil({ seed: settings.seed, training: settings.abmil ?? DEFAULT_ABMIL_TRAINING }) as SlideStrategy;
+    default:
+      throw new Error(`unknown slide strategy '${String(name)}'; known: ${SLIDE_STRATEGY_NAMES.join(', ')}`);
   }
 }

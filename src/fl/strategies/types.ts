@@ -4,12 +4,18 @@
 // head. Counts travel inside the vector, so weighting happens after decryption and the aggregator learns nothing.
 import type { AggregationRound } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
-import { STRATEGY_NAMES as FEDERATION_STRATEGY_NAMES, type StrategyName as FederationStrategyName } from '../../protocol/vocabulary.ts';
+import { STRATEGY_NAMES as FEDERATION_STRATEGY_NAMES, SLIDE_STRATEGY_NAMES, isOneOf } from '../../protocol/vocabulary.ts';
+import type { StrategyName as FederationStrategyName, SlideStrategyName } from '../../protocol/vocabulary.ts';
 import type { TokenSet } from '../dataset.ts';
+import type { SlideClinicData, SlideSet } from '../slides.ts';
 
-/** The federation strategies that learn a head, i.e. all but 'sum' (which only adds tokens and has no Strategy). */
-export type StrategyName = Exclude<FederationStrategyName, 'sum'>;
-export const STRATEGY_NAMES: readonly StrategyName[] = FEDERATION_STRATEGY_NAMES.filter((s): s is StrategyName => s !== 'sum');
+/** The tile strategies that learn a head: all but 'sum' (which only adds tokens) and the slide strategies. */
+export type StrategyName = Exclude<FederationStrategyName, 'sum' | SlideStrategyName>;
+export const STRATEGY_NAMES: readonly StrategyName[] = FEDERATION_STRATEGY_NAMES.filter(
+  (s): s is StrategyName => s !== 'sum' && !isOneOf(SLIDE_STRATEGY_NAMES, s),
+);
+export { SLIDE_STRATEGY_NAMES };
+export type { SlideStrategyName };
 
 /** What a clinic holds locally: its training tokens and a held-out validation part. */
 export interface ClinicData {
@@ -18,8 +24,9 @@ export interface ClinicData {
   validation: TokenSet;
 }
 
-export interface Strategy {
-  readonly name: StrategyName;
+/** One federated learner over any local data (tile tokens, slide bags) and any global model (head, ABMIL). */
+export interface FederatedStrategy<Clinic, Model> {
+  readonly name: FederationStrategyName;
   /** Rounds actually run when `requested` are asked for (the closed-form strategies finish in one). */
   roundsFor(requested: number): number;
   /** Length of every clinic's contribution (fixed by the strategy, the classes and the token width). */
@@ -29,8 +36,22 @@ export interface Strategy {
    * (aggregationScaleBits), and every contribution entry must satisfy |v| <= maxCount * maxAbsValue.
    */
   roundBounds(clinicCount: number): Required<AggregationRound>;
-  /** This clinic's additive contribution for `round` (1-based), given the global head it starts from. */
-  contribute(clinic: ClinicData, global: LinearHead, round: number): Promise<Float64Array>;
-  /** The next global head from the summed contributions (every clinic computes it identically). */
-  combine(sum: Float64Array, previous: LinearHead): LinearHead;
+  /** This clinic's additive contribution for `round` (1-based), given the global model it starts from. */
+  contribute(clinic: Clinic, global: Model, round: number): Promise<Float64Array>;
+  /** The next global model from the summed contributions (every clinic computes it identically). */
+  combine(sum: Float64Array, previous: Model): Model;
+}
+
+/** A tile strategy: cached tile tokens in, a linear head out. */
+export interface Strategy extends FederatedStrategy<ClinicData, LinearHead> {
+  readonly name: StrategyName;
+}
+
+/** A slide strategy: bags of tile tokens with slide labels in, a slide classifier out. */
+export interface SlideStrategy<Model = unknown> extends FederatedStrategy<SlideClinicData, Model> {
+  readonly name: SlideStrategyName;
+  /** The model every clinic starts round 1 from (the same for all: it depends only on the shape and the seed). */
+  initialModel(classes: number, dim: number): Model;
+  /** Class probabilities of each slide, [slide][class]. */
+  probabilities(model: Model, set: SlideSet): Float64Array[];
 }
