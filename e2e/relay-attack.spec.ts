@@ -5,7 +5,7 @@
 // visibly on both screens, no wrapped key is ever posted, and the abort is in the coordinator's audit log.
 import { type APIRequestContext, type Browser, expect, type Page, type Request, test } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
-import { logPageErrors } from './app-helpers.ts';
+import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
 
 const admin = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
 
@@ -38,9 +38,12 @@ async function attackerKey(): Promise<string> {
 }
 
 /** Rewrites one field of every relay in the listing this page receives, once the real coordinator has filled it. */
-async function substitute(page: Page, field: 'holderEphemeralKey' | 'requesterEphemeralKey'): Promise<void> {
+const RELAY_LIST = /\/api\/federations\/[^/]+\/key-relays$/;
+
+async function substitute(page: Page, field: 'holderEphemeralKey' | 'holderIdentityKey' | 'requesterEphemeralKey'): Promise<void> {
   const forged = await attackerKey();
-  await page.route(/\/api\/federations\/[^/]+\/key-relays$/, async (route) => {
+  await page.unroute(RELAY_LIST);
+  await page.route(RELAY_LIST, async (route) => {
     if (route.request().method() !== 'GET') return route.continue();
     const response = await route.fetch();
     const relays = (await response.json()) as Record<string, unknown>[];
@@ -62,7 +65,7 @@ async function setUp(browser: Browser, request: APIRequestContext, wraps: string
   return { holder, requester };
 }
 
-test('a substituted holder key: the two screens show different codes, the holder refuses, nothing is released', async ({ browser, request }) => {
+test('a substituted holder key: the two screens show different codes, the holder refuses, nothing is released; a retry with a swapped identity is flagged', async ({ browser, request }) => {
   const wraps: string[] = [];
   const { holder, requester } = await setUp(browser, request, wraps);
   await substitute(requester, 'holderEphemeralKey');
@@ -75,6 +78,7 @@ test('a substituted holder key: the two screens show different codes, the holder
   await expect(atHolder.getByTestId('relay-code')).toHaveText(/^\d{4} \d{4}$/);
   const readOut = (await requesterCode.textContent()) as string;
   expect(await atHolder.getByTestId('relay-code').textContent()).not.toBe(readOut);
+  await expectNoSeriousA11yViolations(holder, '/federation (holder comparing relay codes)');
   // The holder's person types what the requester's person reads out: it does not match, so nothing is wrapped.
   await atHolder.getByLabel('Code read out by Clinic B').fill(readOut);
   await atHolder.getByRole('button', { name: 'Codes match: release the key to Clinic B' }).click();
@@ -84,6 +88,19 @@ test('a substituted holder key: the two screens show different codes, the holder
   await expect(requester.getByTestId('key-status')).toHaveText('No federation key on this browser yet.');
   expect(wraps).toEqual([]);
   await expectAudited(request, 'code-mismatch');
+
+  // B asks again and the coordinator now swaps A's identity key: B pinned A's real one when it first saw it, so its
+  // screen flags the change; the codes differ again and this time B's person stops the relay.
+  await substitute(requester, 'holderIdentityKey');
+  await requester.getByRole('button', { name: 'Request the key again' }).click();
+  await holder.getByRole('button', { name: 'Verify Clinic B' }).click();
+  await expect(requester.getByTestId('identity-warning')).toContainText('The coordinator shows Clinic A with another identity key');
+  await expect(holder.getByTestId('relay-code')).toHaveText(/^\d{4} \d{4}$/);
+  expect(await holder.getByTestId('relay-code').textContent()).not.toBe(await requester.getByTestId('relay-code').textContent());
+  await requester.getByRole('button', { name: 'Codes differ: stop' }).click();
+  await expect(requester.getByTestId('relay-aborted')).toContainText('the two codes did not match');
+  await expect(holder.getByRole('button', { name: /Codes match/ })).toHaveCount(0);
+  expect(wraps).toEqual([]);
 });
 
 test('a substituted requester key: the holder’s browser finds the broken commitment and stops before showing a code', async ({ browser, request }) => {

@@ -35,7 +35,7 @@ export function RelayIdentities({ step }: { step: number }) {
           ))}
         </dl>
       ) : (
-        <p className="muted">No other clinic pinned yet: identities are pinned when a key relay with them is confirmed.</p>
+        <p className="muted">No other clinic pinned yet: a clinic’s identity is pinned the first time a key relay shows it, and again when a relay with it is confirmed.</p>
       )}
       <ErrorText text={error} />
     </Section>
