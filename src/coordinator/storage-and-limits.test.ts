@@ -34,7 +34,7 @@ async function oneClinicRound(call: HttpCall) {
   const body = encodeBundle(await encryptTokenBatch(ctx, await generateSecretKey(ctx, federationId), federationId, [Float32Array.from({ length: 8 }, (_, i) => i)]));
   const upload = () => call<{ error: string; message: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: body });
   const round = () => call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token: clinic.token });
-  return { federationId, clinic, upload, round };
+  return { federationId, clinic, body, upload, round };
 }
 
 async function closes(round: () => Promise<{ body: RoundView }>): Promise<RoundView> {
@@ -61,7 +61,7 @@ describe('honest storage', () => {
     });
     try {
       const call = httpClient(coordinator.url);
-      const { upload, round } = await oneClinicRound(call);
+      const { federationId, clinic, body, upload, round } = await oneClinicRound(call);
       const blobsBefore = readdirSync(join(coordinator.dataDir, 'blobs')).sort();
       diskFull = true;
       const refused = await upload();
@@ -70,8 +70,14 @@ describe('honest storage', () => {
       expect((await round()).body.submitted).toEqual([]);
       expect(readdirSync(join(coordinator.dataDir, 'blobs')).sort()).toEqual(blobsBefore);
       diskFull = false;
-      expect((await upload()).status).toBe(201);
+      const accepted = await call<{ sha256: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: body });
+      expect(accepted.status).toBe(201);
       expect((await closes(round)).submitted).toEqual(['Solo']);
+      // Retention: once the aggregate is stored, the round's uploads are deleted; the aggregate stays.
+      const blobs = readdirSync(join(coordinator.dataDir, 'blobs'));
+      expect(blobs).not.toContain(accepted.body.sha256);
+      expect((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token: clinic.token })).status).toBe(200);
+      expect(new TextDecoder().decode((await call('GET', '/metrics')).bytes)).toMatch(/cipherpath_blob_bytes \d+/);
     } finally {
       await coordinator.close();
     }
