@@ -17,7 +17,7 @@ test('the three-clinic demo runs end to end from the keyboard in under 60 s', as
   for (const step of ['federation', 'join', 'key', 'extract', 'encrypt', 'aggregate', 'decrypt', 'evaluate', 'inference']) {
     await expect(page.getByTestId(`demo-step-${step}`)).toHaveAttribute('data-status', 'done');
   }
-  await expect(page.getByTestId('demo-step-key')).toContainText('Safety codes matched');
+  await expect(page.getByTestId('demo-step-key')).toContainText('Relay codes matched on both sides before any key was wrapped');
   await expect(page.getByTestId('demo-step-decrypt')).toContainText('All three clinics decrypted the same model');
   await expect(status).toContainText(/Accuracy [\d.]+% encrypted vs [\d.]+% unencrypted/);
   // Encrypted inference ran at the coordinator and every decrypted answer matched the plaintext check.

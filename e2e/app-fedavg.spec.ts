@@ -5,7 +5,7 @@
 // head, the accuracy chart has both rounds, and a reload keeps everything.
 import { type APIRequestContext, type Browser, expect, type Page, test } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
-import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
+import { expectNoSeriousA11yViolations, logPageErrors, relayKey } from './app-helpers.ts';
 
 async function fedavgFederation(request: APIRequestContext): Promise<string[]> {
   const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
@@ -49,13 +49,7 @@ test('fedavg-head: two clinics, two rounds, the same global head, round 2 starts
   await a.getByRole('button', { name: 'Create federation key (founder)' }).click();
   await expect(a.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
   const b = await clinic(browser, codeB, 'Clinic B', '2');
-  await b.getByRole('button', { name: 'Request the key from a key holder' }).click();
-  // Read the holder's code before approving: the request (and its code) leaves clinic A's screen once it is approved.
-  const holderCode = (await a.getByTestId('safety-code-Clinic B').textContent()) as string;
-  await a.getByRole('button', { name: 'Approve Clinic B' }).click();
-  await expect(b.getByTestId('safety-code')).toHaveText(holderCode);
-  await b.getByRole('button', { name: 'Codes match: accept the key' }).click();
-  await expect(b.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  await relayKey(a, b, 'Clinic B');
 
   // Round 1 from the zero head, with a chosen number of local epochs.
   for (const page of [a, b]) {

@@ -3,7 +3,7 @@
 // The timeline shows who submitted and the results section charts the measured round.
 import { type APIRequestContext, type Browser, expect, type Page, test } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
-import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
+import { expectNoSeriousA11yViolations, logPageErrors, relayKey } from './app-helpers.ts';
 
 async function prototypesFederation(request: APIRequestContext): Promise<string[]> {
   const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
@@ -50,12 +50,7 @@ test('participate, reload in the middle of the round, resume and decrypt the sha
 
   // Clinic B joins, receives the key through the relay, and takes part.
   const b = await clinic(browser, codeB, 'Clinic B');
-  await b.getByRole('button', { name: 'Request the key from a key holder' }).click();
-  // Read the holder's code before approving: the request (and its code) leaves clinic A's screen once it is approved.
-  const holderCode = (await a.getByTestId('safety-code-Clinic B').textContent()) as string;
-  await a.getByRole('button', { name: 'Approve Clinic B' }).click();
-  await expect(b.getByTestId('safety-code')).toHaveText(holderCode);
-  await b.getByRole('button', { name: 'Codes match: accept the key' }).click();
+  await relayKey(a, b, 'Clinic B');
   await b.getByLabel('Sample set').selectOption('2');
   await b.getByRole('button', { name: 'Load sample tiles' }).click();
   await expect(b.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');

@@ -11,3 +11,26 @@ export async function expectNoSeriousA11yViolations(page: Page, where: string): 
 export function logPageErrors(page: Page, who: string): void {
   page.on('pageerror', (e) => console.error(`[${who}] page error: ${e.message}`));
 }
+
+/**
+ * The key relay as two people do it: the requester asks, the holder verifies, and both screens show the same 8-digit
+ * code while nothing is released yet; the holder types the code the requester reads out and releases the key, the
+ * requester confirms and receives it. Returns the code.
+ */
+export async function relayKey(holder: Page, requester: Page, requesterName: string): Promise<string> {
+  await requester.getByRole('button', { name: 'Request the key from a key holder' }).click();
+  await expect(requester.getByTestId('relay-status')).toBeVisible();
+  const atHolder = holder.getByTestId(`relay-${requesterName}`);
+  await atHolder.getByRole('button', { name: `Verify ${requesterName}` }).click();
+  const requesterCode = requester.getByTestId('relay-code');
+  await expect(requesterCode).toHaveText(/^\d{4} \d{4}$/);
+  const code = (await requesterCode.textContent()) as string;
+  await expect(atHolder.getByTestId('relay-code')).toHaveText(code);
+  // Both people see the code before the key exists in wrapped form anywhere.
+  await expect(requester.getByTestId('key-status')).toHaveText('No federation key on this browser yet.');
+  await atHolder.getByLabel(`Code read out by ${requesterName}`).fill(code);
+  await atHolder.getByRole('button', { name: `Codes match: release the key to ${requesterName}` }).click();
+  await requester.getByRole('button', { name: 'Codes match: receive the key' }).click();
+  await expect(requester.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  return code;
+}

@@ -1,6 +1,6 @@
 // The walking skeleton, end to end: three clinics in isolated browser contexts join one federation through the real
 // coordinator; the founder creates the key, clinic B receives it through the coordinator wrapped for B alone (after
-// both screens show the same safety code), clinic C imports a passphrase-protected key file; each extracts [CLS]
+// both screens show the same relay code before the founder releases it), clinic C imports a passphrase-protected key file; each extracts [CLS]
 // tokens with the tiny ViT on WebGPU (SwiftShader), uploads CKKS ciphertexts, and decrypts the homomorphic sum.
 // Every request is recorded: only the coordinator's origin, and neither tile bytes nor the secret key in any body.
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { openKeyFile } from '../src/he/keyfile.ts';
 import { decodeBundle } from '../src/protocol/bundle.ts';
 import { createFederation, sampleTileSecrets } from './fixtures.ts';
 import { LeakScanner } from './leak-scan.ts';
+import { relayKey } from './app-helpers.ts';
 
 interface Recorded {
   clinic: string;
@@ -48,15 +49,9 @@ test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothin
   await founder.getByRole('button', { name: 'Create federation key (founder)' }).click();
   await expect(founder.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
 
-  // Clinic B asks for it; both screens show the same safety code; the founder approves; B accepts.
-  await relayed.getByRole('button', { name: 'Request the key from a key holder' }).click();
-  await expect(relayed.getByTestId('relay-status')).toBeVisible();
-  const founderCode = await founder.getByTestId('safety-code-Clinic B').textContent();
-  expect(founderCode).toMatch(/^\d{4} \d{4} \d{4}$/);
-  await founder.getByRole('button', { name: 'Approve Clinic B' }).click();
-  await expect(relayed.getByTestId('safety-code')).toHaveText(founderCode as string);
-  await relayed.getByRole('button', { name: 'Codes match: accept the key' }).click();
-  await expect(relayed.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  // Clinic B asks for it; both screens show the same relay code before anything is released; the founder types
+  // the code B reads out and releases the key; B confirms and receives it.
+  await relayKey(founder, relayed, 'Clinic B');
 
   // Clinic C imports a passphrase-protected key file exported by the founder.
   await founder.getByText('Key file (passphrase-protected)').click();

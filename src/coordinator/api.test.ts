@@ -1,6 +1,7 @@
 // API tests against the real coordinator: real Fastify, real node:sqlite, real node-seal in worker threads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../common/base64.ts';
+import { createClinicIdentity } from '../custody/identity.ts';
 import { code, holderAnswers, holderChecksReveal, holderReleases, relayFixture, requesterAccepts, requesterCommits, requesterReveals } from '../custody/relay-testing.ts';
 import { HeContext } from '../he/context.ts';
 import { HeNodePool } from '../he/node-pool.ts';
@@ -115,6 +116,17 @@ describe('key relay', () => {
     expect((await call('POST', step('abort'), { token: f.requester.token, json: { reason: 'code-mismatch' } })).status).toBe(409); // accepted already
     expect((await call('POST', step('abort'), { token: f.requester.token, json: { reason: 'because' } })).status).toBe(400);
     expect((await call<{ holdsKey: boolean }>('GET', '/api/me', { token: f.requester.token })).body.holdsKey).toBe(true);
+
+    // A third clinic asks; the first holder answers, so the second (now a holder too) may neither answer nor deliver.
+    const third = { ...outsider, identity: await createClinicIdentity() };
+    expect((await call('PUT', '/api/me/public-key', { token: third.token, binary: third.identity.publicKeyRaw })).status).toBe(200);
+    const g = { ...f, requester: third };
+    const next = await requesterCommits(call, g);
+    const answered = await holderAnswers(call, g, next.relayId);
+    expect((await call('POST', `${relaysPath}/${next.relayId}/response`, { token: f.requester.token, json: contribution })).status).toBe(409);
+    await requesterReveals(call, g, next.relayId, next.session);
+    expect(await holderChecksReveal(call, g, next.relayId, answered)).toMatchObject({ requesterClinicId: third.clinicId });
+    expect((await call('PUT', `${relaysPath}/${next.relayId}/wrapped`, { token: f.requester.token, binary: new Uint8Array(100) })).status).toBe(403);
 
     const audit = await call<{ action: string }[]>('GET', '/api/admin/audit', { token: TEST_ADMIN_TOKEN });
     expect(audit.body.map((e) => e.action)).toEqual(expect.arrayContaining(['federation.founded', 'key-relay.started', 'key-relay.answered', 'key-relay.revealed', 'key-relay.wrapped', 'key-relay.accepted']));

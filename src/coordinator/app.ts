@@ -23,11 +23,13 @@ import { opsRoutes } from './routes/ops.ts';
 import { roundRoutes } from './routes/rounds.ts';
 import { installStatic } from './routes/static.ts';
 import { RoundRunner } from './rounds.ts';
-import type { Store } from './store.ts';
+import { Maintenance } from './maintenance.ts';
+import type { BlobStore, Store } from './stores/types.ts';
 
 export interface CoordinatorDeps {
   config: CoordinatorConfig;
   store: Store;
+  blobs: BlobStore;
   pool: HeNodePool;
   adminTokenHash: string;
 }
@@ -37,8 +39,8 @@ const JSON_BODY_LIMIT = 64 * 1024;
 const BINARY_BODY_LIMIT = 1024 * 1024;
 const VERSION = '0.1.0';
 
-export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyInstance; rounds: RoundRunner; metrics: Metrics }> {
-  const { config, store, pool } = deps;
+export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyInstance; rounds: RoundRunner; metrics: Metrics; maintenance: Maintenance }> {
+  const { config, store, blobs, pool } = deps;
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: JSON_BODY_LIMIT,
@@ -47,8 +49,10 @@ export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyIns
   // Bodies are checked strictly (no coercion); path parameters are converted (a round arrives as text, is a number).
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const metrics = new Metrics();
-  const rounds = new RoundRunner(store, pool, app.log, metrics);
-  const context: CoordinatorContext = { config, store, pool, rounds, metrics, inference: new InferenceService(store, pool) };
+  const rounds = new RoundRunner({ store, blobs, pool, log: app.log, metrics });
+  const maintenance = new Maintenance(store, blobs, config.retainUploads);
+  rounds.onClosed = () => maintenance.afterRoundClosed();
+  const context: CoordinatorContext = { config, store, blobs, pool, rounds, metrics, inference: new InferenceService(store, blobs, pool) };
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: BUNDLE_LIMITS.maxTotalBytes }, (_req, body, done) => done(null, body));
   app.addHook('onRoute', (route) => {
@@ -67,5 +71,5 @@ export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyIns
 
   for (const routes of [opsRoutes, adminRoutes, enrolmentRoutes, keyRelayRoutes, roundRoutes, inferenceRoutes]) await app.register(routes, context);
   await installStatic(app, config.staticDir);
-  return { app, rounds, metrics };
+  return { app, rounds, metrics, maintenance };
 }

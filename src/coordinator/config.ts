@@ -2,6 +2,7 @@
 // loopback only, data under ./data, no trusted proxy, demo federation on an empty data directory.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TOKEN_PATTERN } from './security.ts';
 
 export interface CoordinatorConfig {
   host: string;
@@ -16,8 +17,16 @@ export interface CoordinatorConfig {
   rateLimitBurst: number;
   /** Fastify's trustProxy: false, true, or a comma-separated list of the proxies' addresses/CIDRs. */
   trustProxy: boolean | string;
-  /** Demo federations one address may create per hour. */
+  /** Demo federations one address may create per hour; live demo federations at most; hours before one is deleted. */
   demoPerAddressPerHour: number;
+  demoMaxLive: number;
+  demoHours: number;
+  /** Days a clinic token stays valid. */
+  tokenDays: number;
+  /** Keep the uploads of closed rounds (default: deleted once their aggregate is stored). */
+  retainUploads: boolean;
+  /** Blob storage quota in bytes (0: the disk is the limit). */
+  blobQuotaBytes: number;
 }
 
 /** Each flag and the environment variable it overrides. */
@@ -63,6 +72,9 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     const value = values[flag as keyof typeof FLAGS];
     if (value !== undefined) merged[key] = value;
   }
+  if (merged.ADMIN_TOKEN && !TOKEN_PATTERN.test(merged.ADMIN_TOKEN)) {
+    throw new Error(`ADMIN_TOKEN must be 16 to 128 characters of A-Z, a-z, 0-9, '_' and '-' (got ${merged.ADMIN_TOKEN.length} characters${/[+/=]/.test(merged.ADMIN_TOKEN) ? ' with base64 +/= characters; use base64url' : ''}); no bearer header could ever carry it`);
+  }
   const port = Number(merged.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0..65535, got ${merged.PORT}`);
   const heWorkers = Math.floor(positive('HE_WORKERS', merged.HE_WORKERS, 1, 64));
@@ -80,5 +92,10 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     rateLimitBurst: Math.max(10, rateLimitPerSecond * 3),
     trustProxy: trustProxy(merged.TRUST_PROXY),
     demoPerAddressPerHour: Math.floor(positive('DEMO_PER_ADDRESS_PER_HOUR', merged.DEMO_PER_ADDRESS_PER_HOUR, 20, 1e6)),
+    demoMaxLive: Math.floor(positive('DEMO_MAX_LIVE', merged.DEMO_MAX_LIVE, 50, 1e6)),
+    demoHours: positive('DEMO_HOURS', merged.DEMO_HOURS, 24, 24 * 365),
+    tokenDays: positive('TOKEN_DAYS', merged.TOKEN_DAYS, 90, 3650),
+    retainUploads: merged.RETAIN_UPLOADS === 'on',
+    blobQuotaBytes: merged.BLOB_QUOTA_BYTES ? Math.floor(positive('BLOB_QUOTA_BYTES', merged.BLOB_QUOTA_BYTES, 0, 2 ** 50)) : 0,
   };
 }

@@ -9,11 +9,12 @@ import type { InferenceService } from './inference.ts';
 import type { Metrics } from './metrics.ts';
 import { clinicOf } from './plugins/auth.ts';
 import type { RoundRunner } from './rounds.ts';
-import type { ClinicRow, FederationRow, Store } from './store.ts';
+import type { BlobStore, ClinicRow, FederationRow, Store } from './stores/types.ts';
 
 export interface CoordinatorContext {
   config: CoordinatorConfig;
   store: Store;
+  blobs: BlobStore;
   pool: HeNodePool;
   rounds: RoundRunner;
   metrics: Metrics;
@@ -21,9 +22,9 @@ export interface CoordinatorContext {
 }
 
 /** The calling clinic and the federation it names, which must be its own. */
-export function memberFederation(store: Store, request: FastifyRequest, fid: string): { clinic: ClinicRow; federation: FederationRow } {
+export async function memberFederation(store: Store, request: FastifyRequest, fid: string): Promise<{ clinic: ClinicRow; federation: FederationRow }> {
   const clinic = clinicOf(request);
-  const federation = store.getFederation(fid);
+  const federation = await store.getFederation(fid);
   // A clinic learns nothing about federations it does not belong to, not even whether they exist.
   if (!federation || clinic.federationId !== fid) throw new HttpError(404, 'not-found', `federation ${fid} not found`);
   return { clinic, federation };
@@ -38,23 +39,27 @@ export function binaryBody(request: FastifyRequest): Uint8Array {
   return new Uint8Array(request.body.buffer, request.body.byteOffset, request.body.byteLength);
 }
 
-export function federationOr404(store: Store, fid: string): FederationRow {
-  const federation = store.getFederation(fid);
+export async function federationOr404(store: Store, fid: string): Promise<FederationRow> {
+  const federation = await store.getFederation(fid);
   if (!federation) throw new HttpError(404, 'not-found', `federation ${fid} not found`);
   return federation;
 }
 
-export function roundView(store: Store, federation: FederationRow, round: number): RoundView {
-  const state = store.getRound(federation.id, round);
+export async function roundView(store: Store, federation: FederationRow, round: number): Promise<RoundView> {
+  const state = await store.getRound(federation.id, round);
   if (!state) throw new HttpError(404, 'not-found', `round ${round} of ${federation.id} does not exist yet (current round: ${federation.currentRound})`);
+  const uploads = await store.uploadsFor(federation.id, round);
   return {
     federationId: federation.id,
     round,
     status: state.status,
     quorum: federation.minClinics,
-    enrolled: store.clinicsOf(federation.id).length,
+    enrolled: (await store.clinicsOf(federation.id)).length,
     deadlineAt: state.deadlineAt,
-    submitted: store.uploadsFor(federation.id, round).map((u) => u.clinicName),
+    submitted: uploads.map((u) => u.clinicName),
     ciphertextCount: state.ciphertextCount,
+    spec: state.spec,
+    quarantined: uploads.filter((u) => u.quarantined).map((u) => u.clinicName),
+    failure: state.failure,
   };
 }

@@ -8,7 +8,9 @@ import { HeNodePool } from '../he/node-pool.ts';
 import { readConfig } from './config.ts';
 import { newSecret } from './security.ts';
 import { buildApp } from './app.ts';
-import { Store, sha256Hex } from './store.ts';
+import { sha256Hex } from '../common/sha256.ts';
+import type { WriteChunk } from './stores/fs-blobs.ts';
+import { openStores } from './stores/open.ts';
 
 export interface EmbeddedCoordinator {
   url: string;
@@ -17,7 +19,7 @@ export interface EmbeddedCoordinator {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWorkers?: number; adminToken?: string; env?: Record<string, string> } = {}): Promise<EmbeddedCoordinator> {
+export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWorkers?: number; adminToken?: string; env?: Record<string, string>; blobWrite?: WriteChunk } = {}): Promise<EmbeddedCoordinator> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-coordinator-'));
   const adminToken = opts.adminToken ?? newSecret(24);
   const config = readConfig([], {
@@ -31,16 +33,17 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     RATE_LIMIT_PER_SECOND: '100000',
     ...opts.env,
   });
-  const store = new Store(config.dataDir);
+  const { store, blobs } = openStores(config, { ...(opts.blobWrite ? { blobWrite: opts.blobWrite } : {}) });
   const pool = opts.pool ?? HeNodePool.start(config.heWorkers);
   const cleanup = async () => {
     if (!opts.pool) await pool.close();
-    store.close();
+    await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const { app, rounds } = await buildApp({ config, store, pool, adminTokenHash: sha256Hex(adminToken) });
+    const { app, rounds, maintenance } = await buildApp({ config, store, blobs, pool, adminTokenHash: sha256Hex(adminToken) });
     const stopDeadlines = rounds.watchDeadlines();
+    const stopMaintenance = maintenance.watch((e) => app.log.error({ err: String(e) }, 'maintenance failed'));
     const url = await app.listen({ host: config.host, port: 0 });
     return {
       url,
@@ -48,6 +51,7 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
       dataDir,
       async close() {
         stopDeadlines();
+        stopMaintenance();
         await app.close();
         await rounds.idle();
         await cleanup();

@@ -38,3 +38,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send({ error: 'internal', message: 'internal error; the request was not applied' });
   });
 }
+
+/** Out of disk space (or over the blob quota): 507, and nothing of the request was stored. */
+export class StorageFull extends HttpError {
+  constructor(message: string) {
+    super(507, 'insufficient-storage', message);
+  }
+}

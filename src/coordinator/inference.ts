@@ -6,7 +6,7 @@ import type { HeadSource } from '../he/worker-protocol.ts';
 import { decodeBundle } from '../protocol/bundle.ts';
 import { decodeInferenceModel, INFERENCE_LIMITS, type InferenceLayoutWire } from '../protocol/inference-model.ts';
 import { HttpError } from './errors.ts';
-import type { FederationRow, Store } from './store.ts';
+import type { BlobStore, FederationRow, Store } from './stores/types.ts';
 
 const PRESET = 'inf-v1';
 
@@ -23,12 +23,14 @@ class InferenceInputError extends HttpError {
 
 export class InferenceService {
   private readonly store: Store;
+  private readonly blobs: BlobStore;
   private readonly pool: HeNodePool;
   private readonly registered = new Map<string, Promise<void>>();
   private readonly models = new Map<string, { layout: InferenceLayoutWire; encrypted: boolean }>();
 
-  constructor(store: Store, pool: HeNodePool) {
+  constructor(store: Store, blobs: BlobStore, pool: HeNodePool) {
     this.store = store;
+    this.blobs = blobs;
     this.pool = pool;
   }
 
@@ -56,24 +58,24 @@ export class InferenceService {
     return prepared;
   }
 
+  /** Loads uploaded Galois keys into the pool now, so garbage is refused at upload instead of breaking inference. */
+  async checkGaloisKeys(federationId: string, sha: string, bytes: Uint8Array): Promise<void> {
+    const keysId = `keys:${sha}:`;
+    await this.once(keysId, () => this.pool.registerInferenceKeys(PRESET, federationId, keysId, bytes));
+  }
+
   async infer(federation: FederationRow, body: Uint8Array): Promise<{ results: Uint8Array[]; layout: InferenceLayoutWire }> {
-    const modelSha = this.store.inferenceModel(federation.id);
+    const modelSha = await this.store.inferenceModel(federation.id);
     if (!modelSha) throw new InferenceUnavailable('no inference model is published for this federation yet; a key holder publishes one after training');
-    const galoisSha = this.store.evaluationKey(federation.id, 'galois-keys');
+    const galoisSha = await this.store.evaluationKey(federation.id, 'galois-keys');
     if (!galoisSha) throw new InferenceUnavailable('no Galois keys are published for this federation; a key holder publishes them with the model');
-    const model = this.models.get(modelSha) ?? (await this.prepareModel(federation.id, modelSha, this.store.getBlob(modelSha)));
+    const model = this.models.get(modelSha) ?? (await this.prepareModel(federation.id, modelSha, await this.blobs.get(modelSha)));
     const { layout } = model;
-    const relinSha = this.store.evaluationKey(federation.id, 'relin-keys');
+    const relinSha = await this.store.evaluationKey(federation.id, 'relin-keys');
     if (model.encrypted && !relinSha) throw new InferenceUnavailable('the model is encrypted but no relinearization keys are published');
     const keysId = `keys:${galoisSha}:${model.encrypted ? relinSha : ''}`;
-    await this.once(keysId, () =>
-      this.pool.registerInferenceKeys(
-        PRESET,
-        federation.id,
-        keysId,
-        this.store.getBlob(galoisSha),
-        model.encrypted && relinSha ? this.store.getBlob(relinSha) : undefined,
-      ),
+    await this.once(keysId, async () =>
+      this.pool.registerInferenceKeys(PRESET, federation.id, keysId, await this.blobs.get(galoisSha), model.encrypted && relinSha ? await this.blobs.get(relinSha) : undefined),
     );
     const inputs = decodeBundle(body);
     if (inputs.length % layout.ciphertextsPerGroup !== 0) {

@@ -4,39 +4,44 @@ import { readConfig } from './config.ts';
 import { newSecret } from './security.ts';
 import { buildApp } from './app.ts';
 import { createFederationWithInvites } from './federations.ts';
-import { Store, sha256Hex } from './store.ts';
+import { sha256Hex } from '../common/sha256.ts';
+import { openStores } from './stores/open.ts';
 
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
-  const store = new Store(config.dataDir);
-  const firstStart = store.getMeta('admin_token_hash') === undefined;
+  const { store, blobs } = openStores(config);
+  const firstStart = (await store.getMeta('admin_token_hash')) === undefined;
 
   let printedAdminToken: string | undefined;
   if (config.adminToken) {
-    store.setMeta('admin_token_hash', sha256Hex(config.adminToken));
+    await store.setMeta('admin_token_hash', sha256Hex(config.adminToken));
   } else if (firstStart) {
     printedAdminToken = newSecret(24);
-    store.setMeta('admin_token_hash', sha256Hex(printedAdminToken));
+    await store.setMeta('admin_token_hash', sha256Hex(printedAdminToken));
   }
-  const adminTokenHash = store.getMeta('admin_token_hash') as string;
+  const adminTokenHash = (await store.getMeta('admin_token_hash')) as string;
 
   let demoInvites: string[] = [];
-  if (config.demo && store.listFederations().length === 0) {
-    demoInvites = createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', strategy: 'prototypes', minClinics: 3, roundSeconds: 600 }, 3).codes;
+  if (config.demo && (await store.listFederations()).length === 0) {
+    demoInvites = (await createFederationWithInvites(store, { name: 'Demo federation', presetId: 'agg-v1', strategy: 'prototypes', minClinics: 3, roundSeconds: 600 }, 3)).codes;
   }
 
   const pool = HeNodePool.start(config.heWorkers);
-  const { app, rounds } = await buildApp({ config, store, pool, adminTokenHash });
+  const { app, rounds, maintenance } = await buildApp({ config, store, blobs, pool, adminTokenHash });
+  const collected = await maintenance.collectOrphans();
+  if (collected) app.log.info({ collected }, 'orphaned blobs deleted');
   await rounds.resumeAfterRestart();
+  const stopMaintenance = maintenance.watch((e) => app.log.error({ err: String(e) }, 'maintenance failed'));
   const stopDeadlines = rounds.watchDeadlines();
 
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
     stopDeadlines();
+    stopMaintenance();
     await app.close();
     await rounds.idle();
     await pool.close();
-    store.close();
+    await store.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

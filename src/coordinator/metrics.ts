@@ -11,6 +11,7 @@ function key(name: string, labels: Labels): string {
 export class Metrics {
   private readonly counters = new Map<string, number>();
   private readonly help = new Map<string, string>();
+  private readonly gauges = new Map<string, { help: string; value: number }>();
 
   constructor() {
     this.describe('cipherpath_http_requests_total', 'HTTP requests by route and status class');
@@ -30,8 +31,13 @@ export class Metrics {
     this.counters.set(k, (this.counters.get(k) ?? 0) + by);
   }
 
+  gauge(name: string, help: string, value: number): void {
+    this.gauges.set(name, { help, value });
+  }
+
   render(): string {
     const lines: string[] = [];
+    for (const [name, g] of this.gauges) lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
     for (const [name, help] of this.help) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [k, v] of this.counters) if (k === name || k.startsWith(`${name}{`)) lines.push(`${k} ${v}`);

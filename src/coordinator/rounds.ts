@@ -1,48 +1,53 @@
-// Round lifecycle: collecting → aggregating → closed. A round aggregates as soon as every enrolled clinic has
-// uploaded, or at its deadline if at least the quorum has; below the quorum it keeps collecting past the deadline.
-// The homomorphic sum runs in the HE worker pool, never on the event loop. On start, rounds left 'aggregating' (or
-// 'collecting' with a full quorum) by a crash are finished, so no accepted upload is lost.
-import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+// Round lifecycle: collecting → aggregating → closed (or failed). A round aggregates as soon as every enrolled
+// clinic has uploaded, or at its deadline if at least the quorum has; below the quorum it keeps collecting. The
+// close is a compare-and-set, so it happens once however many requests race. Aggregation never wedges a round: an
+// upload that cannot be added to the others (another scale or count, a corrupt blob) is quarantined and the round
+// closes with the rest if the quorum still holds, otherwise it fails visibly and the next round opens. A round left
+// 'aggregating' by a crash is picked up again by the watcher. The sum runs in the HE worker pool, never on the
+// event loop.
+import { HeError } from '../he/errors.ts';
 import type { HeNodePool } from '../he/node-pool.ts';
 import type { PresetId } from '../he/params.ts';
+import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import type { Metrics } from './metrics.ts';
-import type { Store } from './store.ts';
+import type { BlobStore, Store, UploadRow } from './stores/types.ts';
 
 export interface RoundLogger {
   info(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
+interface Contribution {
+  upload: UploadRow;
+  parts: Uint8Array[];
+}
+
 export class RoundRunner {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly store: Store;
+  private readonly blobs: BlobStore;
   private readonly pool: HeNodePool;
   private readonly log: RoundLogger;
   private readonly metrics: Metrics;
+  /** Called after a round closes (retention of its uploads). */
+  onClosed: (() => Promise<void>) | undefined;
 
-  constructor(store: Store, pool: HeNodePool, log: RoundLogger, metrics: Metrics) {
-    this.store = store;
-    this.pool = pool;
-    this.log = log;
-    this.metrics = metrics;
+  constructor(deps: { store: Store; blobs: BlobStore; pool: HeNodePool; log: RoundLogger; metrics: Metrics }) {
+    this.store = deps.store;
+    this.blobs = deps.blobs;
+    this.pool = deps.pool;
+    this.log = deps.log;
+    this.metrics = deps.metrics;
   }
 
-  /** Starts aggregation when the quorum is met; resolves when the round is closed (or immediately if not due). */
+  /** Starts aggregation when due; resolves when the round is closed or failed (or at once if not due). */
   maybeAggregate(federationId: string, round: number): Promise<void> {
     const key = `${federationId}#${round}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const federation = this.store.getFederation(federationId);
-    const state = this.store.getRound(federationId, round);
-    if (!federation || !state || state.status === 'closed') return Promise.resolve();
-    const uploads = this.store.uploadsFor(federationId, round).length;
-    const everyone = uploads >= this.store.clinicsOf(federationId).length;
-    const pastDeadline = Date.parse(state.deadlineAt) <= Date.now();
-    if (uploads < federation.minClinics || !(everyone || pastDeadline || state.status === 'aggregating')) return Promise.resolve();
-    this.store.setRoundStatus(federationId, round, 'aggregating');
-    const job = this.aggregate(federationId, federation.presetId as PresetId, round)
+    const job = this.closeIfDue(federationId, round)
       .catch((e: unknown) => {
-        // A failed sum leaves the round 'aggregating'; it is retried at the next start, and the uploads stay stored.
+        // A failure of the HE pool itself leaves the round 'aggregating'; the watcher retries it.
         this.log.error({ federationId, round, err: String(e) }, 'aggregation failed');
       })
       .finally(() => this.inFlight.delete(key));
@@ -50,30 +55,99 @@ export class RoundRunner {
     return job;
   }
 
-  private async aggregate(federationId: string, presetId: PresetId, round: number): Promise<void> {
+  private async closeIfDue(federationId: string, round: number): Promise<void> {
+    const federation = await this.store.getFederation(federationId);
+    const state = await this.store.getRound(federationId, round);
+    if (!federation || !state || (state.status !== 'collecting' && state.status !== 'aggregating')) return;
+    if (state.status === 'collecting') {
+      const uploads = (await this.store.uploadsFor(federationId, round)).filter((u) => !u.quarantined).length;
+      const everyone = uploads >= (await this.store.clinicsOf(federationId)).length;
+      const pastDeadline = Date.parse(state.deadlineAt) <= Date.now();
+      if (uploads < federation.minClinics || !(everyone || pastDeadline)) return;
+      if (!(await this.store.tryClose(federationId, round))) return;
+    }
+    await this.aggregate(federationId, federation.presetId, federation.minClinics, round);
+  }
+
+  private async aggregate(federationId: string, presetId: PresetId, quorum: number, round: number): Promise<void> {
     const started = performance.now();
-    const uploads = this.store.uploadsFor(federationId, round);
-    const perClinic = uploads.map((u) => decodeBundle(this.store.getBlob(u.sha256)));
-    const sum = await this.pool.sumCiphertexts(presetId, federationId, perClinic);
-    const sha = this.store.putBlob(encodeBundle(sum));
-    this.store.closeRound(federationId, round, sha, sum.length);
-    this.store.audit('coordinator', 'round.closed', { federationId, round, clinics: uploads.length, aggregateSha: sha });
+    const spec = (await this.store.getRound(federationId, round))?.spec;
+    const contributions: Contribution[] = [];
+    for (const upload of (await this.store.uploadsFor(federationId, round)).filter((u) => !u.quarantined)) {
+      try {
+        const parts = decodeBundle(await this.blobs.get(upload.sha256));
+        if (spec?.ciphertextCount != null && parts.length !== spec.ciphertextCount) throw new Error(`${parts.length} ciphertexts, the round takes ${spec.ciphertextCount}`);
+        contributions.push({ upload, parts });
+      } catch (e) {
+        await this.store.quarantine(federationId, round, upload.clinicId, `unreadable upload: ${(e as Error).message}`);
+      }
+    }
+    const kept = await this.compatible(presetId, federationId, round, contributions);
+    if (kept.length < quorum) {
+      await this.store.failRound(federationId, round, `only ${kept.length} usable upload(s) after quarantine; the quorum is ${quorum}`);
+      this.log.error({ federationId, round, usable: kept.length, quorum }, 'round failed');
+      return;
+    }
+    const sum = await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts));
+    const sha = await this.blobs.put(encodeBundle(sum));
+    if (!(await this.store.completeAggregation(federationId, round, { aggregateSha: sha, ciphertextCount: sum.length, clinics: kept.length }))) return;
     this.metrics.inc('cipherpath_rounds_closed_total');
     this.metrics.inc('cipherpath_aggregation_seconds_sum', {}, (performance.now() - started) / 1000);
-    this.log.info({ federationId, round, clinics: uploads.length, ms: Math.round(performance.now() - started) }, 'round aggregated');
+    this.log.info({ federationId, round, clinics: kept.length, ms: Math.round(performance.now() - started) }, 'round aggregated');
+    await this.onClosed?.();
+  }
+
+  /**
+   * The largest set of contributions SEAL can add together. When the whole sum fails for a reason in the inputs,
+   * contributions are grouped by pairwise compatibility with each group's first member; the largest group is kept
+   * and every other contribution is quarantined with SEAL's reason.
+   */
+  private async compatible(presetId: PresetId, federationId: string, round: number, all: Contribution[]): Promise<Contribution[]> {
+    if (all.length < 2) return all;
+    try {
+      await this.pool.sumCiphertexts(presetId, federationId, all.map((c) => c.parts));
+      return all;
+    } catch (e) {
+      if (!(e instanceof HeError) || e.code === 'worker') throw e;
+    }
+    const groups: Contribution[][] = [];
+    const reasons = new Map<Contribution, string>();
+    for (const c of all) {
+      let placed = false;
+      for (const group of groups) {
+        try {
+          await this.pool.sumCiphertexts(presetId, federationId, [(group[0] as Contribution).parts, c.parts]);
+          group.push(c);
+          placed = true;
+          break;
+        } catch (e) {
+          if (!(e instanceof HeError) || e.code === 'worker') throw e;
+          reasons.set(c, e.message);
+        }
+      }
+      if (!placed) groups.push([c]);
+    }
+    const kept = groups.reduce((a, b) => (b.length > a.length ? b : a));
+    for (const c of all) {
+      if (!kept.includes(c)) await this.store.quarantine(federationId, round, c.upload.clinicId, `cannot be added to the other uploads: ${reasons.get(c) ?? 'incompatible'}`);
+    }
+    return kept;
   }
 
   async resumeAfterRestart(): Promise<void> {
-    const pending = [...this.store.roundsWithStatus('aggregating'), ...this.store.roundsWithStatus('collecting')];
+    const pending = [...(await this.store.roundsWithStatus('aggregating')), ...(await this.store.roundsWithStatus('collecting'))];
     await Promise.all(pending.map((r) => this.maybeAggregate(r.federationId, r.round)));
   }
 
-  /** Checks deadlines once a second; returns a function that stops the timer. */
+  /** Once a second: rounds past their deadline, and rounds stuck 'aggregating' (a crash, a pool failure). */
   watchDeadlines(): () => void {
     const timer = setInterval(() => {
-      for (const r of this.store.roundsWithStatus('collecting')) {
-        if (Date.parse(r.deadlineAt) <= Date.now()) void this.maybeAggregate(r.federationId, r.round);
-      }
+      void (async () => {
+        for (const r of await this.store.roundsWithStatus('collecting')) {
+          if (Date.parse(r.deadlineAt) <= Date.now()) void this.maybeAggregate(r.federationId, r.round);
+        }
+        for (const r of await this.store.roundsWithStatus('aggregating')) void this.maybeAggregate(r.federationId, r.round);
+      })().catch((e: unknown) => this.log.error({ err: String(e) }, 'deadline watcher failed'));
     }, 1000);
     timer.unref();
     return () => clearInterval(timer);

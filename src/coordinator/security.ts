@@ -21,7 +21,11 @@ export function tokenMatchesHash(token: string, expectedHash: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** What a bearer token may look like: base64url, 16 to 128 characters (the admin token too). */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
 export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(header ?? '');
-  return match?.[1];
+  const match = /^Bearer (\S+)$/.exec(header ?? '');
+  if (!match?.[1] || !TOKEN_PATTERN.test(match[1])) return undefined;
+  return match[1];
 }

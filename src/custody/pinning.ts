@@ -1,6 +1,6 @@
-// Trust on first use for clinic identity keys: the first identity key a clinic is seen with in a confirmed relay is
-// remembered; a later relay that shows another key for the same clinic is flagged before anyone compares codes.
-// Storage is the caller's (IndexedDB in the browser, a Map in tests).
+// Trust on first use for clinic identity keys: the first identity key a clinic is seen with is remembered, and
+// replaced only by one that a confirmed relay authenticated; a relay that shows another key for a pinned clinic is
+// flagged before anyone compares codes. Storage is the caller's (IndexedDB in the browser, a Map in tests).
 import { sha256 } from '../common/sha256.ts';
 import { toHex } from '../common/hex.ts';
 import { bytesEqual } from '../common/bytes-equal.ts';
@@ -30,7 +30,7 @@ export async function checkPin(store: PinStore, clinicId: string, identityKey: U
   return bytesEqual(pinned.identityKey, identityKey) ? { status: 'pinned' } : { status: 'changed', pinned };
 }
 
-/** Called once the people compared the code: the key they authenticated becomes the pinned one. */
+/** On first sight, and once the people confirmed a relay's code: the key they authenticated becomes the pinned one. */
 export async function pinIdentity(store: PinStore, clinicId: string, clinicName: string, identityKey: Uint8Array): Promise<void> {
   await store.put({ clinicId, clinicName, identityKey: identityKey.slice(), pinnedAt: new Date().toISOString() });
 }

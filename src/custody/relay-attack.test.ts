@@ -56,7 +56,7 @@ async function maliciousCoordinator(f: RelayFixture, opts: { towardsHolder: bool
     attacker.publicKeyRaw,
   );
   const log: Logged[] = [];
-  const grinds = { answer: 0, reveal: 0, bestRevealDigits: 0 };
+  const grinds = { reveal: 0 };
   let realHolderAnswer: KeyRelayView | undefined;
   let requesterCode: string | undefined;
   let groundReveal: { ephemeralKey: string; nonce: string } | undefined;
@@ -71,8 +71,8 @@ async function maliciousCoordinator(f: RelayFixture, opts: { towardsHolder: bool
     }
     if (token === f.requester.token && opts.towardsRequester && v.holderId) {
       realHolderAnswer ??= v;
-      // It must choose its answer before the requester opens its commitment: it grinds nonces against the code it
-      // will show the holder, but the requester's nonce is still hidden, so the grind buys it nothing.
+      // It must choose this answer before the requester opens its commitment: the requester's nonce is still hidden,
+      // so there is no code yet to grind against.
       return { ...v, holderIdentityKey: toBase64(attacker.publicKeyRaw), holderEphemeralKey: toBase64(asHolder.holderEphemeralKey), holderNonce: toBase64(asHolder.holderNonce) };
     }
     return v;
@@ -121,7 +121,6 @@ async function maliciousCoordinator(f: RelayFixture, opts: { towardsHolder: bool
           const digits = matchingDigits(holderCode, requesterCode);
           if (digits > best.digits) best = { digits, nonce };
         }
-        grinds.bestRevealDigits = best.digits;
         groundReveal = { ephemeralKey: toBase64(asRequester.opening.requesterEphemeralKey), nonce: toBase64(best.nonce) };
       }
       // The real database gets the attacker's committed opening, so it stays consistent with what it stored.
@@ -134,7 +133,6 @@ async function maliciousCoordinator(f: RelayFixture, opts: { towardsHolder: bool
     }
     return reply as never;
   };
-  grinds.answer = GRIND;
   return { mitm, log, grinds, attacker };
 }
 

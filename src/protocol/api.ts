@@ -9,7 +9,7 @@ export const INVITE_PATTERN = '^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$';
 /** The largest round number a path may name. */
 export const MAX_ROUND = 9_999_999;
 
-export const RoundStatusSchema = Type.Enum(['collecting', 'aggregating', 'closed']);
+export const RoundStatusSchema = Type.Enum(['collecting', 'aggregating', 'closed', 'failed']);
 export type RoundStatus = Static<typeof RoundStatusSchema>;
 
 export const FederationViewSchema = Type.Object({
@@ -32,7 +32,13 @@ export const EnrolRequestSchema = Type.Object(
 );
 export type EnrolRequest = Static<typeof EnrolRequestSchema>;
 
-export const EnrolResponseSchema = Type.Object({ clinicId: Type.String(), federationId: Type.String(), token: Type.String() });
+export const EnrolResponseSchema = Type.Object({
+  clinicId: Type.String(),
+  federationId: Type.String(),
+  token: Type.String(),
+  /** The token stops working then; the admin rotates it (POST /api/admin/clinics/:clinicId/token). */
+  expiresAt: Type.Optional(Type.String()),
+});
 export type EnrolResponse = Static<typeof EnrolResponseSchema>;
 
 export const MeResponseSchema = Type.Object({
@@ -44,6 +50,21 @@ export const MeResponseSchema = Type.Object({
 });
 export type MeResponse = Static<typeof MeResponseSchema>;
 
+/**
+ * The shape every upload of a round must have, fixed when the round opens. `ciphertextCount` is the federation's
+ * declared count, or null until the round's first accepted upload fixes it. `scaleBits` is the preset's encoding
+ * scale (weighted strategies pick a smaller per-round scale; every upload must then match the scale of the round's
+ * first accepted upload, which SEAL checks). `markerSlots` is informational to the coordinator: the number of
+ * inclusion-marker slots clients append, the same for every clinic of the round.
+ */
+export const RoundSpecSchema = Type.Object({
+  presetId: Type.Enum(AGGREGATION_PRESET_IDS),
+  ciphertextCount: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  scaleBits: Type.Integer(),
+  markerSlots: Type.Integer({ minimum: 0 }),
+});
+export type RoundSpec = Static<typeof RoundSpecSchema>;
+
 export const RoundViewSchema = Type.Object({
   federationId: Type.String(),
   round: Type.Integer(),
@@ -53,6 +74,11 @@ export const RoundViewSchema = Type.Object({
   deadlineAt: Type.String(),
   submitted: Type.Array(Type.String()),
   ciphertextCount: Type.Union([Type.Integer(), Type.Null()]),
+  spec: RoundSpecSchema,
+  /** Clinics whose upload aggregation set aside (it could not be added to the others'); they are not in the sum. */
+  quarantined: Type.Array(Type.String()),
+  /** Why the round failed; null unless status is 'failed'. */
+  failure: Type.Union([Type.String(), Type.Null()]),
 });
 export type RoundView = Static<typeof RoundViewSchema>;
 
@@ -66,6 +92,10 @@ export const CreateFederationRequestSchema = Type.Object(
     minClinics: Type.Integer({ minimum: 1, maximum: 1000 }),
     strategy: Type.Optional(Type.Enum(STRATEGY_NAMES)),
     roundSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 30 * 24 * 3600 })),
+    /** Ciphertexts per upload; when absent, the first accepted upload of each round fixes it. */
+    ciphertextCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    /** Inclusion-marker slots clients append (see RoundSpec). */
+    markerSlots: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
   },
   { additionalProperties: false },
 );
@@ -108,4 +138,3 @@ export const FederationParamsSchema = Type.Object({ fid: Fid });
 export const RoundParamsSchema = Type.Object({ fid: Fid, round: Type.Integer({ minimum: 1, maximum: MAX_ROUND }) });
 export const EvaluationKeyParamsSchema = Type.Object({ fid: Fid, kind: Type.Enum(['galois-keys', 'relin-keys']) });
 export const ClinicParamsSchema = Type.Object({ clinicId: Type.String({ pattern: ID_PATTERN }) });
-export const AdminRoundParamsSchema = RoundParamsSchema;

@@ -251,7 +251,7 @@ function InvitesSection({ federation }: { federation: FederationView }) {
   );
 }
 
-const STATUS_TEXT: Record<RoundView['status'], string> = { collecting: 'collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed' };
+const STATUS_TEXT: Record<RoundView['status'], string> = { collecting: 'collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed', failed: 'failed (too few usable uploads; the next round is open)' };
 
 function RoundsSection({ federation }: { federation: FederationView }) {
   const rounds = useAdmin((s) => s.rounds[federation.id]);

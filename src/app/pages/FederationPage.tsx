@@ -114,7 +114,7 @@ function countdown(deadlineAt: string, now: number): string {
   return `deadline in ${h ? `${h} h ` : ''}${m} min ${s % 60} s`;
 }
 
-const STATUS_WORDS: Record<RoundView['status'], string> = { collecting: 'open, collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed' };
+const STATUS_WORDS: Record<RoundView['status'], string> = { collecting: 'open, collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed', failed: 'failed (too few usable uploads; the next round is open)' };
 
 function TimelineSection({ token, federation, focus }: { token: string; federation: FederationView; focus: number | undefined }) {
   const { timeline, pollTimeline } = useRound();

@@ -3,6 +3,7 @@
 import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import { inspectWebGpu } from '../../vit/backend-probe.ts';
+import { RelayIdentities } from '../components/RelayIdentities.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';
@@ -200,7 +201,8 @@ export function SettingsPage() {
           <Row term="Machine learning">TensorFlow.js 4.22.0</Row>
         </dl>
       </Section>
-      <Section step={5} title="Storage in this browser">
+      <RelayIdentities step={5} />
+      <Section step={6} title="Storage in this browser">
         {storage ? (
           <p data-testid="storage-used">
             {formatBytes(storage.usage)} used of {formatBytes(storage.quota)} available to this site{storage.persisted ? '; the browser keeps it even when disk space runs low' : ''}.

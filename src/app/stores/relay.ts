@@ -87,6 +87,7 @@ export const abortText = (reason: string | null) => `${ABORT_WORDS[reason ?? '']
 
 async function identityCheck(clinicId: string, name: string, identityKey: Uint8Array): Promise<string | null> {
   const pin = await checkPin(identityPins, clinicId, identityKey);
+  if (pin.status === 'first-use') await pinIdentity(identityPins, clinicId, name, identityKey);
   if (pin.status !== 'changed') return null;
   return `The coordinator shows ${name} with another identity key (${identityFingerprint(identityKey)}) than the one pinned here on ${pin.pinned.pinnedAt.slice(0, 10)} (${identityFingerprint(pin.pinned.identityKey)}). ${name} may have reinstalled, or the coordinator substituted it: compare the code with particular care.`;
 }

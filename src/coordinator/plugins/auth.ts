@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sha256Hex } from '../../common/sha256.ts';
 import { HttpError } from '../errors.ts';
 import { bearerToken, tokenMatchesHash } from '../security.ts';
-import type { ClinicRow, Store } from '../store.ts';
+import type { ClinicRow, Store } from '../stores/types.ts';
 
 export type Auth = 'none' | 'clinic' | 'admin';
 
@@ -37,7 +37,7 @@ export function installIdentify(app: FastifyInstance, store: Store, adminTokenHa
       request.caller = { kind: 'admin' };
       return;
     }
-    const clinic = store.clinicByTokenHash(sha256Hex(token));
+    const clinic = await store.clinicByTokenHash(sha256Hex(token), new Date().toISOString());
     if (clinic) request.caller = { kind: 'clinic', clinic };
   });
 }

@@ -19,7 +19,7 @@ function callersFault(e: unknown, code: string): never {
   throw e;
 }
 
-export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, inference, metrics }) => {
+export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, inference, metrics }) => {
   const binary = { auth: 'clinic', body: 'binary' } as const;
 
   app.put(
@@ -30,7 +30,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
       schema: { summary: 'upload an evaluation key envelope (galois-keys or relin-keys); key holders only', params: EvaluationKeyParamsSchema },
     },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
       requireKeyHolder(clinic, 'publish evaluation keys');
       const bytes = binaryBody(request);
       const { kind } = request.params;
@@ -40,9 +40,10 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
       } catch (e) {
         throw new HttpError(400, 'invalid-evaluation-key', (e as Error).message);
       }
-      const sha = store.putBlob(bytes);
-      store.putEvaluationKey(federation.id, kind, sha, clinic.id);
-      store.audit(clinic.id, 'evaluation-key.published', { federationId: federation.id, kind, sha256: sha });
+      const sha = await blobs.put(bytes);
+      if (kind === 'galois-keys') await inference.checkGaloisKeys(federation.id, sha, bytes).catch((e: unknown) => callersFault(e, 'invalid-evaluation-key'));
+      await store.putEvaluationKey(federation.id, kind, sha, clinic.id);
+      await store.audit(clinic.id, 'evaluation-key.published', { federationId: federation.id, kind, sha256: sha });
       return { sha256: sha };
     },
   );
@@ -55,14 +56,14 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
       schema: { summary: 'publish the head served for encrypted inference (in clear or encrypted, with its slot layout); key holders only', params: FederationParamsSchema },
     },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
       requireKeyHolder(clinic, 'publish the inference model');
       const bytes = binaryBody(request);
       const model = decodeInferenceModel(bytes);
-      const sha = store.putBlob(bytes);
+      const sha = await blobs.put(bytes);
       await inference.prepareModel(federation.id, sha, bytes).catch((e: unknown) => callersFault(e, 'invalid-model'));
-      store.putInferenceModel(federation.id, sha, clinic.id);
-      store.audit(clinic.id, 'inference-model.published', { federationId: federation.id, sha256: sha, encrypted: model.encrypted, classes: model.layout.classes });
+      await store.putInferenceModel(federation.id, sha, clinic.id);
+      await store.audit(clinic.id, 'inference-model.published', { federationId: federation.id, sha256: sha, encrypted: model.encrypted, classes: model.layout.classes });
       return { sha256: sha };
     },
   );
@@ -71,10 +72,10 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
     '/api/federations/:fid/inference-model',
     { config: { auth: 'clinic' }, schema: { summary: 'the layout of the published inference model (never its weights)', params: FederationParamsSchema } },
     async (request) => {
-      const { federation } = memberFederation(store, request, request.params.fid);
-      const sha = store.inferenceModel(federation.id);
+      const { federation } = await memberFederation(store, request, request.params.fid);
+      const sha = await store.inferenceModel(federation.id);
       if (!sha) throw new HttpError(404, 'no-model', 'no inference model is published for this federation yet');
-      const model = decodeInferenceModel(store.getBlob(sha));
+      const model = decodeInferenceModel(await blobs.get(sha));
       return { sha256: sha, layout: model.layout, encrypted: model.encrypted };
     },
   );
@@ -87,7 +88,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
       schema: { summary: 'encrypted linear inference: a bundle of encrypted token groups in, a bundle of encrypted logits out', params: FederationParamsSchema },
     },
     async (request, reply) => {
-      const { federation } = memberFederation(store, request, request.params.fid);
+      const { federation } = await memberFederation(store, request, request.params.fid);
       // SEAL's verdicts on the inputs (wrong federation, preset or layout, invalid ciphertexts) are the caller's fault.
       const { results } = await inference.infer(federation, binaryBody(request)).catch((e: unknown) => callersFault(e, 'invalid-ciphertext'));
       metrics.inc('cipherpath_inference_groups_total', {}, results.length);

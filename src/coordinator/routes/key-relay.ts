@@ -11,8 +11,7 @@ import { KeyRelayAbort, KeyRelayCommit, KeyRelayContribution, KeyRelayParams, ty
 import { binaryBody, type CoordinatorContext, memberFederation, requireKeyHolder } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { randomId } from '../federations.ts';
-import { type KeyRelayRow, KeyRelayStore } from '../key-relay-store.ts';
-import type { ClinicRow } from '../store.ts';
+import type { ClinicRow, KeyRelayRow } from '../stores/types.ts';
 
 const b64 = (bytes: Uint8Array | null): string | null => (bytes ? toBase64(bytes) : null);
 
@@ -36,13 +35,13 @@ function view(r: KeyRelayRow): KeyRelayView {
   };
 }
 
-export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store }) => {
-  const relays = new KeyRelayStore(store);
+export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs }) => {
+  const relays = store.keyRelays;
   const clinic = { auth: 'clinic' } as const;
 
   /** The relay, visible to its requester and to key holders only; anything else is a 404 that reveals nothing. */
-  const relayOf = (caller: ClinicRow, fid: string, relayId: string): KeyRelayRow => {
-    const relay = relays.get(fid, relayId);
+  const relayOf = async (caller: ClinicRow, fid: string, relayId: string): Promise<KeyRelayRow> => {
+    const relay = await relays.get(fid, relayId);
     if (!relay || (relay.requesterId !== caller.id && !caller.holdsKey)) throw new HttpError(404, 'not-found', `key relay ${relayId} not found`);
     return relay;
   };
@@ -54,15 +53,10 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/founder',
     { config: clinic, schema: { summary: 'become the first key holder of a federation that has none (the founder created the keys locally)', params: FederationParamsSchema } },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
       if (!clinic.publicKey) throw new HttpError(409, 'no-public-key', 'set this clinic’s public key first (PUT /api/me/public-key)');
-      const taken = store.transaction(() => {
-        if (store.keyHolderCount(federation.id) > 0) return true;
-        store.markKeyHolder(clinic.id);
-        return false;
-      });
-      if (taken) throw new HttpError(409, 'already-founded', 'this federation already has a key holder; request the key from them instead');
-      store.audit(clinic.id, 'federation.founded', { federationId: federation.id });
+      if (!(await store.claimFounder(federation.id, clinic.id))) throw new HttpError(409, 'already-founded', 'this federation already has a key holder; request the key from them instead');
+      await store.audit(clinic.id, 'federation.founded', { federationId: federation.id });
       return { ok: true };
     },
   );
@@ -71,13 +65,13 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays',
     { config: clinic, schema: { summary: 'start a key relay: the requester’s commitment to its ephemeral key and nonce (replaces its open relay)', params: FederationParamsSchema, body: KeyRelayCommit } },
     async (request, reply) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
       if (clinic.holdsKey) throw new HttpError(409, 'already-holds-key', 'this clinic already holds the federation key');
       if (!clinic.publicKey) throw new HttpError(409, 'no-public-key', 'set this clinic’s public key first (PUT /api/me/public-key)');
       const relayId = randomId('kr');
-      const superseded = relays.start({ id: relayId, federationId: federation.id, requesterId: clinic.id, requesterIdentityKey: clinic.publicKey, commitment: fromBase64(request.body.commitment) });
-      for (const old of superseded) store.audit(clinic.id, 'key-relay.aborted', { federationId: federation.id, relayId: old, reason: 'cancelled' });
-      store.audit(clinic.id, 'key-relay.started', { federationId: federation.id, relayId });
+      const superseded = await relays.start({ id: relayId, federationId: federation.id, requesterId: clinic.id, requesterIdentityKey: clinic.publicKey, commitment: fromBase64(request.body.commitment) });
+      for (const old of superseded) await store.audit(clinic.id, 'key-relay.aborted', { federationId: federation.id, relayId: old, reason: 'cancelled' });
+      await store.audit(clinic.id, 'key-relay.started', { federationId: federation.id, relayId });
       reply.status(201);
       return { relayId };
     },
@@ -87,9 +81,8 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays',
     { config: clinic, schema: { summary: 'key relays, newest first: all of them for key holders, only its own for any other clinic', params: FederationParamsSchema } },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
-      return relays
-        .list(federation.id)
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
+      return (await relays.list(federation.id))
         .filter((r) => clinic.holdsKey || r.requesterId === clinic.id)
         .map(view);
     },
@@ -99,12 +92,12 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/response',
     { config: clinic, schema: { summary: 'a key holder answers a commitment with its own ephemeral key and nonce', params: KeyRelayParams, body: KeyRelayContribution } },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
       requireKeyHolder(clinic, 'answer key relays');
-      const relay = relayOf(clinic, federation.id, request.params.relayId);
+      const relay = await relayOf(clinic, federation.id, request.params.relayId);
       if (!clinic.publicKey) throw new HttpError(409, 'no-public-key', 'set this clinic’s public key first (PUT /api/me/public-key)');
-      if (!relays.answer(relay.id, clinic.id, clinic.publicKey, fromBase64(request.body.ephemeralKey), fromBase64(request.body.nonce))) wrongStep(relay, 'an answer');
-      store.audit(clinic.id, 'key-relay.answered', { federationId: federation.id, relayId: relay.id });
+      if (!(await relays.answer(relay.id, clinic.id, clinic.publicKey, fromBase64(request.body.ephemeralKey), fromBase64(request.body.nonce)))) wrongStep(relay, 'an answer');
+      await store.audit(clinic.id, 'key-relay.answered', { federationId: federation.id, relayId: relay.id });
       return { ok: true };
     },
   );
@@ -113,11 +106,11 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/reveal',
     { config: clinic, schema: { summary: 'the requester opens its commitment (ephemeral key and nonce); both screens can then show the code', params: KeyRelayParams, body: KeyRelayContribution } },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
-      const relay = relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
+      const relay = await relayOf(clinic, federation.id, request.params.relayId);
       if (relay.requesterId !== clinic.id) throw new HttpError(403, 'not-requester', 'only the requesting clinic opens its commitment');
-      if (!relays.reveal(relay.id, fromBase64(request.body.ephemeralKey), fromBase64(request.body.nonce))) wrongStep(relay, 'a reveal');
-      store.audit(clinic.id, 'key-relay.revealed', { federationId: federation.id, relayId: relay.id });
+      if (!(await relays.reveal(relay.id, fromBase64(request.body.ephemeralKey), fromBase64(request.body.nonce)))) wrongStep(relay, 'a reveal');
+      await store.audit(clinic.id, 'key-relay.revealed', { federationId: federation.id, relayId: relay.id });
       return { ok: true };
     },
   );
@@ -130,8 +123,8 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
       schema: { summary: 'the answering holder delivers the federation key wrapped under the confirmed transcript (v2)', params: KeyRelayParams },
     },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
-      const relay = relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
+      const relay = await relayOf(clinic, federation.id, request.params.relayId);
       if (relay.holderId !== clinic.id) throw new HttpError(403, 'not-answering-holder', 'only the key holder that answered this relay may deliver its wrapped key');
       const wrapped = binaryBody(request);
       try {
@@ -140,9 +133,9 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
         throw new HttpError(400, 'invalid-wrapped-key', (e as Error).message);
       }
       if (relay.status !== 'revealed') wrongStep(relay, 'a wrapped key');
-      const sha = store.putBlob(wrapped);
-      if (!relays.deliverWrap(relay.id, sha)) wrongStep(relay, 'a wrapped key');
-      store.audit(clinic.id, 'key-relay.wrapped', { federationId: federation.id, relayId: relay.id, requester: relay.requesterId, sha256: sha });
+      const sha = await blobs.put(wrapped);
+      if (!(await relays.deliverWrap(relay.id, sha))) wrongStep(relay, 'a wrapped key');
+      await store.audit(clinic.id, 'key-relay.wrapped', { federationId: federation.id, relayId: relay.id, requester: relay.requesterId, sha256: sha });
       return { sha256: sha };
     },
   );
@@ -151,12 +144,12 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/wrapped',
     { config: clinic, schema: { summary: 'the wrapped federation key, for the requester of the relay only', params: KeyRelayParams } },
     async (request, reply) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
-      const relay = relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
+      const relay = await relayOf(clinic, federation.id, request.params.relayId);
       if (relay.requesterId !== clinic.id) throw new HttpError(404, 'not-found', 'no wrapped key for this clinic');
       if (relay.status !== 'wrapped' || !relay.wrappedSha) throw new HttpError(409, 'not-released', `key relay ${relay.id} is ${relay.status}: no wrapped key is released`);
       reply.type('application/octet-stream');
-      return Buffer.from(store.getBlob(relay.wrappedSha));
+      return Buffer.from(await blobs.get(relay.wrappedSha));
     },
   );
 
@@ -164,11 +157,11 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/accept',
     { config: clinic, schema: { summary: 'the requester opened the wrapped key: it becomes a key holder', params: KeyRelayParams } },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
-      const relay = relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
+      const relay = await relayOf(clinic, federation.id, request.params.relayId);
       if (relay.requesterId !== clinic.id) throw new HttpError(403, 'not-requester', 'only the requesting clinic accepts its key');
-      if (!relays.accept(relay.id, clinic.id)) wrongStep(relay, 'acceptance');
-      store.audit(clinic.id, 'key-relay.accepted', { federationId: federation.id, relayId: relay.id, holder: relay.holderId });
+      if (!(await relays.accept(relay.id, clinic.id))) wrongStep(relay, 'acceptance');
+      await store.audit(clinic.id, 'key-relay.accepted', { federationId: federation.id, relayId: relay.id, holder: relay.holderId });
       return { ok: true };
     },
   );
@@ -177,13 +170,13 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/abort',
     { config: clinic, schema: { summary: 'end a relay (codes differ, a broken commitment or wrap, or cancelled); always audited', params: KeyRelayParams, body: KeyRelayAbort } },
     async (request) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
-      const relay = relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
+      const relay = await relayOf(clinic, federation.id, request.params.relayId);
       if (relay.requesterId !== clinic.id && relay.holderId !== clinic.id) throw new HttpError(403, 'not-a-party', 'only the requester or the answering holder may abort a relay');
       if (relay.status === 'accepted') throw new HttpError(409, 'already-accepted', `key relay ${relay.id} was already accepted; revoke the clinic instead`);
       // A second report of the same relay (the other side noticed too) is audited as well: both detections count.
-      relays.abort(relay.id, request.body.reason);
-      store.audit(clinic.id, 'key-relay.aborted', { federationId: federation.id, relayId: relay.id, reason: request.body.reason, detail: request.body.detail ?? null, by: relay.requesterId === clinic.id ? 'requester' : 'holder' });
+      await relays.abort(relay.id, request.body.reason);
+      await store.audit(clinic.id, 'key-relay.aborted', { federationId: federation.id, relayId: relay.id, reason: request.body.reason, detail: request.body.detail ?? null, by: relay.requesterId === clinic.id ? 'requester' : 'holder' });
       request.log.warn({ relayId: relay.id, reason: request.body.reason }, 'key relay aborted');
       return { ok: true };
     },

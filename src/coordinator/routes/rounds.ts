@@ -1,18 +1,27 @@
 // Rounds: a clinic reads a round's state, uploads its ciphertext bundle (idempotent by content hash) and downloads
-// the encrypted aggregate once the round is closed.
+// the encrypted aggregate once the round is closed. An upload is checked against the round's declared shape (count
+// here, scale and parameters by SEAL against the round's first accepted upload) before anything is stored; the
+// status check, the shape check and the row are one transaction, so 201 means the upload is in the round.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sha256Hex } from '../../common/sha256.ts';
-import type { PresetId } from '../../he/params.ts';
+import { HeError } from '../../he/errors.ts';
 import { RoundParamsSchema } from '../../protocol/api.ts';
 import { BUNDLE_LIMITS, decodeBundle } from '../../protocol/bundle.ts';
 import { binaryBody, type CoordinatorContext, memberFederation, roundView } from '../context.ts';
 import { HttpError } from '../errors.ts';
 
-export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, pool, rounds, metrics }) => {
+/** A late upload is told the round it belongs in: the next one, which opens as soon as this one closes. */
+function notCollecting(round: number, status: string, currentRound: number): HttpError {
+  const next = round >= currentRound ? (status === 'aggregating' ? round + 1 : currentRound) : currentRound;
+  const when = next > currentRound ? ` (it opens when round ${round} closes)` : '';
+  return new HttpError(409, 'round-not-collecting', `round ${round} is ${status}; upload to round ${next} instead${when}`);
+}
+
+export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, pool, rounds, metrics }) => {
   app.get(
     '/api/federations/:fid/rounds/:round',
-    { config: { auth: 'clinic' }, schema: { summary: 'round state: status, deadline, quorum and who has submitted (nothing else)', params: RoundParamsSchema } },
-    async (request) => roundView(store, memberFederation(store, request, request.params.fid).federation, request.params.round),
+    { config: { auth: 'clinic' }, schema: { summary: 'round state: status, deadline, quorum, declared shape and who has submitted (nothing else)', params: RoundParamsSchema } },
+    async (request) => roundView(store, (await memberFederation(store, request, request.params.fid)).federation, request.params.round),
   );
 
   app.post(
@@ -23,34 +32,57 @@ export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
       schema: { summary: "upload this clinic's ciphertext bundle for a round (idempotent by content hash)", params: RoundParamsSchema },
     },
     async (request, reply) => {
-      const { clinic, federation } = memberFederation(store, request, request.params.fid);
+      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
       const { round } = request.params;
       const bytes = binaryBody(request);
       const parts = decodeBundle(bytes);
       const sha = sha256Hex(bytes);
-      const existing = store.uploadsFor(federation.id, round).find((u) => u.clinicId === clinic.id);
-      if (existing?.sha256 === sha) return { round, sha256: sha, duplicate: true };
-      const state = store.getRound(federation.id, round);
-      if (!state || state.status !== 'collecting') {
-        throw new HttpError(409, 'round-not-collecting', `round ${round} is ${state?.status ?? 'not open yet'}; upload to round ${federation.currentRound} instead`);
+      const uploads = await store.uploadsFor(federation.id, round);
+      if (uploads.find((u) => u.clinicId === clinic.id)?.sha256 === sha) {
+        await blobs.put(bytes); // a retry rewrites a copy that went missing or short
+        return { round, sha256: sha, duplicate: true };
+      }
+      const state = await store.getRound(federation.id, round);
+      if (!state || state.status !== 'collecting') throw notCollecting(round, state?.status ?? 'not open yet', federation.currentRound);
+      const expected = state.spec.ciphertextCount;
+      if (expected !== null && parts.length !== expected) {
+        throw new HttpError(422, 'round-shape-mismatch', `round ${round} takes ${expected} ciphertext(s) per upload; this upload has ${parts.length}`);
       }
       for (const [i, part] of parts.entries()) {
         try {
-          await pool.validateCiphertext(federation.presetId as PresetId, federation.id, part);
+          await pool.validateCiphertext(federation.presetId, federation.id, part);
         } catch (e) {
           throw new HttpError(400, 'invalid-ciphertext', `ciphertext ${i}: ${(e as Error).message}`);
         }
       }
-      const blobSha = store.putBlob(bytes);
-      const outcome = store.addUpload({ federationId: federation.id, round, clinicId: clinic.id, sha256: blobSha, bytes: bytes.byteLength, ciphertextCount: parts.length });
-      if (outcome === 'conflict') throw new HttpError(409, 'already-uploaded', `this clinic already uploaded different data for round ${round}`);
-      if (outcome === 'added') {
-        metrics.inc('cipherpath_uploads_accepted_total');
-        store.audit(clinic.id, 'upload.accepted', { federationId: federation.id, round, sha256: blobSha, bytes: bytes.byteLength });
+      // Scale and parameters: SEAL adds this upload to the round's first accepted one, or says why it cannot.
+      const reference = uploads.find((u) => !u.quarantined && u.clinicId !== clinic.id);
+      if (reference) {
+        try {
+          await pool.sumCiphertexts(federation.presetId, federation.id, [decodeBundle(await blobs.get(reference.sha256)), parts]);
+        } catch (e) {
+          if (!(e instanceof HeError) || e.code === 'worker') throw e;
+          throw new HttpError(422, 'round-shape-mismatch', `this upload does not match round ${round}: ${e.message.replace(/clinic 1 /g, 'this upload ').replace(/clinic 0/g, 'the round')}`);
+        }
+      }
+      const blobSha = await blobs.put(bytes);
+      const outcome = await store.recordUpload({ federationId: federation.id, round, clinicId: clinic.id, sha256: blobSha, bytes: bytes.byteLength, ciphertextCount: parts.length });
+      switch (outcome.kind) {
+        case 'conflict':
+          throw new HttpError(409, 'already-uploaded', `this clinic already uploaded different data for round ${round}`);
+        case 'not-collecting':
+          throw notCollecting(round, outcome.status, outcome.currentRound);
+        case 'shape-mismatch':
+          throw new HttpError(422, 'round-shape-mismatch', outcome.message);
+        case 'created':
+          metrics.inc('cipherpath_uploads_accepted_total');
+          break;
+        case 'duplicate':
+          break;
       }
       void rounds.maybeAggregate(federation.id, round);
-      reply.status(outcome === 'added' ? 201 : 200);
-      return { round, sha256: blobSha, duplicate: outcome === 'duplicate' };
+      reply.status(outcome.kind === 'created' ? 201 : 200);
+      return { round, sha256: blobSha, duplicate: outcome.kind === 'duplicate' };
     },
   );
 
@@ -58,11 +90,11 @@ export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
     '/api/federations/:fid/rounds/:round/aggregate',
     { config: { auth: 'clinic' }, schema: { summary: 'the encrypted aggregate of a closed round (a bundle of ciphertexts)', params: RoundParamsSchema } },
     async (request, reply) => {
-      const { federation } = memberFederation(store, request, request.params.fid);
-      const state = store.getRound(federation.id, request.params.round);
+      const { federation } = await memberFederation(store, request, request.params.fid);
+      const state = await store.getRound(federation.id, request.params.round);
       if (!state?.aggregateSha) throw new HttpError(409, 'not-aggregated', `round ${request.params.round} has no aggregate yet (status: ${state?.status ?? 'not open'})`);
       reply.type('application/octet-stream');
-      return Buffer.from(store.getBlob(state.aggregateSha));
+      return Buffer.from(await blobs.get(state.aggregateSha));
     },
   );
 };
