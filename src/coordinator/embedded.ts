@@ -44,8 +44,9 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const { app, rounds } = await buildApp({ config, store, blobs, pool, adminTokenHash: sha256Hex(adminToken) });
+    const { app, rounds, maintenance } = await buildApp({ config, store, blobs, pool, adminTokenHash: sha256Hex(adminToken) });
     const stopDeadlines = rounds.watchDeadlines();
+    const stopMaintenance = maintenance.watch((e) => app.log.error({ err: String(e) }, 'maintenance failed'));
     const url = await app.listen({ host: config.host, port: 0 });
     return {
       url,
@@ -53,6 +54,7 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
       dataDir,
       async close() {
         stopDeadlines();
+        stopMaintenance();
         await app.close();
         await rounds.idle();
         await cleanup();

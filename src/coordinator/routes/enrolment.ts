@@ -32,6 +32,10 @@ export const enrolmentRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
     async (request) => {
       const key = binaryBody(request);
       if (key.byteLength !== PUBLIC_KEY_BYTES || key[0] !== 4) throw new HttpError(400, 'invalid-public-key', `a public key is ${PUBLIC_KEY_BYTES} raw bytes starting with 0x04`);
+      // WebCrypto refuses coordinates that are not a point on P-256 (an invalid-curve key would leak ECDH secrets).
+      await crypto.subtle.importKey('raw', new Uint8Array(key), { name: 'ECDH', namedCurve: 'P-256' }, false, []).catch(() => {
+        throw new HttpError(400, 'invalid-public-key', 'the public key is not a point on P-256');
+      });
       const clinic = clinicOf(request);
       await store.setClinicPublicKey(clinic.id, key);
       await store.audit(clinic.id, 'clinic.public-key', { sha256: sha256Hex(key) });

@@ -10,8 +10,12 @@ import { BUNDLE_LIMITS, decodeBundle } from '../../protocol/bundle.ts';
 import { binaryBody, type CoordinatorContext, memberFederation, roundView } from '../context.ts';
 import { HttpError } from '../errors.ts';
 
-const notCollecting = (round: number, status: string, currentRound: number): HttpError =>
-  new HttpError(409, 'round-not-collecting', `round ${round} is ${status}; upload to round ${currentRound} instead`);
+/** A late upload is told the round it belongs in: the next one, which opens as soon as this one closes. */
+function notCollecting(round: number, status: string, currentRound: number): HttpError {
+  const next = round >= currentRound ? (status === 'aggregating' ? round + 1 : currentRound) : currentRound;
+  const when = next > currentRound ? ` (it opens when round ${round} closes)` : '';
+  return new HttpError(409, 'round-not-collecting', `round ${round} is ${status}; upload to round ${next} instead${when}`);
+}
 
 export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, pool, rounds, metrics }) => {
   app.get(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../common/sha256.ts';
+import { Maintenance } from '../maintenance.ts';
 import { FsBlobStore } from './fs-blobs.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { NewFederation } from './types.ts';
@@ -95,5 +96,25 @@ describe('coordinator store', () => {
     await expect(reopened.get(sha)).rejects.toThrow(/corrupt/);
     expect(await reopened.put(bytes)).toBe(sha);
     expect(Array.from(await reopened.get(sha))).toEqual(Array.from(bytes));
+  });
+
+  it('deletes expired demo federations with their blobs, and collects orphaned blobs', async () => {
+    const dir = freshDir();
+    const store = new SqliteStore(dir);
+    const blobs = new FsBlobStore(join(dir, 'blobs'));
+    await store.createFederation({ ...FED, id: 'fed-demo', expiresAt: new Date(Date.now() - 1000).toISOString() }, ['AAAA-BBBB-CCCC']);
+    await store.createFederation(FED, []);
+    await store.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-1', name: 'One', tokenHash: sha256Hex('tok'), expiresAt: FOREVER });
+    const sha = await blobs.put(new Uint8Array([9, 9, 9]));
+    await store.recordUpload({ federationId: 'fed-demo', round: 1, clinicId: 'cl-1', sha256: sha, bytes: 3, ciphertextCount: 1 });
+    const orphan = await blobs.put(new Uint8Array([1]));
+    const maintenance = new Maintenance(store, blobs, false);
+    expect(await maintenance.expireDemos()).toEqual(['fed-demo']);
+    expect(await store.getFederation('fed-demo')).toBeUndefined();
+    expect(await blobs.list()).toEqual([orphan]);
+    expect(await maintenance.collectOrphans()).toBe(1);
+    expect(await blobs.list()).toEqual([]);
+    expect((await store.listFederations()).map((f) => f.id)).toEqual(['fed-a']);
+    await store.close();
   });
 });
