@@ -27,6 +27,12 @@ export interface CoordinatorConfig {
   retainUploads: boolean;
   /** Blob storage quota in bytes (0: the disk is the limit). */
   blobQuotaBytes: number;
+  /** postgres://… for shared state across replicas; undefined: the embedded node:sqlite store. */
+  databaseUrl: string | undefined;
+  /** Where ciphertext blobs live: the data directory, Postgres bytea rows, or s3://bucket[/prefix]. */
+  blobStore: 'fs' | 'postgres' | `s3://${string}`;
+  /** An S3-compatible endpoint (for non-AWS object storage); credentials come from the usual AWS_* variables. */
+  s3Endpoint: string | undefined;
 }
 
 /** Each flag and the environment variable it overrides. */
@@ -40,12 +46,30 @@ const FLAGS = {
   'log-level': 'LOG_LEVEL',
   'rate-limit': 'RATE_LIMIT_PER_SECOND',
   'trust-proxy': 'TRUST_PROXY',
+  'database-url': 'DATABASE_URL',
+  'blob-store': 'BLOB_STORE',
 } as const;
 
 function positive(name: string, raw: string | undefined, fallback: number, max: number): number {
   const value = Number(raw ?? fallback);
   if (!Number.isFinite(value) || value <= 0 || value > max) throw new Error(`${name} must be a number in (0, ${max}], got ${raw}`);
   return value;
+}
+
+function blobStore(raw: string | undefined, databaseUrl: string | undefined): CoordinatorConfig['blobStore'] {
+  if (raw === undefined || raw === '' || raw === 'fs') return 'fs';
+  if (raw === 'postgres') {
+    if (!databaseUrl) throw new Error('BLOB_STORE=postgres keeps blobs in the database: set DATABASE_URL=postgres://… too');
+    return raw;
+  }
+  if (raw.startsWith('s3://')) return raw as `s3://${string}`;
+  throw new Error(`BLOB_STORE must be fs, postgres or s3://bucket[/prefix], got ${raw}`);
+}
+
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  return raw;
 }
 
 function trustProxy(raw: string | undefined): boolean | string {
@@ -79,6 +103,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0..65535, got ${merged.PORT}`);
   const heWorkers = Math.floor(positive('HE_WORKERS', merged.HE_WORKERS, 1, 64));
   const rateLimitPerSecond = positive('RATE_LIMIT_PER_SECOND', merged.RATE_LIMIT_PER_SECOND, 20, 1e6);
+  const database = databaseUrl(merged.DATABASE_URL);
   return {
     host: merged.HOST ?? '127.0.0.1',
     port,
@@ -97,5 +122,8 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     tokenDays: positive('TOKEN_DAYS', merged.TOKEN_DAYS, 90, 3650),
     retainUploads: merged.RETAIN_UPLOADS === 'on',
     blobQuotaBytes: merged.BLOB_QUOTA_BYTES ? Math.floor(positive('BLOB_QUOTA_BYTES', merged.BLOB_QUOTA_BYTES, 0, 2 ** 50)) : 0,
+    databaseUrl: database,
+    blobStore: blobStore(merged.BLOB_STORE, database),
+    s3Endpoint: merged.S3_ENDPOINT || undefined,
   };
 }

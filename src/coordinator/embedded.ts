@@ -1,6 +1,7 @@
 // The production coordinator started inside the calling process: the simulator, the benchmarks and the tests use
 // it to run rounds against the real service (Fastify + node:sqlite + HE worker pool) on 127.0.0.1 with an ephemeral
-// port and a temporary data directory that close() removes.
+// port and a temporary data directory that close() removes. Under the `postgres` test project
+// (CIPHERPATH_TEST_PG_CLUSTER) each embedded coordinator gets a fresh Postgres database instead of node:sqlite.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { buildApp } from './app.ts';
 import { sha256Hex } from '../common/sha256.ts';
 import type { WriteChunk } from './stores/fs-blobs.ts';
 import { openStores } from './stores/open.ts';
+import { createTestDatabase } from './stores/postgres-cluster.ts';
 
 export interface EmbeddedCoordinator {
   url: string;
@@ -31,9 +33,10 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     LOG_LEVEL: 'silent',
     // Simulated clinics share one address; the rate limiter is not what these callers exercise.
     RATE_LIMIT_PER_SECOND: '100000',
+    ...(process.env.CIPHERPATH_TEST_PG_CLUSTER ? { DATABASE_URL: await createTestDatabase(process.env.CIPHERPATH_TEST_PG_CLUSTER) } : {}),
     ...opts.env,
   });
-  const { store, blobs } = openStores(config, { ...(opts.blobWrite ? { blobWrite: opts.blobWrite } : {}) });
+  const { store, blobs } = await openStores(config, { ...(opts.blobWrite ? { blobWrite: opts.blobWrite } : {}) });
   const pool = opts.pool ?? HeNodePool.start(config.heWorkers);
   const cleanup = async () => {
     if (!opts.pool) await pool.close();

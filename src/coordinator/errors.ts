@@ -33,7 +33,10 @@ function asHttpError(error: unknown): HttpError | undefined {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request, reply) => {
     const http = asHttpError(error);
-    if (http) return reply.status(http.status).send({ error: http.code, message: http.message });
+    if (http) {
+      if (http.status >= 500) request.log.error({ err: error }, http.message);
+      return reply.status(http.status).send({ error: http.code, message: http.message });
+    }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error: 'internal', message: 'internal error; the request was not applied' });
   });
@@ -43,5 +46,12 @@ export function installErrorHandler(app: FastifyInstance): void {
 export class StorageFull extends HttpError {
   constructor(message: string) {
     super(507, 'insufficient-storage', message);
+  }
+}
+
+/** Stored bytes that are missing or no longer match their hash: the coordinator's fault, said as what it is. */
+export class StorageFault extends HttpError {
+  constructor(message: string) {
+    super(500, 'storage-fault', message);
   }
 }

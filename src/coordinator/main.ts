@@ -9,7 +9,7 @@ import { openStores } from './stores/open.ts';
 
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
-  const { store, blobs } = openStores(config);
+  const { store, blobs } = await openStores(config);
   const firstStart = (await store.getMeta('admin_token_hash')) === undefined;
 
   let printedAdminToken: string | undefined;

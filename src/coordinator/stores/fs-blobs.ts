@@ -5,7 +5,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../common/sha256.ts';
-import { StorageFull } from '../errors.ts';
+import { StorageFault, StorageFull } from '../errors.ts';
 import type { BlobStore } from './types.ts';
 
 const SHA = /^[0-9a-f]{64}$/;
@@ -92,8 +92,10 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(sha: string): Promise<Uint8Array> {
-    const bytes = readFileSync(this.pathOf(sha));
-    if (sha256Hex(bytes) !== sha) throw new Error(`blob ${sha} is corrupt on disk`);
+    const path = this.pathOf(sha);
+    if (!existsSync(path)) throw new StorageFault(`blob ${sha} is missing from the coordinator's storage`);
+    const bytes = readFileSync(path);
+    if (sha256Hex(bytes) !== sha) throw new StorageFault(`blob ${sha} is corrupt on disk (its bytes no longer hash to its name)`);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

@@ -1,12 +1,27 @@
-// The embedded defaults: node:sqlite state and filesystem blobs under the data directory (0700).
+// Picks the stores from the configuration: the embedded defaults (node:sqlite state and filesystem blobs under the
+// data directory, 0700), or Postgres state (DATABASE_URL) with blobs on the filesystem, in Postgres or in S3.
 import { join } from 'node:path';
 import type { CoordinatorConfig } from '../config.ts';
 import { FsBlobStore, type WriteChunk } from './fs-blobs.ts';
+import { PostgresBlobStore } from './postgres-blobs.ts';
+import { PostgresDriver } from './postgres-driver.ts';
+import { parseS3Url, S3BlobStore } from './s3-blobs.ts';
+import { SqlStore } from './sql-store.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { BlobStore, Store } from './types.ts';
 
-export function openStores(config: CoordinatorConfig, faults: { blobWrite?: WriteChunk } = {}): { store: Store; blobs: BlobStore } {
-  const store = new SqliteStore(config.dataDir);
-  const blobs = new FsBlobStore(join(config.dataDir, 'blobs'), { quotaBytes: config.blobQuotaBytes, ...(faults.blobWrite ? { write: faults.blobWrite } : {}) });
+export async function openStores(config: CoordinatorConfig, faults: { blobWrite?: WriteChunk } = {}): Promise<{ store: Store; blobs: BlobStore }> {
+  let store: Store;
+  let postgres: PostgresDriver | undefined;
+  if (config.databaseUrl) {
+    postgres = await PostgresDriver.open(config.databaseUrl);
+    store = new SqlStore(postgres);
+  } else {
+    store = new SqliteStore(config.dataDir);
+  }
+  let blobs: BlobStore;
+  if (config.blobStore === 'postgres' && postgres) blobs = new PostgresBlobStore(postgres);
+  else if (config.blobStore.startsWith('s3://')) blobs = new S3BlobStore(parseS3Url(config.blobStore), config.s3Endpoint ? { endpoint: config.s3Endpoint } : {});
+  else blobs = new FsBlobStore(join(config.dataDir, 'blobs'), { quotaBytes: config.blobQuotaBytes, ...(faults.blobWrite ? { write: faults.blobWrite } : {}) });
   return { store, blobs };
 }

@@ -31,7 +31,7 @@ describe('coordinator store', () => {
     expect(await store.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-2', name: 'Two', tokenHash: sha256Hex('tok2'), expiresAt: FOREVER })).toBeUndefined();
     expect((await store.clinicByTokenHash(sha256Hex('tok'), NOW()))?.id).toBe('cl-1');
     expect(await store.clinicByTokenHash('tok', NOW())).toBeUndefined();
-    const raw = JSON.stringify(store.db.prepare('SELECT * FROM clinics').all()) + JSON.stringify(store.db.prepare('SELECT * FROM invites').all());
+    const raw = JSON.stringify(store.db.db.prepare('SELECT * FROM clinics').all()) + JSON.stringify(store.db.db.prepare('SELECT * FROM invites').all());
     expect(raw).not.toContain('AAAA-BBBB-CCCC');
     expect(raw).not.toContain('"tok"');
     await store.close();

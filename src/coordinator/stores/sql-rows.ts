@@ -1,14 +1,14 @@
-// Row mapping of the node:sqlite store: the column lists each query selects and the rows they become.
+// Row mapping shared by the SQL stores (node:sqlite and Postgres; aliases quoted because Postgres folds unquoted names to lower case): the column lists each query selects and the rows they become.
 import type { RoundStatus } from '../../protocol/api.ts';
+import type { Row } from './sql-driver.ts';
 import type { ClinicRow, FederationRow, RoundRow } from './types.ts';
 
-export type Row = Record<string, unknown>;
 
 export const FEDERATION_COLUMNS =
-  'id, name, preset_id AS presetId, strategy, min_clinics AS minClinics, round_seconds AS roundSeconds, current_round AS currentRound, ciphertext_count AS ciphertextCount, marker_slots AS markerSlots, expires_at AS expiresAt';
-export const CLINIC_COLUMNS = 'id, federation_id AS federationId, name, holds_key AS holdsKey, public_key AS publicKey';
+  'id, name, preset_id AS "presetId", strategy, min_clinics AS "minClinics", round_seconds AS "roundSeconds", current_round AS "currentRound", ciphertext_count AS "ciphertextCount", marker_slots AS "markerSlots", expires_at AS "expiresAt"';
+export const CLINIC_COLUMNS = 'id, federation_id AS "federationId", name, holds_key AS "holdsKey", public_key AS "publicKey"';
 export const ROUND_COLUMNS =
-  'federation_id AS federationId, round, status, deadline_at AS deadlineAt, aggregate_sha AS aggregateSha, ciphertext_count AS ciphertextCount, spec_ciphertext_count AS specCount, scale_bits AS scaleBits, marker_slots AS markerSlots, failure';
+  'federation_id AS "federationId", round, status, deadline_at AS "deadlineAt", aggregate_sha AS "aggregateSha", ciphertext_count AS "ciphertextCount", spec_ciphertext_count AS "specCount", scale_bits AS "scaleBits", marker_slots AS "markerSlots", failure';
 
 export function federation(r: Row): FederationRow {
   const { expiresAt, ...rest } = r;

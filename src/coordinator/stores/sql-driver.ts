@@ -1,0 +1,25 @@
+// What the Store needs of a SQL database, so the same statements run on node:sqlite (embedded default) and on
+// Postgres (DATABASE_URL). Statements use `?` placeholders, CAST(COUNT(*) AS INTEGER) and ON CONFLICT upserts,
+// which both engines read the same way; a driver only translates placeholders, opens transactions and serialises
+// the audit chain.
+import type { SQLInputValue } from 'node:sqlite';
+
+export type Row = Record<string, unknown>;
+export type SqlValue = SQLInputValue;
+
+export interface SqlQueries {
+  get(sql: string, ...args: SqlValue[]): Promise<Row | undefined>;
+  all(sql: string, ...args: SqlValue[]): Promise<Row[]>;
+  /** The number of rows changed. */
+  run(sql: string, ...args: SqlValue[]): Promise<number>;
+}
+
+export interface SqlDriver extends SqlQueries {
+  /** Whether SELECT … FOR UPDATE locks rows (Postgres); SQLite's BEGIN IMMEDIATE already excludes other writers. */
+  readonly rowLocks: boolean;
+  /** Runs fn in one transaction; a disk-full failure becomes StorageFull, with nothing stored. */
+  tx<T>(fn: (q: SqlQueries) => Promise<T>): Promise<T>;
+  /** Inside a transaction: hold the audit chain's head so two writers (two replicas) never fork it. */
+  lockAuditChain(q: SqlQueries): Promise<void>;
+  close(): Promise<void>;
+}
