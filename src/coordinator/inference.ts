@@ -2,7 +2,7 @@
 // key holder's evaluation keys are loaded into the HE worker pool once (by content hash) and reused for every
 // request. The coordinator never decrypts: inputs and results are ciphertexts under the federation key.
 import type { HeNodePool } from '../he/node-pool.ts';
-import type { HeadSource } from '../he/worker-protocol.ts';
+import type { HeadSource } from '../he/handlers.ts';
 import { decodeBundle } from '../protocol/bundle.ts';
 import { decodeInferenceModel, INFERENCE_LIMITS, type InferenceLayoutWire } from '../protocol/inference-model.ts';
 import { HttpError } from './errors.ts';

@@ -1,55 +1,53 @@
-// Main-thread proxy for the browser HE worker (worker.ts). Arguments are copied into the worker (the caller keeps
-// its arrays); results are transferred back without a copy.
+// Main-thread proxy for the browser HE worker (worker.ts) over src/rpc. The methods are declared once, in
+// handlers.ts; `call` is typed by that table, and the positional methods below are the facade the app calls.
+// Arguments are copied into the worker (the caller keeps its arrays); results are transferred back without a copy.
+// Every method takes an optional trailing `{signal}`: aborting it rejects with an AbortError and cancels the handler.
 import type { AggregationRound, WeightedMean } from './aggregate.ts';
 import type { LinearHead } from './head.ts';
 import type { InferenceLayout, InferenceMode } from './inference.ts';
 import type { PresetId } from './params.ts';
-import { HeRpc } from './worker-protocol.ts';
-import type { HeReply } from './worker-protocol.ts';
+import { heErrorFromWire } from './handlers.ts';
+import type { HeHandlers } from './handlers.ts';
+import { webWorkerChannel } from '../rpc/channel.ts';
+import { RpcClient } from '../rpc/rpc.ts';
+import type { ArgsOf, CallOptions, MethodOf, ProgressOf, ResultOf } from '../rpc/rpc.ts';
+
+export interface HeCallOptions {
+  signal?: AbortSignal | undefined;
+}
 
 export class HeWorkerClient {
   readonly #worker: Worker;
-  readonly #rpc: HeRpc;
+  readonly #rpc: RpcClient<HeHandlers>;
 
   constructor(worker: Worker) {
     this.#worker = worker;
-    this.#rpc = new HeRpc((request) => worker.postMessage(request));
-    worker.addEventListener('message', (event: MessageEvent<HeReply>) => this.#rpc.receive(event.data));
-    worker.addEventListener('error', (event: ErrorEvent) => {
-      this.#rpc.failAll(`HE worker failed: ${event.message || 'script error'}`);
-    });
-    worker.addEventListener('messageerror', () => this.#rpc.failAll('HE worker sent an unreadable message'));
+    this.#rpc = new RpcClient<HeHandlers>(webWorkerChannel(worker, 'HE worker'), { toError: heErrorFromWire });
   }
 
-  generateSecretKey(presetId: PresetId, federationId: string): Promise<Uint8Array> {
-    return this.#rpc.call('generateSecretKey', { presetId, federationId });
+  /** Any method of the handler table by name (progress and cancel included). */
+  call<M extends MethodOf<HeHandlers>>(method: M, args: ArgsOf<HeHandlers, M>, opts?: CallOptions<ProgressOf<HeHandlers, M>>): Promise<ResultOf<HeHandlers, M>> {
+    return this.#rpc.call(method, args, opts);
   }
 
-  encryptTokenBatch(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    federationId: string,
-    tokens: Float32Array[],
-  ): Promise<Uint8Array[]> {
-    return this.#rpc.call('encryptTokenBatch', { presetId, secretKey, federationId, tokens });
+  generateSecretKey(presetId: PresetId, federationId: string, opts?: HeCallOptions): Promise<Uint8Array> {
+    return this.call('generateSecretKey', { presetId, federationId }, opts);
   }
 
-  decryptTokenBatch(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    ciphertexts: Uint8Array[],
-    tokenCount: number,
-    dim: number,
-  ): Promise<Float64Array[]> {
-    return this.#rpc.call('decryptTokenBatch', { presetId, secretKey, ciphertexts, tokenCount, dim });
+  encryptTokenBatch(presetId: PresetId, secretKey: Uint8Array, federationId: string, tokens: Float32Array[], opts?: HeCallOptions): Promise<Uint8Array[]> {
+    return this.call('encryptTokenBatch', { presetId, secretKey, federationId, tokens }, opts);
   }
 
-  sealKeyFile(secretKey: Uint8Array, passphrase: string): Promise<Uint8Array> {
-    return this.#rpc.call('sealKeyFile', { secretKey, passphrase });
+  decryptTokenBatch(presetId: PresetId, secretKey: Uint8Array, ciphertexts: Uint8Array[], tokenCount: number, dim: number, opts?: HeCallOptions): Promise<Float64Array[]> {
+    return this.call('decryptTokenBatch', { presetId, secretKey, ciphertexts, tokenCount, dim }, opts);
   }
 
-  openKeyFile(file: Uint8Array, passphrase: string): Promise<Uint8Array> {
-    return this.#rpc.call('openKeyFile', { file, passphrase });
+  sealKeyFile(secretKey: Uint8Array, passphrase: string, opts?: HeCallOptions): Promise<Uint8Array> {
+    return this.call('sealKeyFile', { secretKey, passphrase }, opts);
+  }
+
+  openKeyFile(file: Uint8Array, passphrase: string, opts?: HeCallOptions): Promise<Uint8Array> {
+    return this.call('openKeyFile', { file, passphrase }, opts);
   }
 
   /** Enc(count * values || count) for one aggregation round (see aggregate.ts). */
@@ -60,12 +58,13 @@ export class HeWorkerClient {
     values: Float32Array | Float64Array,
     count: number,
     round: AggregationRound,
+    opts?: HeCallOptions,
   ): Promise<Uint8Array[]> {
-    return this.#rpc.call('encryptWeightedContribution', { presetId, secretKey, federationId, values, count, round });
+    return this.call('encryptWeightedContribution', { presetId, secretKey, federationId, values, count, round }, opts);
   }
 
-  decryptWeightedMean(presetId: PresetId, secretKey: Uint8Array, sums: Uint8Array[], length: number): Promise<WeightedMean> {
-    return this.#rpc.call('decryptWeightedMean', { presetId, secretKey, sums, length });
+  decryptWeightedMean(presetId: PresetId, secretKey: Uint8Array, sums: Uint8Array[], length: number, opts?: HeCallOptions): Promise<WeightedMean> {
+    return this.call('decryptWeightedMean', { presetId, secretKey, sums, length }, opts);
   }
 
   inferenceLayout(
@@ -73,9 +72,10 @@ export class HeWorkerClient {
     mode: InferenceMode,
     classes: number,
     dim: number,
-    opts: { tokensPerGroup?: number; masked?: boolean } = {},
+    layoutOpts: { tokensPerGroup?: number; masked?: boolean } = {},
+    opts?: HeCallOptions,
   ): Promise<InferenceLayout> {
-    return this.#rpc.call('inferenceLayout', { presetId, mode, classes, dim, ...opts });
+    return this.call('inferenceLayout', { presetId, mode, classes, dim, ...layoutOpts }, opts);
   }
 
   generateInferenceKeys(
@@ -84,8 +84,9 @@ export class HeWorkerClient {
     federationId: string,
     layouts: InferenceLayout[],
     relin: boolean,
+    opts?: HeCallOptions,
   ): Promise<{ galoisKeys: Uint8Array; relinKeys?: Uint8Array }> {
-    return this.#rpc.call('generateInferenceKeys', { presetId, secretKey, federationId, layouts, relin });
+    return this.call('generateInferenceKeys', { presetId, secretKey, federationId, layouts, relin }, opts);
   }
 
   encryptInferenceInput(
@@ -94,8 +95,9 @@ export class HeWorkerClient {
     federationId: string,
     tokens: (Float32Array | Float64Array)[],
     layout: InferenceLayout,
+    opts?: HeCallOptions,
   ): Promise<Uint8Array[][]> {
-    return this.#rpc.call('encryptInferenceInput', { presetId, secretKey, federationId, tokens, layout });
+    return this.call('encryptInferenceInput', { presetId, secretKey, federationId, tokens, layout }, opts);
   }
 
   encryptHeadForInference(
@@ -104,22 +106,17 @@ export class HeWorkerClient {
     federationId: string,
     head: LinearHead,
     layout: InferenceLayout,
+    opts?: HeCallOptions,
   ): Promise<{ weights: Uint8Array[][]; biases: Uint8Array[] }> {
-    return this.#rpc.call('encryptHeadForInference', { presetId, secretKey, federationId, head, layout });
+    return this.call('encryptHeadForInference', { presetId, secretKey, federationId, head, layout }, opts);
   }
 
-  decryptLogits(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    results: Uint8Array[],
-    layout: InferenceLayout,
-    tokenCount: number,
-  ): Promise<Float64Array[]> {
-    return this.#rpc.call('decryptLogits', { presetId, secretKey, results, layout, tokenCount });
+  decryptLogits(presetId: PresetId, secretKey: Uint8Array, results: Uint8Array[], layout: InferenceLayout, tokenCount: number, opts?: HeCallOptions): Promise<Float64Array[]> {
+    return this.call('decryptLogits', { presetId, secretKey, results, layout, tokenCount }, opts);
   }
 
   terminate(): void {
     this.#worker.terminate();
-    this.#rpc.failAll('HE worker was terminated');
+    this.#rpc.close('HE worker was terminated');
   }
 }

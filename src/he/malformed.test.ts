@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVELOPE_KIND_CODES, decodeEnvelope, encodeEnvelope, envelopeHeaderBytes } from '../protocol/envelope.ts';
 import { HeContext } from './context.ts';
 import { HeError } from './errors.ts';
-import { handleHeRequest } from './handlers.ts';
+import { heHandlers, heWireError } from './handlers.ts';
+import { loopbackPair } from '../rpc/channel.ts';
+import { serveRpc } from '../rpc/rpc.ts';
+import type { RpcMessage } from '../rpc/rpc.ts';
 import { seededRandom, syntheticTokens } from './testing.ts';
 import { encryptTokenBatch, generateSecretKey } from './tokens.ts';
 
@@ -129,11 +132,12 @@ describe('malformed ciphertext envelopes', () => {
 
   it('crosses the worker protocol as {code, message}', async () => {
     const c = cases.find((x) => x.code === 'seal') as Case;
-    const { reply } = await handleHeRequest({
-      id: 1,
-      type: 'validateCiphertext',
-      args: { presetId: 'agg-v1', federationId: FED, ciphertext: c.bytes },
+    const [client, server] = loopbackPair();
+    serveRpc(heHandlers(), server, { toWireError: heWireError });
+    const reply = await new Promise<RpcMessage>((resolve) => {
+      client.listen(resolve);
+      client.post({ kind: 'call', id: 1, method: 'validateCiphertext', args: { presetId: 'agg-v1', federationId: FED, ciphertext: c.bytes } }, []);
     });
-    expect(reply).toMatchObject({ id: 1, type: 'validateCiphertext', err: { code: 'seal' } });
+    expect(reply).toMatchObject({ id: 1, kind: 'reply', err: { code: 'seal' } });
   });
 });

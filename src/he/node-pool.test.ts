@@ -51,4 +51,40 @@ describe('HeNodePool (worker_threads)', () => {
       message: expect.stringContaining("no head registered as 'head-1'"),
     });
   });
+
+  it('recovers from a thread killed mid-request: registrations replayed, the in-flight call retried', async () => {
+    const ctx = await HeContext.create('inf-v1');
+    const key = await generateSecretKey(ctx, 'fed-kill');
+    const layout = inferenceLayout(ctx, 'single', 3, 192);
+    const { galoisKeys } = generateInferenceKeys(ctx, key, 'fed-kill', [layout], { relin: false });
+    const head = syntheticHead(3, 192, 5);
+    await pool.registerInferenceKeys('inf-v1', 'fed-kill', 'keys-k', galoisKeys);
+    await pool.registerHead('inf-v1', 'fed-kill', 'head-k', layout, { encrypted: false, head });
+    const tokens = syntheticTokens(24, 192, 7);
+    const groups = encryptInferenceInput(ctx, key, 'fed-kill', tokens, layout);
+
+    const [victim] = pool.threadIds;
+    let killed = false;
+    // Kill the thread once it has evaluated the first group, so the request is truly in flight.
+    const running = pool.evaluateLinear('inf-v1', 'fed-kill', 'head-k', 'keys-k', groups, {
+      onProgress: ({ done }) => {
+        if (done === 1 && !killed) {
+          killed = true;
+          void pool.terminateThread(0);
+        }
+      },
+    });
+    const results = await running;
+    expect(killed).toBe(true);
+    expect(pool.respawns).toBe(1);
+    expect(pool.retries).toBe(1);
+    expect(pool.threadIds).not.toContain(victim);
+    results.forEach((r, t) => {
+      const [logits] = decryptLogits(ctx, key, r, layout, 1);
+      expect(maxAbsDiff(logits!, plainLogits(head, tokens[t]!))).toBeLessThan(1e-4);
+    });
+    // The next request on the respawned thread finds the replayed head and keys.
+    const again = await pool.evaluateLinear('inf-v1', 'fed-kill', 'head-k', 'keys-k', groups.slice(0, 1));
+    expect(maxAbsDiff(decryptLogits(ctx, key, again[0]!, layout, 1)[0]!, plainLogits(head, tokens[0]!))).toBeLessThan(1e-4);
+  });
 });

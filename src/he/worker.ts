@@ -4,16 +4,9 @@
 // `new URL(p, import.meta.url)` lookup is not rewritten by Vite (research/node-seal.md §7); the relative path is
 // needed because node-seal's exports map blocks `node-seal/dist/...`.
 import wasmUrl from '../../node_modules/node-seal/dist/seal_throws.wasm?url';
-import { handleHeRequest } from './handlers.ts';
-import type { HeReply, HeRequest } from './worker-protocol.ts';
+import { webWorkerChannel } from '../rpc/channel.ts';
+import type { WebWorkerLike } from '../rpc/channel.ts';
+import { serveRpc } from '../rpc/rpc.ts';
+import { heHandlers, heWireError } from './handlers.ts';
 
-interface WorkerScope {
-  addEventListener(type: 'message', listener: (event: MessageEvent<HeRequest>) => void): void;
-  postMessage(message: HeReply, transfer: Transferable[]): void;
-}
-
-const scope = self as unknown as WorkerScope;
-
-scope.addEventListener('message', (event) => {
-  void handleHeRequest(event.data, { wasmUrl }).then(({ reply, transfer }) => scope.postMessage(reply, transfer));
-});
+serveRpc(heHandlers({ wasmUrl }), webWorkerChannel(self as unknown as WebWorkerLike, 'HE worker parent'), { toWireError: heWireError });
