@@ -160,6 +160,7 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
   const roundView = (federation: FederationRow, round: number): RoundView => {
     const state = store.getRound(federation.id, round);
     if (!state) throw new HttpError(404, 'not-found', `round ${round} of ${federation.id} does not exist yet (current round: ${federation.currentRound})`);
+    const uploads = store.uploadsFor(federation.id, round);
     return {
       federationId: federation.id,
       round,
@@ -167,7 +168,8 @@ export async function buildServer(deps: CoordinatorDeps): Promise<{ app: Fastify
       quorum: federation.minClinics,
       enrolled: store.clinicsOf(federation.id).length,
       deadlineAt: state.deadlineAt,
-      submitted: store.uploadsFor(federation.id, round).map((u) => u.clinicName),
+      submitted: uploads.map((u) => u.clinicName),
+      submittedIds: uploads.map((u) => u.clinicId),
       ciphertextCount: state.ciphertextCount,
     };
   };

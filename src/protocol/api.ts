@@ -50,7 +50,10 @@ export interface RoundView {
   quorum: number;
   enrolled: number;
   deadlineAt: string;
+  /** Names of the clinics that submitted, for people. */
   submitted: string[];
+  /** Their clinic ids, in the same order: the roster each clinic's inclusion check (src/fl/inclusion.ts) verifies. */
+  submittedIds: string[];
   ciphertextCount: number | null;
 }
 
