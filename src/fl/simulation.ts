@@ -7,7 +7,7 @@ import { HeContext } from '../he/context.ts';
 import { generateSecretKey } from '../he/tokens.ts';
 import { useNodeWasmBackend } from '../vit/node-io.ts';
 import { EncryptedChannel, InProcessTransport, PlainChannel } from './channels.ts';
-import type { CiphertextTransport, DomainName, SumChannel } from './channels.ts';
+import type { DomainName, SumChannel } from './channels.ts';
 import { CoordinatorChannel, enrolFederation } from './coordinator.ts';
 import type { LocalCoordinator } from './coordinator.ts';
 import { localSplit, splitClinics, syntheticDataset } from './dataset.ts';
