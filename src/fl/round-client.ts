@@ -25,12 +25,13 @@ export interface RoundApi {
 export interface RoundCrypto {
   /** Ciphertexts Enc(values || 1) of `length` values take. */
   ciphertextCount(length: number): number;
-  /** log2 of the scale every clinic encodes a round of these bounds at. */
-  scaleBits(bounds: Required<AggregationRound>): Promise<number>;
   /** Enc(values || 1) at the scale of `bounds` (every |value| <= bounds.maxCount * bounds.maxAbsValue). */
   encrypt(values: Float64Array, bounds: Required<AggregationRound>): Promise<Uint8Array[]>;
-  /** Decrypts a summed Enc(values || count): the summed values, the count, and the scale when this port can read it. */
-  decrypt(parts: Uint8Array[], length: number): Promise<{ sum: Float64Array; contributions: number; scaleBits?: number }>;
+  /**
+   * Decrypts a summed Enc(values || count): the summed values and the count; where this port can read the
+   * aggregate's scale, also log2 of it and of the scale a round of `bounds` declares.
+   */
+  decrypt(parts: Uint8Array[], length: number, bounds: Required<AggregationRound>): Promise<{ sum: Float64Array; contributions: number; scaleBits?: { observed: number; expected: number } }>;
 }
 
 export interface RoundClientOptions {
@@ -164,8 +165,7 @@ export class RoundClient {
     const wire = length + MARKER_SLOTS;
     const expected = crypto.ciphertextCount(wire);
     // A wrong count is refused before decryption (the HE core would refuse it less clearly).
-    const decrypted = parts.length === expected ? await crypto.decrypt(parts, wire) : { sum: new Float64Array(wire), contributions: 0 };
-    const expectedScale = await crypto.scaleBits(encodingBounds(bounds));
+    const decrypted = parts.length === expected ? await crypto.decrypt(parts, wire, encodingBounds(bounds)) : { sum: new Float64Array(wire), contributions: 0 };
     const sum = verifyInclusion(markerSecret, {
       federationId,
       round,
@@ -175,7 +175,7 @@ export class RoundClient {
       sum: decrypted.sum,
       contributions: decrypted.contributions,
       ciphertexts: { observed: parts.length, expected },
-      ...(decrypted.scaleBits === undefined ? {} : { scaleBits: { observed: decrypted.scaleBits, expected: expectedScale } }),
+      ...('scaleBits' in decrypted && decrypted.scaleBits ? { scaleBits: decrypted.scaleBits } : {}),
     });
     return { round, sum, roster: view.submittedIds, bytes: bundle.byteLength, downloadMs, decryptMs: performance.now() - started };
   }

@@ -9,15 +9,14 @@ import type { RoundCrypto } from './round-client.ts';
 export function contextCrypto(ctx: HeContext, secretKey: Uint8Array, federationId: string): RoundCrypto {
   return {
     ciphertextCount: (length) => weightedCiphertextCount(ctx, length),
-    scaleBits: async (bounds) => aggregationScaleBits(ctx, bounds),
     encrypt: (values, bounds) => encryptWeightedContribution(ctx, secretKey, federationId, values, 1, bounds),
-    async decrypt(parts, length) {
+    async decrypt(parts, length, bounds) {
       const scales = parts.map((bytes, i) => withScope((scope) => Math.log2(scope.track(ctx.loadCiphertext(bytes, federationId, `aggregate ciphertext ${i}`, true)).scale())));
       const { mean, totalCount } = await decryptWeightedMean(ctx, secretKey, parts, length);
       const sum = mean.map((v) => v * totalCount);
       // Every part of one aggregate carries the same scale; a mixed one reports the first that differs.
-      const scaleBits = scales.find((s) => s !== scales[0]) ?? scales[0];
-      return { sum, contributions: totalCount, ...(scaleBits === undefined ? {} : { scaleBits }) };
+      const observed = scales.find((s) => s !== scales[0]) ?? (scales[0] as number);
+      return { sum, contributions: totalCount, scaleBits: { observed, expected: aggregationScaleBits(ctx, bounds) } };
     },
   };
 }
