@@ -302,12 +302,15 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
   const finish = useCallback((outcome: RoundOutcome | null) => outcome && record(outcome.result, outcome.head), [record]);
   // A participation interrupted by a reload carries on: wait for the round to close, then decrypt.
   useEffect(() => {
-    if (access && participation?.phase === 'uploaded' && participation.federationId === federationId) void resume(access, snapshot()).then(finish);
+    if (access && participation?.phase === 'uploaded' && participation.federationId === federationId) void resume(access, snapshot).then(finish);
   }, [access, participation, federationId, resume, snapshot, finish]);
-  const ensureTokens = async () => {
-    const current = snapshot();
-    if (!orderedTokens(current.tiles, current.tokens)) await extract(forcedBackend);
-    return snapshot();
+  const tileAccess = {
+    current: snapshot,
+    async ensureTokens() {
+      const current = snapshot();
+      if (!orderedTokens(current.tiles, current.tokens)) await extract(forcedBackend);
+      return snapshot();
+    },
   };
   const canUpload = secretKey !== null && tokens !== null && busy === null;
   const strategy = APP_STRATEGIES.find((s) => s === federation.strategy);
@@ -333,7 +336,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
         <button
           type="button"
           disabled={!secretKey || busy !== null || waiting || participatedHere || !supported || !epochsValid}
-          onClick={() => access && void participateRound(access, federation, ensureTokens, { clinicId, epochs }).then(finish)}
+          onClick={() => access && void participateRound(access, federation, tileAccess, { clinicId, epochs }).then(finish)}
         >
           Participate in round {federation.currentRound}
         </button>

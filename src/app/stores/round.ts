@@ -96,14 +96,19 @@ interface RoundState {
   /** The 'sum' strategy step by step: download, verify and decrypt the summed tokens. */
   decryptAggregate(args: { access: ClinicAccess; round: number; tokenCount: number; dim: number }): Promise<void>;
   /** One click: tokens (from `ensureTokens`), contribution, upload, then resume(). */
-  participateRound(access: ClinicAccess, federation: FederationView, ensureTokens: () => Promise<TileSnapshot>, local?: LocalTraining): Promise<RoundOutcome | null>;
-  /** Waits for the uploaded round to close, verifies and decrypts the aggregate, and turns it into the round's outcome. */
-  resume(access: ClinicAccess, tiles: TileSnapshot): Promise<RoundOutcome | null>;
+  participateRound(access: ClinicAccess, federation: FederationView, tiles: { ensureTokens(): Promise<TileSnapshot>; current(): TileSnapshot }, local?: LocalTraining): Promise<RoundOutcome | null>;
+  /**
+   * Waits for the uploaded round to close, verifies and decrypts the aggregate, and turns it into the round's outcome
+   * (scored on the tiles `tiles()` holds then: after a reload they may still be loading when the wait starts).
+   */
+  resume(access: ClinicAccess, tiles: () => TileSnapshot): Promise<RoundOutcome | null>;
   reset(): void;
 }
 
 const TIMELINE_ROUNDS = 8;
 const contributionBytes = (values: number) => values * 8;
+/** Participations being resumed (one wait per round however often the page asks). */
+const resuming = new Set<string>();
 
 const labelledOf = (snapshot: TileSnapshot, ids?: readonly string[]): LabelledTokens & { ids: string[] } => {
   const chosen = ids ? ids.map((id) => snapshot.tiles.find((t) => t.id === id)) : snapshot.tiles;
@@ -171,7 +176,7 @@ export const useRound = create<RoundState>()(
           set({ busy: null, error: `Could not decrypt the aggregate: ${(e as Error).message}` });
         }
       },
-      async participateRound(access, federation, ensureTokens, local) {
+      async participateRound(access, federation, tiles, local) {
         const strategy = federation.strategy;
         if (!isAppStrategy(strategy)) {
           set({ error: `This federation uses the "${strategy}" strategy, which this app cannot run yet (it runs ${APP_STRATEGIES.join(', ')}). Ask your federation lead.` });
@@ -185,12 +190,11 @@ export const useRound = create<RoundState>()(
         const presetId = federation.presetId as PresetId;
         const phaseMs: Partial<Record<Phase, number>> = {};
         const client = roundClient(access);
-        let snapshot: TileSnapshot;
         set({ error: null, decryptedSum: null });
         try {
           let t0 = performance.now();
           set({ busy: 'Step 1 of 4: extracting [CLS] tokens of your tiles…' });
-          snapshot = await ensureTokens();
+          const snapshot = await tiles.ensureTokens();
           const tokens = orderedTokens([...snapshot.tiles], { ...snapshot.tokens });
           if (!tokens) throw new Error(snapshot.tiles.length ? 'some tiles have no tokens (extraction did not finish); extract on the Slides page, then try again' : 'there are no tiles: add tiles on the Slides page first');
           const dim = tokens[0]?.length ?? 0;
@@ -230,11 +234,14 @@ export const useRound = create<RoundState>()(
           set({ busy: null, error: `Could not take part in round ${round}: ${(e as Error).message}` });
           return null;
         }
-        return get().resume(access, snapshot);
+        return get().resume(access, tiles.current);
       },
-      async resume(access, snapshot) {
+      async resume(access, tiles) {
         const p = get().participation;
         if (!p || p.phase !== 'uploaded' || p.federationId !== access.federationId) return null;
+        const key = `${p.federationId}#${p.round}`;
+        if (resuming.has(key)) return null;
+        resuming.add(key);
         const phaseMs = { ...p.phaseMs };
         const client = roundClient(access);
         try {
@@ -252,6 +259,7 @@ export const useRound = create<RoundState>()(
           phaseMs.download = aggregate.downloadMs;
           phaseMs.decrypt = aggregate.decryptMs;
           t0 = performance.now();
+          const snapshot = tiles();
           let accuracy: number | null = null;
           let note = 'The sum strategy adds token vectors; it produces no classifier to score.';
           let model: LinearHead | undefined;
@@ -304,6 +312,8 @@ export const useRound = create<RoundState>()(
           const refused = e instanceof InclusionError;
           set({ step: null, error: refused ? `Round ${p.round}'s result is refused: ${e.message}. Tell your federation lead; nothing from this round is used.` : `Round ${p.round} closed but its result could not be used: ${(e as Error).message}. Reload to try again.` });
           return null;
+        } finally {
+          resuming.delete(key);
         }
       },
       reset() {
