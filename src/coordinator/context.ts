@@ -57,6 +57,7 @@ export async function roundView(store: Store, federation: FederationRow, round: 
     enrolled: (await store.clinicsOf(federation.id)).length,
     deadlineAt: state.deadlineAt,
     submitted: uploads.map((u) => u.clinicName),
+    submittedIds: uploads.filter((u) => !u.quarantined).map((u) => u.clinicId),
     ciphertextCount: state.ciphertextCount,
     spec: state.spec,
     quarantined: uploads.filter((u) => u.quarantined).map((u) => u.clinicName),

@@ -1,9 +1,15 @@
 // Talking to a real cipherpath coordinator from Node (the caller starts it, e.g. src/coordinator/embedded.ts, so this
-// room does not depend on the server): create a federation and enrol clinics through the admin and invite routes, and run rounds through the upload / round / aggregate routes,
-// the same flow as the browser's src/app/stores/round.ts. Only ciphertext bundles ever reach the coordinator.
-import { bytesEqual } from '../common/bytes-equal.ts';
+// room does not depend on the server): create a federation and enrol clinics through the admin and invite routes,
+// bind the round routes for a RoundClient (coordinatorRoundApi), and sum a simulated round through one RoundClient
+// per clinic (CoordinatorChannel): the same client the browser's round store uses. Only ciphertext bundles ever
+// reach the coordinator.
+import type { AggregationRound } from '../he/aggregate.ts';
+import type { HeContext } from '../he/context.ts';
 import type { EnrolResponse, FederationView, InvitesResponse, RoundView, UploadResponse } from '../protocol/api.ts';
-import type { CiphertextTransport, TransportRound } from './channels.ts';
+import type { ChannelRound, SumChannel } from './channels.ts';
+import { markerSecret } from './inclusion.ts';
+import { type RoundApi, RoundClient, type VerifiedAggregate } from './round-client.ts';
+import { contextCrypto } from './round-crypto.ts';
 import type { StrategyName } from './strategies/types.ts';
 
 /** A running coordinator the simulator may use: its URL, an admin token, and how to stop it. */
@@ -30,6 +36,9 @@ export interface EnrolledFederation {
   federationId: string;
   /** Bearer token of clinic i at index i. */
   clinicTokens: string[];
+  /** Coordinator id of clinic i at index i. */
+  clinicIds: string[];
+  minClinics: number;
   roundSeconds: number;
 }
 
@@ -58,73 +67,113 @@ export async function enrolFederation(coordinator: LocalCoordinator, spec: Feder
     ...json({ count: spec.clinics }),
   });
   const clinicTokens: string[] = [];
+  const clinicIds: string[] = [];
   for (const [i, inviteCode] of invites.codes.entries()) {
     const enrolled = await call<EnrolResponse>(url, '/api/enrol', { method: 'POST', ...json({ inviteCode, clinicName: `clinic ${i}` }) });
     clinicTokens.push(enrolled.token);
+    clinicIds.push(enrolled.clinicId);
   }
-  return { federationId: federation.id, clinicTokens, roundSeconds };
+  return { federationId: federation.id, clinicTokens, clinicIds, minClinics: federation.minClinics, roundSeconds };
 }
 
+/** The round routes of `federationId` as clinic `token` calls them. */
+export function coordinatorRoundApi(url: string, token: string, federationId: string): RoundApi {
+  const base = (round: number) => `/api/federations/${encodeURIComponent(federationId)}/rounds/${round}`;
+  return {
+    round: (round, signal) => call<RoundView>(url, base(round), { token, ...(signal ? { signal } : {}) }),
+    upload: (round, bundle, signal) =>
+      call<UploadResponse>(url, `${base(round)}/uploads`, { method: 'POST', token, headers: { 'content-type': 'application/octet-stream' }, body: bundle as BodyInit, ...(signal ? { signal } : {}) }),
+    aggregate: (round, signal) => call<Uint8Array>(url, `${base(round)}/aggregate`, { token, binary: true, ...(signal ? { signal } : {}) }),
+  };
+}
+
+/** Status poll period of the simulated clinics (the coordinator is local). */
 const POLL_MS = 20;
-/** Slack past the round deadline before a round that never closes is reported. */
-const CLOSE_GRACE_MS = 30_000;
 
-/** Runs rounds through the coordinator's HTTP routes; every enrolled clinic downloads every aggregate. */
-export class CoordinatorTransport implements CiphertextTransport {
-  readonly #url: string;
-  readonly #federation: EnrolledFederation;
+export interface CoordinatorChannelOptions {
+  ctx: HeContext;
+  secretKey: Uint8Array;
+  coordinator: LocalCoordinator;
+  federation: EnrolledFederation;
+  domain?: 'encrypted' | 'gradient-encryption';
+  /** Ciphertexts per clinic counted in the bytes but not sent (gradient-encryption's transformer block). */
+  accountedCiphertexts?: number;
+}
 
-  constructor(coordinator: LocalCoordinator, federation: EnrolledFederation) {
-    this.#url = coordinator.url;
-    this.#federation = federation;
+/**
+ * The encrypted domain over the real coordinator: each present clinic contributes through its own RoundClient, one
+ * poller waits for the round to close, and every enrolled clinic downloads, decrypts and verifies the aggregate
+ * (an inclusion failure at any clinic fails the run). Every clinic's verified sum is the same; the first is returned.
+ */
+export class CoordinatorChannel implements SumChannel {
+  readonly domain: 'encrypted' | 'gradient-encryption';
+  readonly #opts: CoordinatorChannelOptions;
+  readonly #clients: RoundClient[];
+
+  constructor(opts: CoordinatorChannelOptions) {
+    this.#opts = opts;
+    this.domain = opts.domain ?? 'encrypted';
+    const { ctx, secretKey, coordinator, federation } = opts;
+    const crypto = contextCrypto(ctx, secretKey, federation.federationId);
+    const secret = markerSecret(secretKey, federation.federationId);
+    this.#clients = federation.clinicTokens.map(
+      (token, i) =>
+        new RoundClient({
+          api: coordinatorRoundApi(coordinator.url, token, federation.federationId),
+          crypto,
+          federationId: federation.federationId,
+          clinicId: federation.clinicIds[i] as string,
+          pinnedQuorum: federation.minClinics,
+          markerSecret: secret,
+          pollMs: POLL_MS,
+        }),
+    );
   }
 
-  async exchange(round: number, uploads: ReadonlyMap<number, Uint8Array>): Promise<TransportRound> {
-    const { federationId, clinicTokens, roundSeconds } = this.#federation;
-    const base = `/api/federations/${federationId}/rounds/${round}`;
-    const tokenOf = (clinic: number): string => {
-      const token = clinicTokens[clinic];
-      if (!token) throw new Error(`clinic ${clinic} is not enrolled in federation ${federationId}`);
-      return token;
+  async sum(round: number, contributions: ReadonlyMap<number, Float64Array>, bounds: Required<AggregationRound>): Promise<ChannelRound> {
+    const clientOf = (clinic: number): RoundClient => {
+      const client = this.#clients[clinic];
+      if (!client) throw new Error(`clinic ${clinic} is not enrolled in federation ${this.#opts.federation.federationId}`);
+      return client;
     };
-
-    const uploadStarted = performance.now();
-    for (const [clinic, bundle] of uploads) {
-      const reply = await call<UploadResponse>(this.#url, `${base}/uploads`, {
-        method: 'POST',
-        token: tokenOf(clinic),
-        headers: { 'content-type': 'application/octet-stream' },
-        body: bundle as BodyInit,
-      });
-      if (reply.round !== round || reply.duplicate) throw new Error(`clinic ${clinic}: upload to round ${round} answered ${JSON.stringify(reply)}`);
+    let length = 0;
+    let encryptAndUploadMs = 0;
+    let uploadMs = 0;
+    let bytesUp = 0;
+    let sent = 0;
+    for (const [clinic, values] of contributions) {
+      length = values.length;
+      const started = performance.now();
+      const receipt = await clientOf(clinic).contribute(round, values, bounds);
+      if (receipt.duplicate) throw new Error(`clinic ${clinic}: the coordinator already held an upload for round ${round}`);
+      encryptAndUploadMs += performance.now() - started;
+      uploadMs += receipt.ms;
+      bytesUp += receipt.bytes;
+      sent = receipt.ciphertexts;
     }
-    const uploadMs = performance.now() - uploadStarted;
-
     const waitStarted = performance.now();
-    const anyClinic = tokenOf([...uploads.keys()][0] as number);
-    for (;;) {
-      const view = await call<RoundView>(this.#url, base, { token: anyClinic });
-      if (view.status === 'closed') break;
-      if (performance.now() - waitStarted > roundSeconds * 1000 + CLOSE_GRACE_MS) {
-        throw new Error(`round ${round} of ${federationId} is still '${view.status}' (${view.submitted.length}/${view.enrolled} uploads, quorum ${view.quorum})`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    const deadline = AbortSignal.timeout((this.#opts.federation.roundSeconds + 30) * 1000);
+    await clientOf([...contributions.keys()][0] as number).wait(round, { signal: deadline });
     const aggregateMs = performance.now() - waitStarted;
-
-    const downloadStarted = performance.now();
-    let aggregate: Uint8Array | undefined;
-    for (const [clinic, token] of clinicTokens.entries()) {
-      const bytes = await call<Uint8Array>(this.#url, `${base}/aggregate`, { token, binary: true });
-      if (aggregate && !bytesEqual(aggregate, bytes)) throw new Error(`clinic ${clinic} downloaded a different aggregate for round ${round}`);
-      aggregate = bytes;
-    }
+    const verified: VerifiedAggregate[] = [];
+    for (const [clinic, client] of this.#clients.entries()) verified.push(await client.download(round, length, bounds, { contributed: contributions.has(clinic) }));
+    const first = verified[0];
+    if (!first) throw new Error('no clinic is enrolled');
+    const extra = this.#opts.accountedCiphertexts ?? 0;
+    const present = contributions.size;
+    const mean = (f: (v: (typeof verified)[number]) => number) => verified.reduce((n, v) => n + f(v), 0) / verified.length;
     return {
-      aggregate: aggregate as Uint8Array,
-      downloads: clinicTokens.length,
-      uploadMs,
-      aggregateMs,
-      downloadMs: performance.now() - downloadStarted,
+      sum: first.sum,
+      bytesUpPerClinic: Math.round((bytesUp / present) * (1 + extra / sent)),
+      bytesDownPerClinic: Math.round(first.bytes * (1 + extra / sent)),
+      ciphertextsPerClinic: sent + extra,
+      times: {
+        encryptMs: (encryptAndUploadMs - uploadMs) / present,
+        uploadMs: uploadMs / present,
+        aggregateMs,
+        downloadMs: mean((v) => v.downloadMs),
+        decryptMs: mean((v) => v.decryptMs),
+      },
     };
   }
 }

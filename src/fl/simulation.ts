@@ -7,8 +7,8 @@ import { HeContext } from '../he/context.ts';
 import { generateSecretKey } from '../he/tokens.ts';
 import { useNodeWasmBackend } from '../vit/node-io.ts';
 import { EncryptedChannel, InProcessTransport, PlainChannel } from './channels.ts';
-import type { CiphertextTransport, DomainName, SumChannel } from './channels.ts';
-import { CoordinatorTransport, enrolFederation } from './coordinator.ts';
+import type { DomainName, SumChannel } from './channels.ts';
+import { CoordinatorChannel, enrolFederation } from './coordinator.ts';
 import type { LocalCoordinator } from './coordinator.ts';
 import { localSplit, splitClinics, syntheticDataset } from './dataset.ts';
 import type { SplitName, TokenSet } from './dataset.ts';
@@ -117,8 +117,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationRepor
       if (plan.domain === 'unencrypted' || !ctx) {
         channel = new PlainChannel();
       } else {
-        let federationId = `fl-${plan.strategy}-${plan.domain}`;
-        let transport: CiphertextTransport = new InProcessTransport(ctx, federationId);
+        const accounted = baseline ? { accountedCiphertexts: gradientPayload(ctx, train.classes, train.dim).accountedCiphertexts } : {};
         if (coordinator) {
           const absentSomewhere = opts.absent !== undefined;
           const federation = await enrolFederation(coordinator, {
@@ -128,18 +127,13 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationRepor
             // With dropouts a round closes at its (short) deadline once all but one clinic uploaded.
             ...(absentSomewhere ? { minClinics: Math.max(1, opts.clinics - 1), roundSeconds: 5 } : {}),
           });
-          federationId = federation.federationId;
-          transport = new CoordinatorTransport(coordinator, federation);
+          const secretKey = await generateSecretKey(ctx, federation.federationId);
+          channel = new CoordinatorChannel({ ctx, secretKey, coordinator, federation, domain: plan.domain, ...accounted });
+        } else {
+          const federationId = `fl-${plan.strategy}-${plan.domain}`;
+          const secretKey = await generateSecretKey(ctx, federationId);
+          channel = new EncryptedChannel({ ctx, secretKey, federationId, transport: new InProcessTransport(ctx, federationId), domain: plan.domain, ...accounted });
         }
-        const secretKey = await generateSecretKey(ctx, federationId);
-        channel = new EncryptedChannel({
-          ctx,
-          secretKey,
-          federationId,
-          transport,
-          domain: plan.domain,
-          ...(baseline ? { accountedCiphertexts: gradientPayload(ctx, train.classes, train.dim).accountedCiphertexts } : {}),
-        });
       }
       const run = await runFederation({
         strategy,

@@ -72,7 +72,13 @@ export const RoundViewSchema = Type.Object({
   quorum: Type.Integer(),
   enrolled: Type.Integer(),
   deadlineAt: Type.String(),
+  /** Names of the clinics that submitted, for people. */
   submitted: Type.Array(Type.String()),
+  /**
+   * The ids of the clinics whose uploads the aggregate holds (quarantined ones excluded): the roster each clinic's
+   * inclusion check (src/fl/inclusion.ts) verifies against the decrypted markers.
+   */
+  submittedIds: Type.Array(Type.String()),
   ciphertextCount: Type.Union([Type.Integer(), Type.Null()]),
   spec: RoundSpecSchema,
   /** Clinics whose upload aggregation set aside (it could not be added to the others'); they are not in the sum. */

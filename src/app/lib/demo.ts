@@ -6,10 +6,11 @@
 // to each clinic.
 import { formatBytes } from '../../common/format-bytes.ts';
 import type { LinearHead } from '../../he/head.ts';
-import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
 import { ApiError, coordinatorApi } from '../api/coordinator.ts';
 import type { Phase, RoundResult, StoredHead } from '../stores/results.ts';
-import { accuracyOn, decryptSum, encryptContribution, headFromSum, type LabelledTokens, maxWeightDifference, predict, predictionFromLogits, prototypeContribution } from './federated-head.ts';
+import type { RoundClient } from '../../fl/round-client.ts';
+import { accuracyOn, headFromSum, type LabelledTokens, maxWeightDifference, predict, predictionFromLogits, PROTOTYPE_BOUNDS, prototypeContribution } from './federated-head.ts';
+import { roundClient } from './round-client.ts';
 import { extractTokens } from './extraction.ts';
 import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from './encrypted-inference.ts';
 import { createFederationKeys, decodeKeyBundle, encodeKeyBundle, storeFederationKeys } from './federation-keys.ts';
@@ -62,13 +63,14 @@ interface SimClinic {
   clinicId: string;
   token: string;
   slot: string;
+  /** The demo federation's quorum, read at enrolment. */
+  pinnedQuorum: number;
   tiles: SampleTile[];
 }
 
 const ROUND = 1;
 const PRESET = 'agg-v1';
 const CLINICS = ['Clinic A', 'Clinic B', 'Clinic C'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function timed<T>(id: DemoStepId, cb: DemoCallbacks, running: string, work: () => Promise<{ value: T; detail: string; status?: 'done' | 'skipped' }>): Promise<T> {
   cb.step(id, { status: 'running', detail: running });
@@ -103,9 +105,10 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
         const enrolled = await coordinatorApi.enrol(codes[i] ?? '', name);
         const identity = await loadOrCreateIdentity(enrolled.clinicId);
         await coordinatorApi.setPublicKey(enrolled.token, identity.publicKeyRaw);
+        const { federation } = await coordinatorApi.me(enrolled.token);
         // Clinic i gets tiles 2i+1 and 2i+2 of every class.
         const tiles = samples.filter((s) => s.index === 2 * i + 1 || s.index === 2 * i + 2);
-        return { name, clinicId: enrolled.clinicId, token: enrolled.token, slot: `demo:${federationId}:${enrolled.clinicId}`, tiles };
+        return { name, clinicId: enrolled.clinicId, token: enrolled.token, slot: `demo:${federationId}:${enrolled.clinicId}`, pinnedQuorum: federation.minClinics, tiles };
       }),
     );
     return { value, detail: value.map((c) => `${c.name} (${c.clinicId}, ${c.tiles.length} tiles)`).join(', ') + '.' };
@@ -142,34 +145,34 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
   phaseMs.extract = performance.now() - t0;
 
   t0 = performance.now();
+  // Each simulated clinic takes part through its own src/fl RoundClient, as the round store does for a real one.
+  const roundClients = await Promise.all(
+    clinics.map(async (clinic) => {
+      const secretKey = await loadSecretKey(clinic.slot);
+      if (!secretKey) throw new Error(`${clinic.name}'s key-vault slot is empty`);
+      return roundClient({ token: clinic.token, clinicId: clinic.clinicId, federationId, presetId: PRESET, pinnedQuorum: clinic.pinnedQuorum, secretKey });
+    }),
+  );
   const contributions = new Map<number, Float64Array>();
   const uploadedBytes: number[] = [];
-  let encryptMs = 0;
+  let uploadMs = 0;
   await timed('encrypt', cb, 'Encrypting and uploading…', async () => {
     for (const [i, clinic] of clinics.entries()) {
       const values = await prototypeContribution(labelled(clinic, tokens));
       contributions.set(i, values);
-      const key = await loadSecretKey(clinic.slot);
-      if (!key) throw new Error(`${clinic.name}'s key-vault slot is empty`);
-      const e0 = performance.now();
-      const bundle = encodeBundle(await encryptContribution(PRESET, key, federationId, values));
-      encryptMs += performance.now() - e0;
-      await coordinatorApi.upload(clinic.token, federationId, ROUND, bundle);
-      uploadedBytes.push(bundle.byteLength);
+      const receipt = await (roundClients[i] as RoundClient).contribute(ROUND, values, PROTOTYPE_BOUNDS);
+      uploadMs += receipt.ms;
+      uploadedBytes.push(receipt.bytes);
     }
     return { value: null, detail: `Each clinic sent ${uploadedBytes.map(formatBytes).join(', ')} of ciphertext (${(contributions.get(0)?.length ?? 0).toLocaleString('en')} numbers each); no pixel and no plain token left the browser.` };
   });
-  phaseMs.encrypt = encryptMs / clinics.length;
-  phaseMs.upload = (performance.now() - t0 - encryptMs) / clinics.length;
+  phaseMs.upload = uploadMs / clinics.length;
+  phaseMs.encrypt = (performance.now() - t0 - uploadMs) / clinics.length;
 
   t0 = performance.now();
   await timed('aggregate', cb, 'Waiting for the coordinator to add the ciphertexts…', async () => {
-    for (let tries = 0; ; tries++) {
-      const view = await coordinatorApi.round(founder.token, federationId, ROUND);
-      if (view.status === 'closed') return { value: null, detail: `Round ${ROUND} closed: ${view.submitted.join(', ')} submitted; the coordinator produced ${view.ciphertextCount ?? '?'} summed ciphertext(s).` };
-      if (tries > 300) throw new Error(`round ${ROUND} is still ${view.status} after 60 s`);
-      await sleep(200);
-    }
+    const view = await (roundClients[0] as RoundClient).wait(ROUND, { signal: AbortSignal.timeout(60_000) });
+    return { value: null, detail: `Round ${ROUND} closed: ${view.submitted.join(', ')} submitted; the coordinator produced ${view.ciphertextCount ?? '?'} summed ciphertext(s).` };
   });
   phaseMs.aggregate = performance.now() - t0;
 
@@ -178,23 +181,17 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
   let downloadMs = 0;
   let decryptMs = 0;
   let aggregateBytes = 0;
-  const heads: LinearHead[] = await timed('decrypt', cb, 'Each clinic downloads and decrypts the sum…', async () => {
+  const heads: LinearHead[] = await timed('decrypt', cb, 'Each clinic downloads, verifies and decrypts the sum…', async () => {
     const value: LinearHead[] = [];
-    for (const clinic of clinics) {
-      const d0 = performance.now();
-      const bundle = await coordinatorApi.aggregate(clinic.token, federationId, ROUND);
-      downloadMs += performance.now() - d0;
-      aggregateBytes = bundle.byteLength;
-      const key = await loadSecretKey(clinic.slot);
-      if (!key) throw new Error(`${clinic.name}'s key-vault slot is empty`);
-      const c0 = performance.now();
-      const { sum, clinics: contributors } = await decryptSum(PRESET, key, decodeBundle(bundle), length);
-      decryptMs += performance.now() - c0;
-      if (contributors !== clinics.length) throw new Error(`the sum holds ${contributors} contributions, expected ${clinics.length}`);
-      value.push(await headFromSum(sum, dim));
+    for (const client of roundClients) {
+      const verified = await client.download(ROUND, length, PROTOTYPE_BOUNDS);
+      downloadMs += verified.downloadMs;
+      decryptMs += verified.decryptMs;
+      aggregateBytes = verified.bytes;
+      value.push(await headFromSum(verified.sum, dim));
     }
     const spread = Math.max(...value.slice(1).map((h) => maxWeightDifference(h, value[0] as LinearHead)));
-    return { value, detail: `All three clinics decrypted the same model (largest difference ${spread.toExponential(1)}): ${3} class averages of ${dim} numbers.` };
+    return { value, detail: `All three clinics decrypted the same model (largest difference ${spread.toExponential(1)}), each after checking that the sum holds exactly the three clinics' contributions: ${3} class averages of ${dim} numbers.` };
   });
   phaseMs.download = downloadMs / clinics.length;
   phaseMs.decrypt = decryptMs / clinics.length;

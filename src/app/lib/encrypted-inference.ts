@@ -2,11 +2,12 @@
 // A key holder publishes the federation's linear head: Galois keys (+ relinearization keys when the head is
 // encrypted) made from the inference key, then the head in clear or encrypted. Any clinic holding the inference key
 // then encrypts tokens here, the coordinator evaluates the head on the ciphertexts, and only this browser decrypts
-// the logits. Nothing here ever sends a key, a token or a logit in clear.
+// the logits. Nothing here ever sends a key, a token or a logit in clear; a head published in clear is noise-flooded.
 import type { LinearHead } from '../../he/head.ts';
 import type { InferenceLayout, InferenceMode } from '../../he/inference.ts';
 import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
 import { encodeInferenceModel } from '../../protocol/inference-model.ts';
+import { floodNoise } from '../../he/noise-flooding.ts';
 import { ApiError, coordinatorApi, type PublishedModel } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
 import { INFERENCE_PRESET, loadFederationKeys } from './federation-keys.ts';
@@ -69,7 +70,8 @@ export async function publishInferenceModel(access: InferenceAccess, head: Linea
   if (relinKeys) await coordinatorApi.putEvaluationKey(access.token, access.federationId, 'relin-keys', relinKeys);
   const model = encrypted
     ? encodeInferenceModel({ layout, encrypted: true, ...(await he.encryptHeadForInference(INFERENCE_PRESET, key, access.federationId, head, layout)) })
-    : encodeInferenceModel({ layout, encrypted: false, weights: Float64Array.from(head.weights), biases: Float64Array.from(head.biases) });
+    : // The head was decrypted from an aggregate: it leaves this clinic noise-flooded (src/he/noise-flooding.ts).
+      encodeInferenceModel({ layout, encrypted: false, weights: floodNoise(head.weights), biases: floodNoise(head.biases) });
   const { sha256 } = await coordinatorApi.putInferenceModel(access.token, access.federationId, model);
   return { sha256, layout, encrypted, bytes: { galoisKeys: galoisKeys.byteLength, relinKeys: relinKeys?.byteLength ?? 0, model: model.byteLength } };
 }

@@ -3,21 +3,18 @@
 //      aggregate and kept in localStorage per federation and round;
 //   2. trains it locally (head-training.worker.ts: src/fl's trainHead) on the training part of its labelled tiles;
 //      the held-out validation part scores every new global head;
-//   3. uploads Enc([n·W, n·b, n]) through the HE worker's encryptWeightedContribution at the strategy's public round
-//      bounds (the same at every clinic, or the coordinator's sum would mix scales);
-//   4. after the round closes, decryptWeightedMean gives Σnᵢ·headᵢ / Σnᵢ: the next global head, the same at every
-//      key holder (same ciphertext, same key, same deterministic decoding), shown by its checksum.
+//   3. contributes [n·W, n·b, n] through src/fl's RoundClient at the strategy's public round bounds (the same at
+//      every clinic, or the coordinator's sum would mix scales);
+//   4. after the round closes, the verified sum divided by Σn is Σnᵢ·headᵢ / Σnᵢ: the next global head, the same at
+//      every key holder (same ciphertext, same key, same deterministic decoding), shown by its checksum.
 import { fromBase64, toBase64 } from '../../common/base64.ts';
 import { toHex } from '../../common/hex.ts';
 import { sha256 } from '../../common/sha256.ts';
 import type { AggregationRound } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
-import type { PresetId } from '../../he/params.ts';
 import type { TokenSet } from '../../fl/dataset.ts';
-import { decodeBundle } from '../../protocol/bundle.ts';
+import type { RoundClient } from '../../fl/round-client.ts';
 import { CLASS_LABELS, type ClassLabel } from '../../protocol/vocabulary.ts';
-import { coordinatorApi } from '../api/coordinator.ts';
-import { heWorker } from '../workers.ts';
 import { MAX_CLINICS_PER_ROUND } from './federated-head.ts';
 
 export const LOCAL_EPOCHS_DEFAULT = 5;
@@ -138,25 +135,44 @@ async function saveGlobalHead(federationId: string, global: GlobalHead): Promise
   localStorage.setItem(STORAGE_KEY, JSON.stringify(store));
 }
 
-/** The decrypted global head of a closed round: the count-weighted mean of the clinics' local heads. */
-export async function globalHeadFromAggregate(args: { federationId: string; presetId: PresetId; secretKey: Uint8Array; round: number; parts: Uint8Array[]; dim: number }): Promise<GlobalHead & { clinicsTiles: number }> {
-  const classes = CLASS_LABELS.length;
-  const { mean, totalCount } = await heWorker().decryptWeightedMean(args.presetId, args.secretKey, args.parts, classes * args.dim + classes);
-  const { unpackHead } = await heHead();
-  const head = unpackHead(mean, classes, args.dim);
-  const global = { round: args.round, head, checksum: await headChecksum(head) };
-  await saveGlobalHead(args.federationId, global);
-  return { ...global, clinicsTiles: totalCount };
+/** fedavg-head's public round bounds (src/fl FedAvgHead.roundBounds at MAX_CLINICS_PER_ROUND), the same at every clinic. */
+export async function fedavgBounds(): Promise<Required<AggregationRound>> {
+  const { DEFAULT_MAX_ABS_VALUE, DEFAULT_MAX_COUNT } = await import('../../he/aggregate.ts');
+  return { clinicCount: MAX_CLINICS_PER_ROUND, maxCount: DEFAULT_MAX_COUNT, maxAbsValue: DEFAULT_MAX_ABS_VALUE };
 }
 
-/** Where round `round` starts: null in round 1 (the zero head), else the previous round's global head (stored, or downloaded and decrypted). */
-export async function globalHeadBefore(args: { token: string; federationId: string; presetId: PresetId; secretKey: Uint8Array; round: number; dim: number }): Promise<GlobalHead | null> {
+/** fedavg-head's contribution [n·W, n·b, n] of a locally trained head. */
+export function fedavgContribution(local: LocalRound): Float64Array {
+  const out = new Float64Array(local.values.length + 1);
+  local.values.forEach((v, k) => (out[k] = local.count * v));
+  out[local.values.length] = local.count;
+  return out;
+}
+
+/** The global head of a closed round from its verified sum [Σn·W, Σn·b, Σn]: the count-weighted mean of the local heads. */
+export async function globalHeadFromSum(args: { federationId: string; round: number; sum: Float64Array; dim: number }): Promise<GlobalHead & { clinicsTiles: number }> {
+  const classes = CLASS_LABELS.length;
+  const length = classes * args.dim + classes;
+  if (args.sum.length !== length + 1) throw new Error(`the round's sum has ${args.sum.length} values; a ${classes} x ${args.dim} head and its count need ${length + 1}`);
+  const total = Math.round(args.sum[length] as number);
+  if (!(total >= 1)) throw new Error(`the summed tile count is ${args.sum[length]}; no clinic contributed`);
+  const { unpackHead } = await heHead();
+  const head = unpackHead(args.sum.subarray(0, length).map((v) => v / total), classes, args.dim);
+  const global = { round: args.round, head, checksum: await headChecksum(head) };
+  await saveGlobalHead(args.federationId, global);
+  return { ...global, clinicsTiles: total };
+}
+
+/** Where round `round` starts: null in round 1 (the zero head), else the previous round's global head (stored, or downloaded, verified and decrypted). */
+export async function globalHeadBefore(client: RoundClient, args: { federationId: string; round: number; dim: number }): Promise<GlobalHead | null> {
   if (args.round <= 1) return null;
   const previous = args.round - 1;
   const stored = loadGlobalHead(args.federationId, previous);
   if (stored && stored.head.dim === args.dim) return stored;
-  const bundle = await coordinatorApi.aggregate(args.token, args.federationId, previous);
-  return globalHeadFromAggregate({ ...args, round: previous, parts: decodeBundle(bundle) });
+  const classes = CLASS_LABELS.length;
+  // This clinic may have missed that round: its id need not be on the roster, the rest of the check holds.
+  const { sum } = await client.download(previous, classes * args.dim + classes + 1, await fedavgBounds(), { contributed: false });
+  return globalHeadFromSum({ federationId: args.federationId, round: previous, sum, dim: args.dim });
 }
 
 // --- a clinic's local round ---------------------------------------------------------------------------------------

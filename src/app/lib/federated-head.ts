@@ -1,13 +1,10 @@
 // The federation's classifier in the browser, with src/fl's `prototypes` strategy: each clinic contributes its
 // per-class token sums and counts, the coordinator adds the CKKS ciphertexts, and every clinic decrypts the same sum
-// and turns it into the same nearest-class-mean head. Encryption goes through the HE worker's weighted contribution
-// with count 1 (Enc(values || 1)): the summed trailing slot is then the number of contributing clinics, and
-// mean x count gives back the exact sum the strategy expects.
+// and turns it into the same nearest-class-mean head. The round itself (encrypt, upload, wait, verify, decrypt) is
+// src/fl's RoundClient (lib/round-client.ts binds it to this browser).
 import type { LinearHead } from '../../he/head.ts';
-import type { PresetId } from '../../he/params.ts';
 import type { AggregationRound } from '../../he/aggregate.ts';
 import { CLASS_LABELS, type ClassLabel } from '../../protocol/vocabulary.ts';
-import { heWorker } from '../workers.ts';
 
 /**
  * Public round bounds, identical at every clinic (the CKKS scale is derived from them). VIT_TOKEN_LIMIT bounds |value|
@@ -17,7 +14,8 @@ import { heWorker } from '../workers.ts';
 export const VIT_TOKEN_LIMIT = 16;
 export const MAX_TILES_PER_CLINIC = 2000;
 export const MAX_CLINICS_PER_ROUND = 100;
-const BOUNDS: AggregationRound = { clinicCount: MAX_CLINICS_PER_ROUND, maxCount: 1, maxAbsValue: VIT_TOKEN_LIMIT * MAX_TILES_PER_CLINIC };
+/** The round bounds of prototypes (and of 'sum', whose entries are token sums under the same limit). */
+export const PROTOTYPE_BOUNDS: Required<AggregationRound> = { clinicCount: MAX_CLINICS_PER_ROUND, maxCount: 1, maxAbsValue: VIT_TOKEN_LIMIT * MAX_TILES_PER_CLINIC };
 
 // src/fl pulls the HE core's error types (and so node-seal's glue) in; loading it on demand keeps the first page light.
 const strategy = async () => {
@@ -39,16 +37,6 @@ export async function prototypeContribution(data: LabelledTokens): Promise<Float
   const { prototypes, tokenSet } = await strategy();
   const train = tokenSet(dim, CLASS_LABELS.length, flat, Int32Array.from(data.labels, (l) => CLASS_LABELS.indexOf(l)));
   return prototypes.contribute({ index: 0, train, validation: train });
-}
-
-export async function encryptContribution(presetId: PresetId, secretKey: Uint8Array, federationId: string, values: Float64Array): Promise<Uint8Array[]> {
-  return heWorker().encryptWeightedContribution(presetId, secretKey, federationId, values, 1, BOUNDS);
-}
-
-/** The decrypted element-wise sum over clinics and how many clinics contributed. */
-export async function decryptSum(presetId: PresetId, secretKey: Uint8Array, parts: Uint8Array[], length: number): Promise<{ sum: Float64Array; clinics: number }> {
-  const { mean, totalCount } = await heWorker().decryptWeightedMean(presetId, secretKey, parts, length);
-  return { sum: mean.map((v) => v * totalCount), clinics: totalCount };
 }
 
 export async function headFromSum(sum: Float64Array, dim: number): Promise<LinearHead> {

@@ -1,6 +1,6 @@
 // The clinic's path through one federation round: join, hold the key, extract tokens, upload ciphertexts,
 // decrypt the aggregate. Each step says what it does in one line of plain language.
-import { type FormEvent, useEffect, useId, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
@@ -15,7 +15,7 @@ import { readIntParam } from '../lib/url-params.ts';
 import { Link, useLocation } from '../router.tsx';
 import { useKeys } from '../stores/keys.ts';
 import { parseSimulation, useResults } from '../stores/results.ts';
-import { type Participation, useRound } from '../stores/round.ts';
+import { type Participation, type RoundOutcome, useRound } from '../stores/round.ts';
 import { useSession } from '../stores/session.ts';
 import { orderedTokens, useTiles } from '../stores/tiles.ts';
 
@@ -178,23 +178,37 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
   const secretKey = useKeys((s) => s.secretKey);
   const { tiles, tokens: tokenMap } = useTiles();
   const tokens = orderedTokens(tiles, tokenMap);
-  const { view, upload, participation, decryptedSum, step, busy, error, poll, participate, decryptAggregate, participateRound, resume } = useRound();
+  const { view, upload, participation, decryptedSum, step, busy, error, watch, participate, decryptAggregate, participateRound, resume } = useRound();
+  const record = useResults((s) => s.record);
+  const extract = useTiles((s) => s.extract);
+  const pinnedQuorum = useSession((s) => s.pinnedQuorum) ?? federation.minClinics;
+  const access = useMemo(() => (secretKey ? { token, clinicId, federationId, presetId, pinnedQuorum, secretKey } : null), [token, clinicId, federationId, presetId, pinnedQuorum, secretKey]);
   const mine = upload?.federationId === federationId ? upload : null;
   const shownRound = mine?.round ?? federation.currentRound;
+  // The round's one poller (the participation's wait joins it).
   useEffect(() => {
+    if (!access) return;
     const controller = new AbortController();
-    const tick = () => void poll(token, federationId, shownRound, controller.signal);
-    tick();
-    const timer = setInterval(tick, 1500);
-    return () => {
-      controller.abort();
-      clearInterval(timer);
-    };
-  }, [token, federationId, shownRound, poll]);
+    void watch(access, shownRound, controller.signal);
+    return () => controller.abort();
+  }, [access, shownRound, watch]);
+  const snapshot = useCallback(() => {
+    const { tiles: t, tokens: k, modelSha256 } = useTiles.getState();
+    return { tiles: t, tokens: k, modelSha256 };
+  }, []);
+  const finish = useCallback((outcome: RoundOutcome | null) => outcome && record(outcome.result, outcome.head), [record]);
   // A participation interrupted by a reload carries on: wait for the round to close, then decrypt.
   useEffect(() => {
-    if (secretKey && participation?.phase === 'uploaded' && participation.federationId === federationId) void resume({ token, federation, secretKey });
-  }, [secretKey, participation, federationId, token, federation, resume]);
+    if (access && participation?.phase === 'uploaded' && participation.federationId === federationId) void resume(access, snapshot).then(finish);
+  }, [access, participation, federationId, resume, snapshot, finish]);
+  const tileAccess = {
+    current: snapshot,
+    async ensureTokens() {
+      const current = snapshot();
+      if (!orderedTokens(current.tiles, current.tokens)) await extract(forcedBackend);
+      return snapshot();
+    },
+  };
   const canUpload = secretKey !== null && tokens !== null && busy === null;
   const strategy = APP_STRATEGIES.find((s) => s === federation.strategy);
   const supported = strategy !== undefined;
@@ -219,7 +233,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
         <button
           type="button"
           disabled={!secretKey || busy !== null || waiting || participatedHere || !supported || !epochsValid}
-          onClick={() => secretKey && void participateRound({ token, federation, secretKey }, forcedBackend, { clinicId, epochs })}
+          onClick={() => access && void participateRound(access, federation, tileAccess, { clinicId, epochs }).then(finish)}
         >
           Participate in round {federation.currentRound}
         </button>
@@ -249,14 +263,14 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
       {participation?.federationId === federationId ? <FedAvgSummary participation={participation} /> : null}
       <div className="row">
           <span className="muted small">Or step by step:</span>
-          <button type="button" className="secondary" disabled={!canUpload} onClick={() => secretKey && tokens && void participate({ token, federationId, presetId, round: shownRound, secretKey, tokens })}>
+          <button type="button" className="secondary" disabled={!canUpload} onClick={() => access && tokens && void participate({ access, round: shownRound, tokens })}>
             Encrypt and upload
           </button>
           <button
             type="button"
             className="secondary"
             disabled={view?.status !== 'closed' || !secretKey || !tokens || busy !== null}
-            onClick={() => secretKey && tokens && void decryptAggregate({ token, federationId, presetId, round: shownRound, secretKey, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 })}
+            onClick={() => access && tokens && void decryptAggregate({ access, round: shownRound, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 })}
           >
             Download and decrypt the sum
           </button>

@@ -4,6 +4,7 @@
 // tokens, and the two must agree. A key holder publishes the model for encrypted inference on this page.
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { InferenceMode } from '../../he/inference.ts';
+import { FLOODING_STATEMENT } from '../../he/noise-flooding.ts';
 import { formatPercent } from '../components/Charts.tsx';
 import { ProgressBar } from '../components/Progress.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
@@ -38,7 +39,7 @@ function PublishSection({ access, head }: { access: InferenceAccess; head: Retur
         </label>
         <label className="choice">
           <input type="radio" name="protection" checked={protection === 'clear'} onChange={() => setProtection('clear')} />
-          In clear (faster; the coordinator sees the weights)
+          In clear (faster; the coordinator sees the weights: {FLOODING_STATEMENT})
         </label>
       </fieldset>
       <div className="row">

@@ -1,20 +1,23 @@
-// Taking part in a round: encrypt this clinic's contribution in the HE worker, upload the ciphertexts, follow the
-// round, then download the homomorphic sum and decrypt it locally. The upload and a participation in progress are
-// kept in localStorage, so a reload in the middle of a round resumes waiting and decrypts when the round closes.
+// Taking part in a round: the state and progress of this clinic's participation. The round itself (encrypt, upload,
+// one poller per round, download, inclusion check, decrypt) is src/fl's RoundClient, bound to this browser by
+// lib/round-client.ts. The upload and a participation in progress are kept in localStorage, so a reload in the
+// middle of a round resumes waiting and decrypts when the round closes. Components pass in what other stores hold
+// (tiles and tokens) and record the outcome in the results store.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { formatBytes } from '../../common/format-bytes.ts';
+import { InclusionError } from '../../fl/inclusion.ts';
+import type { LinearHead } from '../../he/head.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
-import { decodeBundle, encodeBundle } from '../../protocol/bundle.ts';
+import type { ClassLabel } from '../../protocol/vocabulary.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
-import { globalHeadBefore, globalHeadFromAggregate, trainLocalRound } from '../lib/fedavg.ts';
-import { accuracyOn, decryptSum, encryptContribution, headFromSum, prototypeContribution } from '../lib/federated-head.ts';
+import { fedavgBounds, fedavgContribution, globalHeadBefore, globalHeadFromSum, trainLocalRound } from '../lib/fedavg.ts';
+import { accuracyOn, headFromSum, type LabelledTokens, PROTOTYPE_BOUNDS, prototypeContribution } from '../lib/federated-head.ts';
 import { isClassLabel } from '../lib/labels.ts';
+import { type ClinicAccess, roundClient } from '../lib/round-client.ts';
 import { APP_STRATEGIES, type AppStrategy, isAppStrategy } from '../lib/strategies.ts';
-import { heWorker } from '../workers.ts';
-import { type Phase, useResults } from './results.ts';
-import { orderedTokens, useTiles } from './tiles.ts';
+import type { Phase, RoundResult, StoredHead } from './results.ts';
+import { orderedTokens, type TileView } from './tiles.ts';
 
 export interface UploadSummary {
   federationId: string;
@@ -57,16 +60,23 @@ export interface Participation {
   fedavg?: FedAvgRound;
 }
 
-interface Clinic {
-  token: string;
-  federation: FederationView;
-  secretKey: Uint8Array;
+/** This clinic's tiles and tokens as the tiles store holds them, read by the caller (stores never read each other). */
+export interface TileSnapshot {
+  tiles: readonly TileView[];
+  tokens: Readonly<Record<string, Float32Array>>;
+  modelSha256: string | null;
 }
 
 /** fedavg-head's local training settings: the clinic (its split and seeds) and the local epochs. */
 export interface LocalTraining {
   clinicId: string;
   epochs: number;
+}
+
+/** A finished participation's measurements and model, for the results store. */
+export interface RoundOutcome {
+  result: RoundResult;
+  head?: StoredHead;
 }
 
 interface RoundState {
@@ -78,18 +88,44 @@ interface RoundState {
   step: string | null;
   busy: string | null;
   error: string | null;
-  poll(token: string, federationId: string, round: number, signal?: AbortSignal): Promise<void>;
+  /** Follows `round` through the clinic's one poller of it until it closes (or `signal` aborts). */
+  watch(access: ClinicAccess, round: number, signal: AbortSignal): Promise<void>;
   pollTimeline(token: string, federationId: string, currentRound: number, signal?: AbortSignal): Promise<void>;
-  participate(args: { token: string; federationId: string; presetId: PresetId; round: number; secretKey: Uint8Array; tokens: Float32Array[] }): Promise<void>;
-  decryptAggregate(args: { token: string; federationId: string; presetId: PresetId; round: number; secretKey: Uint8Array; tokenCount: number; dim: number }): Promise<void>;
-  participateRound(clinic: Clinic, forcedBackend: Parameters<ReturnType<typeof useTiles.getState>['extract']>[0], local?: LocalTraining): Promise<void>;
-  resume(clinic: Clinic): Promise<void>;
+  /** The 'sum' strategy step by step: encrypt and upload the tokens. */
+  participate(args: { access: ClinicAccess; round: number; tokens: Float32Array[] }): Promise<void>;
+  /** The 'sum' strategy step by step: download, verify and decrypt the summed tokens. */
+  decryptAggregate(args: { access: ClinicAccess; round: number; tokenCount: number; dim: number }): Promise<void>;
+  /** One click: tokens (from `ensureTokens`), contribution, upload, then resume(). */
+  participateRound(access: ClinicAccess, federation: FederationView, tiles: { ensureTokens(): Promise<TileSnapshot>; current(): TileSnapshot }, local?: LocalTraining): Promise<RoundOutcome | null>;
+  /**
+   * Waits for the uploaded round to close, verifies and decrypts the aggregate, and turns it into the round's outcome
+   * (scored on the tiles `tiles()` holds then: after a reload they may still be loading when the wait starts).
+   */
+  resume(access: ClinicAccess, tiles: () => TileSnapshot): Promise<RoundOutcome | null>;
   reset(): void;
 }
 
 const TIMELINE_ROUNDS = 8;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let waiting: string | null = null;
+const contributionBytes = (values: number) => values * 8;
+/** Participations being resumed (one wait per round however often the page asks). */
+const resuming = new Set<string>();
+
+const labelledOf = (snapshot: TileSnapshot, ids?: readonly string[]): LabelledTokens & { ids: string[] } => {
+  const chosen = ids ? ids.map((id) => snapshot.tiles.find((t) => t.id === id)) : snapshot.tiles;
+  const found = chosen.filter((t): t is TileView => t !== undefined && isClassLabel(t.label) && snapshot.tokens[t.id] !== undefined);
+  return { ids: found.map((t) => t.id), tokens: found.map((t) => snapshot.tokens[t.id] as Float32Array), labels: found.map((t) => t.label as ClassLabel) };
+};
+
+const flatten = (tokens: readonly Float32Array[]): Float64Array => {
+  const dim = tokens[0]?.length ?? 0;
+  const out = new Float64Array(tokens.length * dim);
+  tokens.forEach((t, i) => out.set(t, i * dim));
+  return out;
+};
+const vectors = (flat: Float64Array, dim: number): Float64Array[] => Array.from({ length: dim ? flat.length / dim : 0 }, (_, i) => flat.slice(i * dim, (i + 1) * dim));
+
+/** The bounds of the round a participation takes part in (public, the same at every clinic). */
+const boundsOf = async (strategy: AppStrategy) => (strategy === 'fedavg-head' ? fedavgBounds() : PROTOTYPE_BOUNDS);
 
 export const useRound = create<RoundState>()(
   persist(
@@ -102,11 +138,12 @@ export const useRound = create<RoundState>()(
       step: null,
       busy: null,
       error: null,
-      async poll(token, federationId, round, signal) {
+      async watch(access, round, signal) {
         try {
-          set({ view: await coordinatorApi.round(token, federationId, round, signal) });
+          const view = await roundClient(access).wait(round, { signal, onView: (v) => (v ? set({ view: v, error: null }) : set({ error: `Could not read round ${round}: the coordinator is unreachable. The page retries by itself.` })) });
+          set({ view });
         } catch (e) {
-          if (!signal?.aborted) set({ error: `Could not read round ${round}: ${(e as Error).message}. The page retries by itself.` });
+          if (!signal.aborted) set({ error: `Could not follow round ${round}: ${(e as Error).message}` });
         }
       },
       async pollTimeline(token, federationId, currentRound, signal) {
@@ -118,201 +155,165 @@ export const useRound = create<RoundState>()(
           // The round status line above reports connection problems; the timeline just keeps its last state.
         }
       },
-      async participate({ token, federationId, presetId, round, secretKey, tokens }) {
-        set({ busy: 'Encrypting tokens in the HE worker…', error: null });
+      async participate({ access, round, tokens }) {
+        set({ busy: 'Encrypting tokens in the HE worker and uploading them…', error: null });
         try {
-          const ciphertexts = await heWorker().encryptTokenBatch(presetId, secretKey, federationId, tokens);
-          const bundle = encodeBundle(ciphertexts);
-          set({ busy: `Uploading ${ciphertexts.length} ciphertext(s), ${formatBytes(bundle.byteLength)}…` });
-          const result = await coordinatorApi.upload(token, federationId, round, bundle);
+          const receipt = await roundClient(access).contribute(round, flatten(tokens), PROTOTYPE_BOUNDS);
           set({
             busy: null,
-            upload: { federationId, round, ciphertexts: ciphertexts.length, bytes: bundle.byteLength, duplicate: result.duplicate, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 },
+            upload: { federationId: access.federationId, round, ciphertexts: receipt.ciphertexts, bytes: receipt.bytes, duplicate: receipt.duplicate, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 },
           });
         } catch (e) {
           set({ busy: null, error: `Upload failed: ${(e as Error).message}. Nothing was lost: press the button again.` });
         }
       },
-      async decryptAggregate({ token, federationId, presetId, round, secretKey, tokenCount, dim }) {
-        set({ busy: 'Downloading the encrypted sum…', error: null });
+      async decryptAggregate({ access, round, tokenCount, dim }) {
+        set({ busy: 'Downloading, verifying and decrypting the sum locally…', error: null });
         try {
-          const bundle = await coordinatorApi.aggregate(token, federationId, round);
-          set({ busy: 'Decrypting the sum locally…' });
-          const sum = await heWorker().decryptTokenBatch(presetId, secretKey, decodeBundle(bundle), tokenCount, dim);
-          set({ busy: null, decryptedSum: sum });
+          const { sum } = await roundClient(access).download(round, tokenCount * dim, PROTOTYPE_BOUNDS);
+          set({ busy: null, decryptedSum: vectors(sum, dim) });
         } catch (e) {
           set({ busy: null, error: `Could not decrypt the aggregate: ${(e as Error).message}` });
         }
       },
-      async participateRound(clinic, forcedBackend, local) {
-        const { federation, token, secretKey } = clinic;
+      async participateRound(access, federation, tiles, local) {
         const strategy = federation.strategy;
         if (!isAppStrategy(strategy)) {
           set({ error: `This federation uses the "${strategy}" strategy, which this app cannot run yet (it runs ${APP_STRATEGIES.join(', ')}). Ask your federation lead.` });
-          return;
+          return null;
         }
         if (strategy === 'fedavg-head' && !local) {
           set({ error: 'fedavg-head needs the local training settings (clinic and local epochs).' });
-          return;
+          return null;
         }
         const round = federation.currentRound;
         const presetId = federation.presetId as PresetId;
         const phaseMs: Partial<Record<Phase, number>> = {};
+        const client = roundClient(access);
         set({ error: null, decryptedSum: null });
         try {
           let t0 = performance.now();
-          if (!orderedTokens(useTiles.getState().tiles, useTiles.getState().tokens)) {
-            set({ busy: 'Step 1 of 4: extracting [CLS] tokens of your tiles…' });
-            await useTiles.getState().extract(forcedBackend);
-          }
-          const tiles = useTiles.getState();
-          const tokens = orderedTokens(tiles.tiles, tiles.tokens);
-          if (!tokens) throw new Error(tiles.tiles.length ? 'some tiles have no tokens (extraction did not finish); extract on the Slides page, then try again' : 'there are no tiles: add tiles on the Slides page first');
+          set({ busy: 'Step 1 of 4: extracting [CLS] tokens of your tiles…' });
+          const snapshot = await tiles.ensureTokens();
+          const tokens = orderedTokens([...snapshot.tiles], { ...snapshot.tokens });
+          if (!tokens) throw new Error(snapshot.tiles.length ? 'some tiles have no tokens (extraction did not finish); extract on the Slides page, then try again' : 'there are no tiles: add tiles on the Slides page first');
+          const dim = tokens[0]?.length ?? 0;
           phaseMs.extract = performance.now() - t0;
-          set({ busy: 'Step 2 of 4: encrypting your contribution…' });
+          set({ busy: 'Step 2 of 4: preparing your contribution…' });
           t0 = performance.now();
-          let parts: Uint8Array[];
-          let contributionLength: number;
+          let values: Float64Array;
           let tileIds: string[] = [];
           let fedavg: FedAvgRound | undefined;
           if (strategy === 'fedavg-head' && local) {
-            const labelled = tiles.tiles.filter((t) => isClassLabel(t.label));
-            const dim = tokens[0]?.length ?? 0;
             set({ busy: round > 1 ? `Step 2 of 4: decrypting the global head of round ${round - 1}…` : 'Step 2 of 4: starting from the zero head (round 1)…' });
-            const start = await globalHeadBefore({ token, federationId: federation.id, presetId, secretKey, round, dim });
+            const start = await globalHeadBefore(client, { federationId: federation.id, round, dim });
             set({ busy: `Step 2 of 4: training the head locally (${local.epochs} epoch(s)) and encrypting it…` });
-            const trained = await trainLocalRound({
-              federationId: federation.id,
-              clinicId: local.clinicId,
-              round,
-              start,
-              epochs: local.epochs,
-              tiles: labelled.map((t) => ({ id: t.id, token: tiles.tokens[t.id] as Float32Array, label: t.label as NonNullable<typeof t.label> })),
-            });
+            const labelled = labelledOf(snapshot);
+            const trained = await trainLocalRound({ federationId: federation.id, clinicId: local.clinicId, round, start, epochs: local.epochs, tiles: labelled.ids.map((id, i) => ({ id, token: labelled.tokens[i] as Float32Array, label: labelled.labels[i] as ClassLabel })) });
             tileIds = trained.validationTileIds;
-            contributionLength = trained.values.length;
-            parts = await heWorker().encryptWeightedContribution(presetId, secretKey, federation.id, trained.values, trained.count, trained.bounds);
+            values = fedavgContribution(trained);
             fedavg = { epochs: local.epochs, backend: trained.backend, trainCount: trained.count, validationTileIds: trained.validationTileIds, startedFrom: start && { round: start.round, checksum: start.checksum }, globalChecksum: null };
           } else if (strategy === 'prototypes') {
-            const labelled = tiles.tiles.filter((t) => isClassLabel(t.label));
-            if (labelled.length === 0) throw new Error('the prototypes strategy needs labelled tiles: label tiles by folder or CSV on the Slides page');
-            tileIds = labelled.map((t) => t.id);
-            const values = await prototypeContribution({ tokens: labelled.map((t) => tiles.tokens[t.id] as Float32Array), labels: labelled.map((t) => t.label as NonNullable<typeof t.label>) });
-            contributionLength = values.length;
-            parts = await encryptContribution(presetId, secretKey, federation.id, values);
+            const labelled = labelledOf(snapshot);
+            if (labelled.tokens.length === 0) throw new Error('the prototypes strategy needs labelled tiles: label tiles by folder or CSV on the Slides page');
+            tileIds = labelled.ids;
+            values = await prototypeContribution(labelled);
           } else {
-            contributionLength = tokens.length * (tokens[0]?.length ?? 0);
-            parts = await heWorker().encryptTokenBatch(presetId, secretKey, federation.id, tokens);
+            values = flatten(tokens);
           }
-          phaseMs.encrypt = performance.now() - t0;
-          const bundle = encodeBundle(parts);
-          set({ busy: `Step 3 of 4: uploading ${parts.length} ciphertext(s), ${formatBytes(bundle.byteLength)}…` });
-          t0 = performance.now();
-          const uploaded = await coordinatorApi.upload(token, federation.id, round, bundle);
-          phaseMs.upload = performance.now() - t0;
-          const dim = tokens[0]?.length ?? 0;
+          set({ busy: `Step 3 of 4: encrypting and uploading ${client.ciphertextCount(values.length)} ciphertext(s)…` });
+          const receipt = await client.contribute(round, values, await boundsOf(strategy));
+          phaseMs.upload = receipt.ms;
+          phaseMs.encrypt = performance.now() - t0 - receipt.ms;
           set({
             busy: null,
-            upload: { federationId: federation.id, round, ciphertexts: parts.length, bytes: bundle.byteLength, duplicate: uploaded.duplicate, tokenCount: tokens.length, dim },
-            participation: { federationId: federation.id, federationName: federation.name, presetId, round, strategy, phase: 'uploaded', contributionLength, dim, tileIds, phaseMs, bytesUp: bundle.byteLength, fedavg },
+            upload: { federationId: federation.id, round, ciphertexts: receipt.ciphertexts, bytes: receipt.bytes, duplicate: receipt.duplicate, tokenCount: tokens.length, dim },
+            participation: { federationId: federation.id, federationName: federation.name, presetId, round, strategy, phase: 'uploaded', contributionLength: values.length, dim, tileIds, phaseMs, bytesUp: receipt.bytes, fedavg },
           });
         } catch (e) {
           set({ busy: null, error: `Could not take part in round ${round}: ${(e as Error).message}` });
-          return;
+          return null;
         }
-        await get().resume(clinic);
+        return get().resume(access, tiles.current);
       },
-      async resume(clinic) {
+      async resume(access, tiles) {
         const p = get().participation;
-        if (!p || p.phase !== 'uploaded' || p.federationId !== clinic.federation.id) return;
+        if (!p || p.phase !== 'uploaded' || p.federationId !== access.federationId) return null;
         const key = `${p.federationId}#${p.round}`;
-        if (waiting === key) return;
-        waiting = key;
+        if (resuming.has(key)) return null;
+        resuming.add(key);
         const phaseMs = { ...p.phaseMs };
+        const client = roundClient(access);
         try {
           let t0 = performance.now();
-          for (;;) {
-            const view = await coordinatorApi.round(clinic.token, p.federationId, p.round).catch(() => null);
-            if (view) set({ view });
-            if (view?.status === 'closed') break;
-            set({ step: view ? `Step 4 of 4: waiting for the other clinics (${view.submitted.length} of ${view.quorum} needed have submitted)…` : 'Step 4 of 4: the coordinator is unreachable; retrying…' });
-            if (get().participation !== p) return;
-            await sleep(1000);
-          }
+          await client.wait(p.round, {
+            onView: (view) => {
+              if (view) set({ view });
+              set({ step: view ? `Step 4 of 4: waiting for the other clinics (${view.submitted.length} of ${view.quorum} needed have submitted)…` : 'Step 4 of 4: the coordinator is unreachable; retrying…' });
+            },
+          });
+          if (get().participation !== p) return null;
           phaseMs.aggregate = performance.now() - t0;
-          set({ step: 'Downloading and decrypting the sum…' });
+          set({ step: 'Downloading, verifying and decrypting the sum…' });
+          const aggregate = await client.download(p.round, p.contributionLength, await boundsOf(p.strategy));
+          phaseMs.download = aggregate.downloadMs;
+          phaseMs.decrypt = aggregate.decryptMs;
           t0 = performance.now();
-          const bundle = await coordinatorApi.aggregate(clinic.token, p.federationId, p.round);
-          phaseMs.download = performance.now() - t0;
-          t0 = performance.now();
-          const tiles = useTiles.getState();
+          const snapshot = tiles();
           let accuracy: number | null = null;
           let note = 'The sum strategy adds token vectors; it produces no classifier to score.';
-          let head;
+          let model: LinearHead | undefined;
           let done: Participation = { ...p, phase: 'done', phaseMs };
-          const labelledTiles = (ids: string[]) => {
-            const found = ids.map((id) => tiles.tiles.find((t) => t.id === id)).filter((t): t is NonNullable<typeof t> => t !== undefined && isClassLabel(t.label) && tiles.tokens[t.id] !== undefined);
-            return { tokens: found.map((t) => tiles.tokens[t.id] as Float32Array), labels: found.map((t) => t.label as NonNullable<typeof t.label>) };
-          };
           if (p.strategy === 'fedavg-head' && p.fedavg) {
-            const global = await globalHeadFromAggregate({ federationId: p.federationId, presetId: p.presetId, secretKey: clinic.secretKey, round: p.round, parts: decodeBundle(bundle), dim: p.dim });
-            phaseMs.decrypt = performance.now() - t0;
-            t0 = performance.now();
-            const validation = labelledTiles(p.fedavg.validationTileIds);
+            const global = await globalHeadFromSum({ federationId: p.federationId, round: p.round, sum: aggregate.sum, dim: p.dim });
+            const validation = labelledOf(snapshot, p.fedavg.validationTileIds);
             accuracy = validation.tokens.length ? accuracyOn(global.head, validation) : null;
             note = `Validation accuracy of each round's global head on this clinic's ${validation.tokens.length} held-out labelled tile(s), never trained on (fedavg-head, ${p.fedavg.epochs} local epoch(s) on ${p.fedavg.trainCount} tile(s)). Other clinics score it on their own held-out tiles.`;
-            head = { federationId: p.federationId, federationName: p.federationName, round: p.round, strategy: p.strategy, modelSha256: tiles.modelSha256 ?? 'unknown', classes: global.head.classes, dim: global.head.dim, weights: Array.from(global.head.weights), biases: Array.from(global.head.biases) };
+            model = global.head;
             done = { ...done, fedavg: { ...p.fedavg, globalChecksum: global.checksum } };
           } else if (p.strategy === 'prototypes') {
-            const { sum } = await decryptSum(p.presetId, clinic.secretKey, decodeBundle(bundle), p.contributionLength);
-            phaseMs.decrypt = performance.now() - t0;
-            t0 = performance.now();
-            const model = await headFromSum(sum, p.dim);
-            const labelled = labelledTiles(p.tileIds);
+            model = await headFromSum(aggregate.sum, p.dim);
+            const labelled = labelledOf(snapshot, p.tileIds);
             accuracy = labelled.tokens.length ? accuracyOn(model, labelled) : null;
             note = `Accuracy on this clinic's ${labelled.tokens.length} labelled tiles (they were part of the training sum). The unencrypted domain needs every clinic's data in one place: see the demo or npm run simulate.`;
-            head = {
-              federationId: p.federationId,
-              federationName: p.federationName,
-              round: p.round,
-              strategy: p.strategy,
-              modelSha256: tiles.modelSha256 ?? 'unknown',
-              classes: model.classes,
-              dim: model.dim,
-              weights: Array.from(model.weights),
-              biases: Array.from(model.biases),
-            };
           } else {
-            const { upload } = get();
-            const sum = await heWorker().decryptTokenBatch(p.presetId, clinic.secretKey, decodeBundle(bundle), upload?.tokenCount ?? 0, p.dim);
-            phaseMs.decrypt = performance.now() - t0;
-            t0 = performance.now();
-            set({ decryptedSum: sum });
+            set({ decryptedSum: vectors(aggregate.sum, p.dim) });
           }
           phaseMs.evaluate = performance.now() - t0;
-          useResults.getState().record(
-            {
-              federationId: p.federationId,
-              federationName: p.federationName,
-              source: 'participation',
-              round: p.round,
-              strategy: p.strategy,
-              completedAt: Date.now(),
-              accuracyEncrypted: accuracy,
-              accuracyUnencrypted: null,
-              accuracyNote: note,
-              bytesUpPerClinic: p.bytesUp,
-              bytesDownPerClinic: bundle.byteLength,
-              bytesPlainPerClinic: p.contributionLength * 8,
-              phaseMs,
-            },
-            head,
-          );
+          const head: StoredHead | undefined = model && {
+            federationId: p.federationId,
+            federationName: p.federationName,
+            round: p.round,
+            strategy: p.strategy,
+            modelSha256: snapshot.modelSha256 ?? 'unknown',
+            classes: model.classes,
+            dim: model.dim,
+            weights: Array.from(model.weights),
+            biases: Array.from(model.biases),
+          };
+          const result: RoundResult = {
+            federationId: p.federationId,
+            federationName: p.federationName,
+            source: 'participation',
+            round: p.round,
+            strategy: p.strategy,
+            completedAt: Date.now(),
+            accuracyEncrypted: accuracy,
+            accuracyUnencrypted: null,
+            accuracyNote: note,
+            bytesUpPerClinic: p.bytesUp,
+            bytesDownPerClinic: aggregate.bytes,
+            bytesPlainPerClinic: contributionBytes(p.contributionLength),
+            phaseMs,
+          };
           set({ participation: done, step: null });
+          return head ? { result, head } : { result };
         } catch (e) {
-          set({ step: null, error: `Round ${p.round} closed but its result could not be used: ${(e as Error).message}. Reload to try again.` });
+          const refused = e instanceof InclusionError;
+          set({ step: null, error: refused ? `Round ${p.round}'s result is refused: ${e.message}. Tell your federation lead; nothing from this round is used.` : `Round ${p.round} closed but its result could not be used: ${(e as Error).message}. Reload to try again.` });
+          return null;
         } finally {
-          waiting = null;
+          resuming.delete(key);
         }
       },
       reset() {

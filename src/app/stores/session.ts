@@ -10,6 +10,8 @@ interface SessionState {
   clinicId: string | null;
   clinicName: string | null;
   federation: FederationView | null;
+  /** The federation's quorum when this clinic enrolled: round results holding fewer clinics are refused. */
+  pinnedQuorum: number | null;
   holdsKey: boolean;
   keyHolders: number;
   busy: boolean;
@@ -26,6 +28,7 @@ export const useSession = create<SessionState>()(
       clinicId: null,
       clinicName: null,
       federation: null,
+      pinnedQuorum: null,
       holdsKey: false,
       keyHolders: 0,
       busy: false,
@@ -43,6 +46,7 @@ export const useSession = create<SessionState>()(
             clinicId: me.clinicId,
             clinicName: me.clinicName,
             federation: me.federation,
+            pinnedQuorum: me.federation.minClinics,
             holdsKey: me.holdsKey,
             keyHolders: me.keyHolders,
             busy: false,
@@ -62,13 +66,13 @@ export const useSession = create<SessionState>()(
         }
       },
       leave() {
-        set({ token: null, clinicId: null, clinicName: null, federation: null, holdsKey: false, keyHolders: 0, error: null });
+        set({ token: null, clinicId: null, clinicName: null, federation: null, pinnedQuorum: null, holdsKey: false, keyHolders: 0, error: null });
       },
     }),
     {
       name: 'cipherpath-session',
       storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({ token: s.token, clinicId: s.clinicId, clinicName: s.clinicName, federation: s.federation }),
+      partialize: (s) => ({ token: s.token, clinicId: s.clinicId, clinicName: s.clinicName, federation: s.federation, pinnedQuorum: s.pinnedQuorum }),
     },
   ),
 );

@@ -1,0 +1,202 @@
+// One clinic's side of a federation round, written once for the browser (src/app: HE in the worker, the SPA's API
+// client), the simulator and the tests (Node: the HE core in-process, fetch): join a round, contribute a flat
+// vector, wait for the round to close (one poller per round, abortable), download the aggregate, decrypt it and
+// verify inclusion (src/fl/inclusion.ts) before anything uses it. Strategies (src/fl/strategies) sit on top through
+// runStrategyRound: the client itself only moves vectors, so a new strategy needs nothing here.
+//
+// Wire layout of every contribution: [strategy values..., MARKER_SLOTS markers, 1], encrypted as agg-v1's weighted
+// contribution with count 1 (src/he/aggregate.ts) at a scale fixed by the strategy's public round bounds: the
+// summed last slot is the number of contributions, the markers prove which ones.
+import type { AggregationRound } from '../he/aggregate.ts';
+import type { LinearHead } from '../he/head.ts';
+import type { RoundView, UploadResponse } from '../protocol/api.ts';
+import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { MARKER_SLOTS, markers, verifyInclusion, withMarkers } from './inclusion.ts';
+import type { ClinicData, Strategy } from './strategies/types.ts';
+
+/** The coordinator's round routes, already bound to this clinic's token and federation. */
+export interface RoundApi {
+  round(round: number, signal?: AbortSignal): Promise<RoundView>;
+  upload(round: number, bundle: Uint8Array, signal?: AbortSignal): Promise<UploadResponse>;
+  aggregate(round: number, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+/** The HE side, bound to the federation key: the browser's HE worker or the HE core in Node. */
+export interface RoundCrypto {
+  /** Ciphertexts Enc(values || 1) of `length` values take. */
+  ciphertextCount(length: number): number;
+  /** Enc(values || 1) at the scale of `bounds` (every |value| <= bounds.maxCount * bounds.maxAbsValue). */
+  encrypt(values: Float64Array, bounds: Required<AggregationRound>): Promise<Uint8Array[]>;
+  /**
+   * Decrypts a summed Enc(values || count): the summed values and the count; where this port can read the
+   * aggregate's scale, also log2 of it and of the scale a round of `bounds` declares.
+   */
+  decrypt(parts: Uint8Array[], length: number, bounds: Required<AggregationRound>): Promise<{ sum: Float64Array; contributions: number; scaleBits?: { observed: number; expected: number } }>;
+}
+
+export interface RoundClientOptions {
+  api: RoundApi;
+  crypto: RoundCrypto;
+  federationId: string;
+  clinicId: string;
+  /** The federation's quorum as this clinic saw it when it enrolled (a later, smaller one is not trusted). */
+  pinnedQuorum: number;
+  /** markerSecret() of the federation key (src/fl/inclusion.ts). */
+  markerSecret: Uint8Array;
+  /** Status poll period while waiting (default 1 s). */
+  pollMs?: number;
+}
+
+export interface UploadReceipt {
+  round: number;
+  ciphertexts: number;
+  bytes: number;
+  duplicate: boolean;
+  ms: number;
+}
+
+export interface VerifiedAggregate {
+  round: number;
+  /** The element-wise sum of the strategy values over the roster (markers removed), verified. */
+  sum: Float64Array;
+  roster: readonly string[];
+  bytes: number;
+  downloadMs: number;
+  decryptMs: number;
+}
+
+/** The strategy's bounds as agg-v1's weighted layout sees them with count 1; markers (|m| <= 1) fit in any. */
+export function encodingBounds(bounds: Required<AggregationRound>): Required<AggregationRound> {
+  return { clinicCount: bounds.clinicCount, maxCount: 1, maxAbsValue: Math.max(1, bounds.maxCount * bounds.maxAbsValue) };
+}
+
+const abortable = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason as Error)), { once: true });
+  });
+
+export class RoundClient {
+  readonly federationId: string;
+  readonly clinicId: string;
+  readonly #opts: RoundClientOptions;
+  /** The one status poller of each round this client waits on (a second wait joins it). */
+  readonly #waits = new Map<number, { promise: Promise<RoundView>; listeners: Set<(view: RoundView | null) => void>; controller: AbortController }>();
+
+  constructor(opts: RoundClientOptions) {
+    this.#opts = opts;
+    this.federationId = opts.federationId;
+    this.clinicId = opts.clinicId;
+  }
+
+  /** Ciphertexts a contribution of `length` strategy values takes on the wire (markers and count slot included). */
+  ciphertextCount(length: number): number {
+    return this.#opts.crypto.ciphertextCount(length + MARKER_SLOTS);
+  }
+
+  /** Encrypts values || markers || 1 and uploads it to `round`. */
+  async contribute(round: number, values: Float64Array, bounds: Required<AggregationRound>, signal?: AbortSignal): Promise<UploadReceipt> {
+    const { api, crypto, markerSecret, federationId, clinicId } = this.#opts;
+    const parts = await crypto.encrypt(withMarkers(values, markers(markerSecret, federationId, round, clinicId)), encodingBounds(bounds));
+    const bundle = encodeBundle(parts);
+    const started = performance.now();
+    const reply = await api.upload(round, bundle, signal);
+    if (reply.round !== round) throw new Error(`the coordinator took the upload for round ${reply.round}, not round ${round}`);
+    return { round, ciphertexts: parts.length, bytes: bundle.byteLength, duplicate: reply.duplicate, ms: performance.now() - started };
+  }
+
+  /**
+   * Resolves with the closed round's status. Every caller waiting on the same round shares one poller; `onView`
+   * sees each status read (or null when the coordinator is unreachable, which is retried). Aborting stops only this
+   * caller's wait; the poller stops when its last waiter has gone.
+   */
+  wait(round: number, opts: { signal?: AbortSignal; onView?: (view: RoundView | null) => void } = {}): Promise<RoundView> {
+    let entry = this.#waits.get(round);
+    if (!entry) {
+      const listeners = new Set<(view: RoundView | null) => void>();
+      const controller = new AbortController();
+      const poll = async (): Promise<RoundView> => {
+        for (;;) {
+          const view = await this.#opts.api.round(round, controller.signal).catch((e: unknown) => {
+            if (controller.signal.aborted) throw e;
+            return null;
+          });
+          for (const listener of listeners) listener(view);
+          if (view?.status === 'closed') return view;
+          await abortable(this.#opts.pollMs ?? 1000, controller.signal);
+        }
+      };
+      const created = { promise: poll(), listeners, controller };
+      created.promise.finally(() => this.#waits.delete(round)).catch(() => undefined);
+      this.#waits.set(round, created);
+      entry = created;
+    }
+    const { promise, listeners, controller } = entry;
+    const listener = (view: RoundView | null) => opts.onView?.(view);
+    listeners.add(listener);
+    return new Promise<RoundView>((resolve, reject) => {
+      const leave = () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) controller.abort(new DOMException('no one waits on this round any more', 'AbortError'));
+      };
+      opts.signal?.addEventListener('abort', () => (leave(), reject(opts.signal?.reason as Error)), { once: true });
+      promise.then(
+        (view) => (listeners.delete(listener), resolve(view)),
+        (e: unknown) => (listeners.delete(listener), reject(e as Error)),
+      );
+    });
+  }
+
+  /**
+   * Downloads the closed round's aggregate, decrypts it and verifies inclusion; throws InclusionError on a bad one.
+   * `contributed` (default true): this clinic uploaded to the round, so its own id must be on the roster.
+   */
+  async download(round: number, length: number, bounds: Required<AggregationRound>, opts: { contributed?: boolean; signal?: AbortSignal } = {}): Promise<VerifiedAggregate> {
+    const { signal } = opts;
+    const { api, crypto, markerSecret, federationId, clinicId, pinnedQuorum } = this.#opts;
+    const view = await api.round(round, signal);
+    if (view.status !== 'closed') throw new Error(`round ${round} is still '${view.status}'; its aggregate is not ready`);
+    let started = performance.now();
+    const bundle = await api.aggregate(round, signal);
+    const downloadMs = performance.now() - started;
+    started = performance.now();
+    const parts = decodeBundle(bundle);
+    const wire = length + MARKER_SLOTS;
+    const expected = crypto.ciphertextCount(wire);
+    // A wrong count is refused before decryption (the HE core would refuse it less clearly).
+    const decrypted = parts.length === expected ? await crypto.decrypt(parts, wire, encodingBounds(bounds)) : { sum: new Float64Array(wire), contributions: 0 };
+    const sum = verifyInclusion(markerSecret, {
+      federationId,
+      round,
+      clinicId: opts.contributed === false ? null : clinicId,
+      roster: view.submittedIds,
+      pinnedQuorum,
+      sum: decrypted.sum,
+      contributions: decrypted.contributions,
+      ciphertexts: { observed: parts.length, expected },
+      ...('scaleBits' in decrypted && decrypted.scaleBits ? { scaleBits: decrypted.scaleBits } : {}),
+    });
+    return { round, sum, roster: view.submittedIds, bytes: bundle.byteLength, downloadMs, decryptMs: performance.now() - started };
+  }
+}
+
+export interface StrategyRound {
+  head: LinearHead;
+  upload: UploadReceipt;
+  aggregate: VerifiedAggregate;
+}
+
+/** A whole round of `strategy` at one clinic: contribute from `global`, wait, download, verify, combine. */
+export async function runStrategyRound(
+  client: RoundClient,
+  args: { strategy: Strategy; clinic: ClinicData; global: LinearHead; round: number; clinicCount: number; signal?: AbortSignal },
+): Promise<StrategyRound> {
+  const { strategy, clinic, global, round, signal } = args;
+  const bounds = strategy.roundBounds(args.clinicCount);
+  const values = await strategy.contribute(clinic, global, round);
+  const upload = await client.contribute(round, values, bounds, signal);
+  await client.wait(round, signal ? { signal } : {});
+  const aggregate = await client.download(round, values.length, bounds, signal ? { signal } : {});
+  return { head: strategy.combine(aggregate.sum, global), upload, aggregate };
+}
