@@ -2,7 +2,7 @@
 // the file on demand (geotiff fetches byte ranges: Blob.slice in the browser, positional reads in Node), never whole.
 // Colour follows the TIFF Photometric tag, as OpenSlide does: geotiff's JPEG decoder applies no colour transform of
 // its own, and readRGB converts YCbCr, so Aperio RGB tiles (which do not mark RGB inside the JPEG) come out right.
-import { GeoTIFFImage, type GeoTIFF, type Pool } from 'geotiff';
+import { GeoTIFFImage, getDecoder, type GeoTIFF, type Pool } from 'geotiff';
 import { rgbFromJpegYcbcr } from './ycbcr.ts';
 import { checkCompression, checkNotNdpi, mppFromResolution, parseAperioDescription, positiveNumber, SlideError } from './formats.ts';
 
@@ -79,6 +79,7 @@ export class Slide {
   private readonly associatedImages: Map<string, GeoTIFFImage>;
   private readonly pool: Pool | undefined;
   private readonly cache = new Map<string, Promise<Uint8Array>>();
+  private readonly jpegDecoders = new Map<number, Promise<{ decode(buffer: ArrayBufferLike): Promise<ArrayBufferLike> }>>();
   private readonly cacheSize: number;
 
   private constructor(
@@ -228,7 +229,7 @@ export class Slide {
     const pool = this.pool ? { pool: this.pool } : {};
     const subsampling = this.jpegYcbcr[levelIndex];
     const decoded = subsampling
-      ? image.readRasters({ window, interleave: true, ...pool }).then((ycc) => rgbFromJpegYcbcr(ycc as unknown as ArrayLike<number>, (window[2] ?? 0) - x0, (window[3] ?? 0) - y0, ...subsampling))
+      ? this.decodeYcbcrJpegTile(levelIndex, image, info, col, row, subsampling)
       : image.readRGB({ window, interleave: true, ...pool });
     const request = decoded
       .then((pixels) => (pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels as unknown as ArrayLike<number>)))
@@ -239,6 +240,35 @@ export class Slide {
     this.cache.set(key, request);
     while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
     return request;
+  }
+
+  // YCbCr JPEG tiles skip geotiff's readRasters, whose per-sample copy costs ~3x the decode itself: the decoder (a
+  // worker of the pool in the browser) returns the whole tile's raw YCbCr, converted and cropped here.
+  private async decodeYcbcrJpegTile(levelIndex: number, image: GeoTIFFImage, info: SlideLevel, col: number, row: number, subsampling: [number, number]): Promise<Uint8Array> {
+    let decoder = this.jpegDecoders.get(levelIndex);
+    if (!decoder) {
+      decoder = (async () => {
+        const directory = image.fileDirectory;
+        const parameters = {
+          tileWidth: info.tileWidth,
+          tileHeight: info.tileHeight,
+          planarConfiguration: (await directory.loadValue('PlanarConfiguration' as never)) as number,
+          bitsPerSample: (await directory.loadValue('BitsPerSample' as never)) as number[],
+          predictor: 1,
+          JPEGTables: await directory.loadValue('JPEGTables' as never),
+        };
+        return this.pool ? this.pool.bindParameters(7, parameters as never) : getDecoder(7, parameters as never);
+      })();
+      this.jpegDecoders.set(levelIndex, decoder);
+    }
+    const { data } = await image.getTileOrStrip(col, row, 0, (await decoder) as never);
+    const full = rgbFromJpegYcbcr(new Uint8Array(data), info.tileWidth, info.tileHeight, ...subsampling);
+    const tw = Math.min(info.tileWidth, info.width - col * info.tileWidth);
+    const th = Math.min(info.tileHeight, info.height - row * info.tileHeight);
+    if (tw === info.tileWidth && th === info.tileHeight) return full;
+    const cropped = new Uint8Array(tw * th * 3);
+    for (let y = 0; y < th; y++) cropped.set(full.subarray(y * info.tileWidth * 3, (y * info.tileWidth + tw) * 3), y * tw * 3);
+    return cropped;
   }
 
   /**

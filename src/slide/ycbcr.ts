@@ -38,10 +38,10 @@ function upsampleH2V2(plane: Uint8Array, cw: number, ch: number, width: number, 
  * RGB from geotiff's raw interleaved YCbCr of one JPEG tile (chroma replicated over `sx` x `sy` blocks), in place
  * of geotiff's floating-point fromYCbCr. Subsampling other than 2x2 or 1x1 is converted without re-upsampling.
  */
-export function rgbFromJpegYcbcr(ycc: ArrayLike<number>, width: number, height: number, sx: number, sy: number): Uint8Array {
+export function rgbFromJpegYcbcr(ycc: Uint8Array, width: number, height: number, sx: number, sy: number): Uint8Array {
   const n = width * height;
-  let cb: ArrayLike<number>;
-  let cr: ArrayLike<number>;
+  let cb: Uint8Array;
+  let cr: Uint8Array;
   let stride = 1;
   if (sx === 2 && sy === 2) {
     const cw = Math.ceil(width / 2);
