@@ -5,8 +5,9 @@
 // drawn from fixed seeds, so every run writes the same pixels and the committed OpenSlide fixtures
 // (src/slide/fixtures, from scripts/slide-reference.py) stay valid.
 //
-// Usage: npm run make-test-slides -- <out-dir> [--big]
+// Usage: npm run make-test-slides -- <out-dir> [--big] [--only svs-ycbcr,generic-lzw,...]
 //   --big also writes big.svs, 40,000 x 30,000 px (several hundred MB), for the browser end-to-end test.
+//   --only writes just the named slides (the CLI test needs one).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { PNG } from 'pngjs';
 import { mulberry32 } from '../src/common/mulberry32.ts';
 import { drawSampleTile } from '../src/privacy/synthetic-tiles.ts';
 import { CLASS_LABELS } from '../src/protocol/vocabulary.ts';
-import { assembleTiff, type AssemblyPart } from './tiff-assemble.ts';
+import { assembleTiff, type AssemblyPart, unmarkJpegRgb } from './tiff-assemble.ts';
 
 /** Level-0 size of the small test slides: 16 x 12 tiles of 240 px. */
 export const TEST_SLIDE_WIDTH = 3840;
@@ -105,7 +106,9 @@ async function writeSvs(dir: string, source: string, width: number, height: numb
     vips('tiffsave', input, out, '--tile', '--tile-width', String(o.tile), '--tile-height', String(o.tile), '--compression', 'jpeg', '--Q', String(o.quality));
   const level0 = join(work, 'level0.tif');
   tiled(source, level0);
-  const parts: AssemblyPart[] = [{ path: level0, newSubfileType: 0 }];
+  // Aperio's RGB tiles carry component IDs 1,2,3 like YCbCr ones: colour must come from Photometric (as OpenSlide does)
+  const patch = o.quality >= 90 ? unmarkJpegRgb : undefined;
+  const parts: AssemblyPart[] = [{ path: level0, newSubfileType: 0, patch }];
   const thumbnail = join(work, 'thumbnail.tif');
   vips('thumbnail', source, `${thumbnail}[compression=jpeg,Q=${o.quality}]`, '1024');
   parts.push({ path: thumbnail, newSubfileType: 0 });
@@ -116,7 +119,7 @@ async function writeSvs(dir: string, source: string, width: number, height: numb
     vips('resize', source, small, String(1 / downsample));
     const out = join(work, `level-${downsample}.tif`);
     tiled(small, out);
-    parts.push({ path: out, newSubfileType: 0 });
+    parts.push({ path: out, newSubfileType: 0, patch });
     descriptions.push(`${APERIO_HEADER}\n${width}x${height} -> ${Math.round(width / downsample)}x${Math.round(height / downsample)} - |AppMag = ${o.appMag}|MPP = ${o.mpp}`);
   }
   const labelPng = join(work, 'label.png');
@@ -145,23 +148,27 @@ function writeGeneric(dir: string, source: string, name: string, options: string
 }
 
 /** Writes every test slide into `dir` and returns their paths by name. */
-export async function makeTestSlides(dir: string, big = false): Promise<Record<string, string>> {
+export async function makeTestSlides(dir: string, big = false, only?: readonly string[]): Promise<Record<string, string>> {
   mkdirSync(dir, { recursive: true });
   const source = join(dir, 'source.png');
   writePng(source, TEST_SLIDE_WIDTH, TEST_SLIDE_HEIGHT, drawSlide(TEST_SLIDE_WIDTH, TEST_SLIDE_HEIGHT, 13));
   const w = TEST_SLIDE_WIDTH;
   const h = TEST_SLIDE_HEIGHT;
-  const slides: Record<string, string> = {
-    'svs-ycbcr': await writeSvs(dir, source, w, h, { name: 'svs-ycbcr', quality: 70, tile: 240, bigTiff: false, mpp: 0.2527, appMag: 40 }),
-    'svs-rgb': await writeSvs(dir, source, w, h, { name: 'svs-rgb', quality: 95, tile: 240, bigTiff: false, mpp: 0.499, appMag: 20 }),
-    'svs-bigtiff': await writeSvs(dir, source, w, h, { name: 'svs-bigtiff', quality: 80, tile: 256, bigTiff: true, mpp: 0.2635, appMag: 40 }),
-    'generic-jpeg': writeGeneric(dir, source, 'generic-jpeg', ['--compression', 'jpeg', '--Q', '85'], 0.25),
-    'generic-lzw': writeGeneric(dir, source, 'generic-lzw', ['--compression', 'lzw', '--predictor', 'horizontal'], 0.25),
-    'generic-deflate': writeGeneric(dir, source, 'generic-deflate', ['--compression', 'deflate', '--predictor', 'horizontal'], 0.5),
-    'generic-zstd': writeGeneric(dir, source, 'generic-zstd', ['--compression', 'zstd'], 0.25),
-    'generic-webp': writeGeneric(dir, source, 'generic-webp', ['--compression', 'webp', '--lossless'], 0.25),
-    'generic-subifd': writeGeneric(dir, source, 'generic-subifd', ['--compression', 'lzw', '--subifd'], 0.25),
+  const writers: Record<string, () => Promise<string> | string> = {
+    'svs-ycbcr': () => writeSvs(dir, source, w, h, { name: 'svs-ycbcr', quality: 70, tile: 240, bigTiff: false, mpp: 0.2527, appMag: 40 }),
+    'svs-rgb': () => writeSvs(dir, source, w, h, { name: 'svs-rgb', quality: 95, tile: 240, bigTiff: false, mpp: 0.499, appMag: 20 }),
+    'svs-bigtiff': () => writeSvs(dir, source, w, h, { name: 'svs-bigtiff', quality: 80, tile: 256, bigTiff: true, mpp: 0.2635, appMag: 40 }),
+    'generic-jpeg': () => writeGeneric(dir, source, 'generic-jpeg', ['--compression', 'jpeg', '--Q', '85'], 0.25),
+    'generic-lzw': () => writeGeneric(dir, source, 'generic-lzw', ['--compression', 'lzw', '--predictor', 'horizontal'], 0.25),
+    'generic-deflate': () => writeGeneric(dir, source, 'generic-deflate', ['--compression', 'deflate', '--predictor', 'horizontal'], 0.5),
+    'generic-zstd': () => writeGeneric(dir, source, 'generic-zstd', ['--compression', 'zstd'], 0.25),
+    'generic-webp': () => writeGeneric(dir, source, 'generic-webp', ['--compression', 'webp', '--lossless'], 0.25),
+    'generic-subifd': () => writeGeneric(dir, source, 'generic-subifd', ['--compression', 'lzw', '--subifd'], 0.25),
   };
+  const unknown = (only ?? []).filter((name) => !(name in writers));
+  if (unknown.length) throw new Error(`unknown test slides: ${unknown.join(', ')} (known: ${Object.keys(writers).join(', ')})`);
+  const slides: Record<string, string> = {};
+  for (const [name, write] of Object.entries(writers)) if (!only || only.includes(name)) slides[name] = await write();
   if (big) {
     const bigSource = join(dir, 'big-source.v');
     vips('replicate', source, join(dir, 'big-replicated.v'), '11', '11');
@@ -174,12 +181,12 @@ export async function makeTestSlides(dir: string, big = false): Promise<Record<s
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { big: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { big: { type: 'boolean', default: false }, only: { type: 'string' } } });
   const dir = positionals[0];
   if (!dir) {
-    process.stderr.write('usage: npm run make-test-slides -- <out-dir> [--big]\n');
+    process.stderr.write('usage: npm run make-test-slides -- <out-dir> [--big] [--only a,b]\n');
     process.exit(2);
   }
-  const slides = await makeTestSlides(dir, values.big);
+  const slides = await makeTestSlides(dir, values.big, values.only?.split(','));
   process.stdout.write(`${JSON.stringify(slides, null, 2)}\n`);
 }

@@ -8,6 +8,30 @@ import { fromFile } from 'geotiff';
 export interface AssemblyPart {
   path: string;
   newSubfileType: number;
+  /** rewrites each tile or strip on the way (same length), e.g. to mark JPEG components the way Aperio does */
+  patch?: (bytes: Buffer) => Buffer;
+}
+
+/**
+ * Renames JPEG components 'R','G','B' (libjpeg's mark for RGB, which libvips writes above Q90) to 1,2,3, as in Aperio's
+ * RGB tiles: the codestream then says nothing about its colour space and only the TIFF Photometric tag tells.
+ */
+export function unmarkJpegRgb(bytes: Buffer): Buffer {
+  const out = Buffer.from(bytes);
+  const rename = (at: number, c: number): void => {
+    if (out[at] === [0x52, 0x47, 0x42][c]) out[at] = c + 1;
+  };
+  for (let i = 0; i + 1 < out.length; i++) {
+    if (out[i] !== 0xff) continue;
+    const marker = out[i + 1];
+    // SOF0/SOF1: 9 bytes of header, then (id, sampling, table) per component; SOS: count, then (id, tables) pairs
+    if (marker === 0xc0 || marker === 0xc1) for (let c = 0; c < (out[i + 9] ?? 0); c++) rename(i + 10 + c * 3, c);
+    if (marker === 0xda) {
+      for (let c = 0; c < (out[i + 4] ?? 0); c++) rename(i + 5 + c * 2, c);
+      break;
+    }
+  }
+  return out;
 }
 
 const SHORT = 3;
@@ -86,7 +110,8 @@ export async function assembleTiff(parts: readonly AssemblyPart[], out: string, 
     const offsets = asNumbers(await directory.loadValue(tiled ? 'TileOffsets' : 'StripOffsets'));
     const counts = asNumbers(await directory.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts'));
     const fd = openSync(part.path, 'r');
-    const newOffsets = offsets.map((offset, i) => append(readBytes(fd, offset, counts[i] ?? 0)));
+    const patch = part.patch ?? ((bytes: Buffer) => bytes);
+    const newOffsets = offsets.map((offset, i) => append(patch(readBytes(fd, offset, counts[i] ?? 0))));
     closeSync(fd);
     await tiff.close();
     const offsetType = bigTiff ? LONG8 : LONG;
