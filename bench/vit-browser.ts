@@ -42,7 +42,7 @@ interface PageRun {
   report: BackendName[];
 }
 
-const BENCH_MODELS: Record<Exclude<VitPresetName, 'tiny'>, string> = { paper: 'bench-paper', 'vit-b16': 'bench-vit-b16' };
+const BENCH_MODELS: Record<Exclude<VitPresetName, 'tiny' | 'mini-s14-registers'>, string> = { paper: 'bench-paper', 'vit-b16': 'bench-vit-b16' };
 
 const PLAN: PageRun[] = [
   { model: 'tiny', modelUrl: '/models/tiny/', backends: [...BACKEND_NAMES], batches: [1, 8], images: 8, runs: 5, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: [...BACKEND_NAMES] },

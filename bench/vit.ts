@@ -18,7 +18,7 @@ import { randomVitWeights } from '../src/vit/weights.ts';
 
 const BATCHES = [1, 8] as const;
 /** Timed batches per measurement (after one warm-up batch): more for the fast models. */
-const REPEATS: Record<VitPresetName, number> = { tiny: 20, paper: 2, 'vit-b16': 2 };
+const REPEATS: Record<VitPresetName, number> = { tiny: 20, 'mini-s14-registers': 20, paper: 2, 'vit-b16': 2 };
 const PYTHON = '/usr/bin/python3';
 
 interface TimingRow {

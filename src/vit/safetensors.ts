@@ -92,8 +92,16 @@ function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): Floa
   return out;
 }
 
-/** Parses a whole safetensors file. Errors name the tensor or header field at fault. */
-export function readSafetensors(file: Uint8Array): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
+export interface TensorEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Byte range inside the file (header included). */
+  begin: number;
+  end: number;
+}
+
+/** Reads a safetensors header and checks every entry against the file, without decoding any tensor. */
+export function indexSafetensors(file: Uint8Array): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
   if (file.byteLength < 8) throw new Error(`safetensors: file is ${file.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
@@ -111,7 +119,7 @@ export function readSafetensors(file: Uint8Array): { tensors: Map<string, Decode
   }
   const dataStart = 8 + headerLength;
   const dataLength = file.byteLength - dataStart;
-  const tensors = new Map<string, DecodedTensor>();
+  const entries = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -138,9 +146,21 @@ export function readSafetensors(file: Uint8Array): { tensors: Map<string, Decode
         `safetensors: tensor "${name}" holds ${end - begin} bytes but shape [${shape.join(', ')}] in ${dtype} needs ${count * BYTES_PER_ELEMENT[dtype]}`,
       );
     }
-    const bytes = file.subarray(dataStart + begin, dataStart + end);
-    tensors.set(name, { dtype, shape: shape as number[], data: decode(dtype, bytes, count) });
+    entries.set(name, { dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
+  return { entries, metadata };
+}
+
+/** One tensor of an indexed file, as float32 (a fresh buffer: nothing refers into the file). */
+export function decodeTensor(file: Uint8Array, entry: TensorEntry): Float32Array {
+  return decode(entry.dtype, file.subarray(entry.begin, entry.end), entry.shape.reduce((a, b) => a * b, 1));
+}
+
+/** Parses a whole safetensors file into float32 tensors. Errors name the tensor or header field at fault. */
+export function readSafetensors(file: Uint8Array): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
+  const { entries, metadata } = indexSafetensors(file);
+  const tensors = new Map<string, DecodedTensor>();
+  for (const [name, entry] of entries) tensors.set(name, { dtype: entry.dtype, shape: entry.shape, data: decodeTensor(file, entry) });
   return { tensors, metadata };
 }
 

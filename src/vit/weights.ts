@@ -4,7 +4,8 @@
 
 import { numPatches, parseImageProcessorConfig, parseVitConfig, PLAIN_VIT_EXTENSIONS, POOLINGS, tokenWidth } from './config.ts';
 import type { ImageProcessorConfig, Pooling, VitConfig } from './config.ts';
-import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import { LazyWeights } from './lazy-weights.ts';
+import { indexSafetensors, writeSafetensors } from './safetensors.ts';
 import type { DecodedTensor, SafetensorsDtype } from './safetensors.ts';
 import { mulberry32 } from '../common/mulberry32.ts';
 import { sha256Hex } from '../common/sha256.ts';
@@ -137,11 +138,11 @@ export function validateVitWeights(config: VitConfig, weights: ReadonlyMap<strin
     if (!names.has(name)) throw new Error(`weights: unknown tensor "${name}"`);
   }
   for (const { name, shape } of expected) {
-    const data = weights.get(name);
-    if (!data) throw new Error(`weights: missing tensor "${name}"`);
+    const length = weights instanceof LazyWeights ? weights.lengthOf(name) : weights.get(name)?.length;
+    if (length === undefined) throw new Error(`weights: missing tensor "${name}"`);
     const size = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== size) {
-      throw new Error(`weights: tensor "${name}" has ${data.length} values, expected ${size} for shape [${shape.join(', ')}]`);
+    if (length !== size) {
+      throw new Error(`weights: tensor "${name}" has ${length} values, expected ${size} for shape [${shape.join(', ')}]`);
     }
   }
 }
@@ -215,7 +216,8 @@ export async function modelIdentity(files: ModelManifest['files']): Promise<stri
 export interface LoadedModel {
   config: VitConfig;
   processor: ImageProcessorConfig;
-  weights: Map<string, Float32Array>;
+  /** Decoded tensor by tensor as they are read (LazyWeights). */
+  weights: ReadonlyMap<string, Float32Array>;
   modelSha256: string;
   /** Values per token (manifest.json token_width, checked against config.json). */
   tokenWidth: number;
@@ -264,14 +266,16 @@ export async function loadModelFolder(fetchFile: (name: string) => Promise<Uint8
   if (processor.size !== config.image_size) {
     throw new Error(`model folder: preprocessor_config.json size ${processor.size} differs from config.json image_size ${config.image_size}`);
   }
-  const { tensors } = readSafetensors(contents.get('model.safetensors') as Uint8Array);
-  for (const [name, tensor] of tensors) {
-    if (tensor.dtype !== manifest.dtype) {
-      throw new Error(`model folder: tensor "${name}" is stored as ${tensor.dtype}, manifest.json says ${manifest.dtype}`);
+  const file = contents.get('model.safetensors') as Uint8Array;
+  const { entries } = indexSafetensors(file);
+  for (const [name, entry] of entries) {
+    if (entry.dtype !== manifest.dtype) {
+      throw new Error(`model folder: tensor "${name}" is stored as ${entry.dtype}, manifest.json says ${manifest.dtype}`);
     }
   }
   checkTokenShape(manifest, config);
-  const { weights } = canonicalVitWeights(config, tensors);
+  const weights = new LazyWeights(file, entries);
+  validateVitWeights(config, weights);
   return { config, processor, weights, modelSha256: await modelIdentity(manifest.files), tokenWidth: tokenWidth(config) };
 }
 

@@ -1,0 +1,51 @@
+// A ViT-S/14-with-registers-shaped model (patch 14, 4 register tokens, LayerScale, SwiGLU, CLS || mean
+// pooling; cut to 56 px, width 96 and 2 layers for SwiftShader), written with seeded random weights by
+// scripts/make-tiny-model.ts, is picked in Settings and extracts in the browser worker on WebGPU and on
+// wasm: both give tokens of 2 x 96 values that agree within 1e-3.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, expect, test } from '@playwright/test';
+import { logPageErrors } from './app-helpers.ts';
+
+/** A fresh context per backend: tokens are cached per (image, model) in IndexedDB, so a shared one would reuse the first run's. */
+async function sampleTokens(browser: Browser, folder: string, backend: string): Promise<number[][]> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  logPageErrors(page, `vit-families ${backend}`);
+  await page.goto('/settings');
+  await page.getByLabel('A model folder on this computer').check();
+  await page.getByLabel('Model folder', { exact: true }).setInputFiles(folder);
+  await page.getByRole('button', { name: 'Use this model' }).click();
+  await expect(page.getByTestId('model-source')).toContainText('picked folder');
+  await page.goto(`/?backend=${backend}`);
+  await page.getByRole('button', { name: 'Load sample tiles' }).click();
+  await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+  await page.getByRole('button', { name: 'Extract [CLS] tokens' }).click();
+  await expect(page.getByTestId('token-summary')).toContainText('3 token(s)', { timeout: 120_000 });
+  await expect(page.getByTestId('token-summary')).not.toContainText('cache');
+  await expect(page.getByTestId('backend-name')).toHaveText(backend);
+  const tokens = JSON.parse(await page.getByLabel('Token values (JSON)').inputValue()) as number[][];
+  await context.close();
+  return tokens;
+}
+
+test('a ViT-S/14 with registers extracts in the worker on WebGPU and wasm, with equal tokens', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const folder = mkdtempSync(join(tmpdir(), 'cipherpath-s14-'));
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'make-tiny-model.ts'), '--preset', 'mini-s14-registers', '--out', folder, '--dtype', 'f32']);
+  const gpu = await sampleTokens(browser, folder, 'webgpu');
+  const wasm = await sampleTokens(browser, folder, 'wasm');
+  expect(gpu).toHaveLength(3);
+  let maxDiff = 0;
+  for (const [t, token] of gpu.entries()) {
+    expect(token).toHaveLength(192); // CLS || mean patch token: the width comes from the model folder
+    expect(wasm[t]).toHaveLength(192);
+    for (const [d, v] of token.entries()) maxDiff = Math.max(maxDiff, Math.abs(v - (wasm[t]?.[d] ?? NaN)));
+  }
+  console.log(`ViT-S/14-registers shape: WebGPU vs wasm max abs diff ${maxDiff.toExponential(2)}`);
+  expect(maxDiff).toBeLessThanOrEqual(1e-3);
+  // Tokens differ between tiles (a model that ignored its input would pass the agreement check).
+  expect(Math.max(...(gpu[0] as number[]).map((v, d) => Math.abs(v - ((gpu[1] as number[])[d] as number))))).toBeGreaterThan(1e-3);
+});
