@@ -4,7 +4,7 @@
 import { bytesEqual } from '../common/bytes-equal.ts';
 import type { EnrolResponse, FederationView, InvitesResponse, RoundView, UploadResponse } from '../protocol/api.ts';
 import type { CiphertextTransport, TransportRound } from './channels.ts';
-import type { StrategyName } from './strategies/types.ts';
+import type { StrategyName } from '../protocol/vocabulary.ts';
 
 /** A running coordinator the simulator may use: its URL, an admin token, and how to stop it. */
 export interface LocalCoordinator {
