@@ -9,17 +9,25 @@ import { SPLIT_NAMES } from '../src/fl/dataset.ts';
 import type { SplitName } from '../src/fl/dataset.ts';
 import { DEFAULT_SIMULATION, PAPER_BYTES_PER_ROUND, compareRuns, simulate, trafficRows } from '../src/fl/simulation.ts';
 import type { SimulationOptions, SimulationRun } from '../src/fl/simulation.ts';
-import { STRATEGY_NAMES } from '../src/fl/strategies/index.ts';
-import type { StrategyName } from '../src/fl/strategies/index.ts';
+import { parseArgs as parseArgv } from 'node:util';
+import { DEFAULT_SLIDE_SIMULATION } from '../src/fl/slide-simulation.ts';
+import type { SlideSimulationOptions } from '../src/fl/slide-simulation.ts';
+import { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from '../src/fl/strategies/index.ts';
+import type { SlideStrategyName, StrategyName } from '../src/fl/strategies/index.ts';
+import { runSlideLevel } from './simulate-slides.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 
 export class UsageError extends Error {}
 
-const USAGE = `usage: node scripts/simulate.ts [--clinics N] [--rounds N] [--strategy ${STRATEGY_NAMES.join('|')}|all]
+const USAGE = `usage: node scripts/simulate.ts [--level tile|slide] [--clinics N] [--rounds N]
+         [--strategy ${STRATEGY_NAMES.join('|')}|all (tile) | ${SLIDE_STRATEGY_NAMES.join('|')}|all (slide)]
          [--domain ${DOMAIN_NAMES.join('|')}|all] [--split ${SPLIT_NAMES.join('|')}] [--json]
-         [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N]`;
+         [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N] [--dim D] [--signal-fraction F (slide)]`;
 
-const VALUE_FLAGS = ['--clinics', '--rounds', '--strategy', '--domain', '--split', '--seed', '--train-per-class', '--test-per-class', '--local-epochs'];
+const VALUE_FLAGS = ['--level', '--clinics', '--rounds', '--strategy', '--domain', '--split', '--seed', '--train-per-class', '--test-per-class', '--local-epochs', '--dim', '--signal-fraction'];
+const OPTIONS = Object.fromEntries([...VALUE_FLAGS.map((f) => [f.slice(2), { type: 'string' as const }]), ['json', { type: 'boolean' as const }], ['help', { type: 'boolean' as const, short: 'h' }]]);
+type Level = 'tile' | 'slide';
+const LEVELS: readonly Level[] = ['tile', 'slide'];
 
 function integer(flag: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
@@ -39,30 +47,41 @@ function oneOf<T extends string>(flag: string, raw: string, names: readonly T[],
 
 export interface CliOptions {
   json: boolean;
+  level: Level;
   simulation: Omit<SimulationOptions, 'onRun'>;
+  /** --level slide: the slide simulation's options (without the coordinator). */
+  slides?: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>;
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   let json = false;
-  let strategies: StrategyName[] = [...STRATEGY_NAMES];
+  let level: Level = 'tile';
+  let strategies: string[] | 'all' = 'all';
   let domains: DomainName[] = [...DOMAIN_NAMES];
   const sim: Omit<SimulationOptions, 'onRun' | 'strategies' | 'domains'> = { ...DEFAULT_SIMULATION, training: { ...DEFAULT_SIMULATION.training } };
+  let signalFraction = DEFAULT_SLIDE_SIMULATION.signalFraction;
   const seen = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
+  // node:util parseArgs tokenises (--flag value, --flag=value); the checks and messages are ours, so strict is off.
+  const { tokens } = parseArgv({ args: [...argv], options: OPTIONS, strict: false, tokens: true, allowPositionals: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}'`);
+    if (token.kind !== 'option') continue;
+    const flag = token.rawName.startsWith('--') ? `--${token.name}` : token.rawName;
     if (seen.has(flag)) throw new UsageError(`${flag} is given twice`);
     seen.add(flag);
     if (flag === '--json') {
-      if (inline !== undefined) throw new UsageError('--json takes no value');
+      if (token.inlineValue) throw new UsageError('--json takes no value');
       json = true;
       continue;
     }
     if (flag === '--help' || flag === '-h') throw new UsageError('help');
     if (!VALUE_FLAGS.includes(flag)) throw new UsageError(`unknown option '${flag}'`);
-    const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
     switch (flag) {
+      case '--level':
+        level = oneOf<Level>(flag, value, LEVELS, false)[0] as Level;
+        break;
       case '--clinics':
         sim.clinics = integer(flag, value, 1, 100);
         break;
@@ -70,7 +89,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         sim.rounds = integer(flag, value, 1, 1000);
         break;
       case '--strategy':
-        strategies = oneOf(flag, value, STRATEGY_NAMES, true);
+        strategies = value === 'all' ? 'all' : [value];
         break;
       case '--domain':
         domains = oneOf(flag, value, DOMAIN_NAMES, true);
@@ -90,14 +109,34 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--local-epochs':
         sim.training.epochs = integer(flag, value, 1, 100);
         break;
+      case '--dim':
+        sim.dim = integer(flag, value, 1, 4096);
+        break;
+      case '--signal-fraction':
+        signalFraction = Number(value);
+        if (!/^(0?\.\d+|1(\.0*)?)$/.test(value) || !(signalFraction > 0 && signalFraction <= 1)) throw new UsageError(`--signal-fraction must be a number in (0, 1], got '${value}'`);
+        break;
     }
   }
+  const names: readonly string[] = level === 'tile' ? STRATEGY_NAMES : SLIDE_STRATEGY_NAMES;
+  const chosen = strategies === 'all' ? [...names] : oneOf("--strategy", strategies[0] as string, names, true);
+  if (level === 'slide') {
+    if (!seen.has('--train-per-class')) sim.trainPerClass = DEFAULT_SLIDE_SIMULATION.trainPerClass;
+    if (!seen.has('--test-per-class')) sim.testPerClass = DEFAULT_SLIDE_SIMULATION.testPerClass;
+    if (!seen.has('--dim')) sim.dim = DEFAULT_SLIDE_SIMULATION.dim;
+    if (!seen.has('--split')) sim.split = DEFAULT_SLIDE_SIMULATION.split;
+    if (!seen.has('--rounds')) sim.rounds = DEFAULT_SLIDE_SIMULATION.rounds;
+    if (sim.clinics * 10 > sim.trainPerClass * 3) throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} slides, too few for ${sim.clinics} clinics (10 each)`);
+    return { json, level, simulation: { ...sim, strategies: STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction } };
+  }
+  if (seen.has('--signal-fraction')) throw new UsageError('--signal-fraction applies to --level slide only');
   // Every clinic needs tokens to train and validate on (splitClinics gives each at least 20).
   if (sim.clinics * 20 > sim.trainPerClass * 3) {
     throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} tokens, too few for ${sim.clinics} clinics (20 each)`);
   }
-  return { json, simulation: { ...sim, strategies, domains } };
+  return { json, level, simulation: { ...sim, strategies: chosen as StrategyName[], domains } };
 }
+
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} KB`);
@@ -134,6 +173,10 @@ async function main(): Promise<void> {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(e.message === 'help' ? `${USAGE}\n` : `simulate: ${e.message}\n${USAGE}\n`);
     process.exit(e.message === 'help' ? 0 : 2);
+  }
+  if (cli.slides) {
+    await runSlideLevel(cli.slides, cli.json);
+    return;
   }
   const started = performance.now();
   const report = await simulate({ ...cli.simulation, startCoordinator: startEmbeddedCoordinator, ...(cli.json ? {} : { onRun: printRun }) });

@@ -164,7 +164,7 @@ export interface AbmilTraining {
 }
 
 /** CLAM's defaults (Adam 2e-4, weight decay 1e-5, dropout 0.25), with a larger step for few-round federations. */
-export const DEFAULT_ABMIL_TRAINING: Omit<AbmilTraining, 'seed'> = { epochs: 1, learningRate: 5e-4, weightDecay: 1e-5, dropout: 0.25 };
+export const DEFAULT_ABMIL_TRAINING: Omit<AbmilTraining, 'seed'> = { epochs: 1, learningRate: 1e-3, weightDecay: 1e-5, dropout: 0.25 };
 
 /** Variable names must be unique per tfjs engine. */
 let trainingRuns = 0;

@@ -29,6 +29,22 @@ describe('simulate CLI', () => {
     for (const [args, message] of bad) expect(() => parseArgs(args), args.join(' ')).toThrow(new UsageError(message));
   });
 
+  it('parses --level slide and its flags (node:util parseArgs tokens, our messages)', () => {
+    const cli = parseArgs(['--level', 'slide', '--strategy', 'all', '--domain', 'all', '--split', 'label-skew', '--dim=1536', '--signal-fraction', '0.1', '--json']);
+    expect(cli.level).toBe('slide');
+    expect(cli.slides).toMatchObject({ strategies: ['mean-pool', 'abmil'], split: 'label-skew', dim: 1536, signalFraction: 0.1 });
+    expect(parseArgs(['--level', 'slide', '--strategy', 'abmil']).slides?.strategies).toEqual(['abmil']);
+    const bad: [string[], string][] = [
+      [['--level', 'slide', '--strategy', 'ridge'], "--strategy must be one of mean-pool, abmil, all; got 'ridge'"],
+      [['--level', 'bag'], "--level must be one of tile, slide; got 'bag'"],
+      [['--signal-fraction', '0.1'], '--signal-fraction applies to --level slide only'],
+      [['--level', 'slide', '--signal-fraction', '1.5'], "--signal-fraction must be a number in (0, 1], got '1.5'"],
+      [['--dim', '0'], "--dim must be an integer in 1..4096, got '0'"],
+      [['extra'], "unexpected argument 'extra'"],
+    ];
+    for (const [args, message] of bad) expect(() => parseArgs(args), args.join(' ')).toThrow(new UsageError(message));
+  });
+
   it('exits with code 2 and the message on a bad flag', async () => {
     await expect(run(['--strategy', 'sgd'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("simulate: --strategy must be one of") });
   });

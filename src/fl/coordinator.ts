@@ -10,7 +10,7 @@ import type { ChannelRound, SumChannel } from './channels.ts';
 import { markerSecret } from './inclusion.ts';
 import { type RoundApi, RoundClient, type VerifiedAggregate } from './round-client.ts';
 import { contextCrypto } from './round-crypto.ts';
-import type { StrategyName } from './strategies/types.ts';
+import type { StrategyName } from '../protocol/vocabulary.ts';
 
 /** A running coordinator the simulator may use: its URL, an admin token, and how to stop it. */
 export interface LocalCoordinator {

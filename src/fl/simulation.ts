@@ -20,6 +20,7 @@ import type { LocalTrainingOptions } from './head.ts';
 import { deriveSeed } from './random.ts';
 import { createStrategy } from './strategies/index.ts';
 import type { ClinicData, StrategyName } from './strategies/index.ts';
+import type { StrategyName as FederationStrategyName } from '../protocol/vocabulary.ts';
 
 /** The paper's encrypted traffic per aggregation round (326 KB, read as 326,000 bytes). */
 export const PAPER_BYTES_PER_ROUND = 326_000;
@@ -35,6 +36,8 @@ export interface SimulationOptions {
   seed: number;
   trainPerClass: number;
   testPerClass: number;
+  /** Token width D of the synthetic tokens (768: ViT-B; 384 ... 2560 for the foundation models). */
+  dim: number;
   /** Share of each clinic's tokens held out for its local validation. */
   validationFraction: number;
   training: Omit<LocalTrainingOptions, 'seed'>;
@@ -55,6 +58,7 @@ export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'strategies' | 'domains
   seed: 1,
   trainPerClass: 1000,
   testPerClass: 1000,
+  dim: 768,
   validationFraction: 0.1,
   training: DEFAULT_LOCAL_TRAINING,
   ridgeLambda: 1,
@@ -95,7 +99,7 @@ function plans(strategies: readonly StrategyName[], domains: readonly DomainName
 
 export async function simulate(opts: SimulationOptions): Promise<SimulationReport> {
   await useNodeWasmBackend();
-  const { train, test } = syntheticDataset({ seed: opts.seed, trainPerClass: opts.trainPerClass, testPerClass: opts.testPerClass });
+  const { train, test } = syntheticDataset({ seed: opts.seed, trainPerClass: opts.trainPerClass, testPerClass: opts.testPerClass, dim: opts.dim });
   const clinics = prepareClinics(train, opts.clinics, opts.split, opts.seed, opts.validationFraction);
   const needsHe = opts.domains.some((d) => d !== 'unencrypted');
   const ctx = needsHe ? await HeContext.create('agg-v1') : undefined;
@@ -113,28 +117,17 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationRepor
         ridgeLambda: opts.ridgeLambda,
         ...(baseline ? { payload: 'update' as const } : {}),
       });
-      let channel: SumChannel;
-      if (plan.domain === 'unencrypted' || !ctx) {
-        channel = new PlainChannel();
-      } else {
-        const accounted = baseline ? { accountedCiphertexts: gradientPayload(ctx, train.classes, train.dim).accountedCiphertexts } : {};
-        if (coordinator) {
-          const absentSomewhere = opts.absent !== undefined;
-          const federation = await enrolFederation(coordinator, {
-            name: `simulate ${plan.strategy} ${plan.domain} ${opts.split}`,
-            strategy: plan.strategy,
-            clinics: opts.clinics,
-            // With dropouts a round closes at its (short) deadline once all but one clinic uploaded.
-            ...(absentSomewhere ? { minClinics: Math.max(1, opts.clinics - 1), roundSeconds: 5 } : {}),
-          });
-          const secretKey = await generateSecretKey(ctx, federation.federationId);
-          channel = new CoordinatorChannel({ ctx, secretKey, coordinator, federation, domain: plan.domain, ...accounted });
-        } else {
-          const federationId = `fl-${plan.strategy}-${plan.domain}`;
-          const secretKey = await generateSecretKey(ctx, federationId);
-          channel = new EncryptedChannel({ ctx, secretKey, federationId, transport: new InProcessTransport(ctx, federationId), domain: plan.domain, ...accounted });
-        }
-      }
+      const channel = await channelFor({
+        domain: plan.domain,
+        label: plan.strategy,
+        strategy: plan.strategy,
+        ctx,
+        coordinator,
+        clinics: opts.clinics,
+        split: opts.split,
+        ...(opts.absent ? { absent: opts.absent } : {}),
+        ...(baseline ? { accountedCiphertexts: gradientPayload(ctx as HeContext, train.classes, train.dim).accountedCiphertexts } : {}),
+      });
       const run = await runFederation({
         strategy,
         channel,
@@ -153,8 +146,46 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationRepor
   return { runs, test, clinics };
 }
 
+export interface ChannelPlan {
+  domain: DomainName;
+  /** Names the run in the federation's name and id. */
+  label: string;
+  strategy: FederationStrategyName;
+  ctx: HeContext | undefined;
+  coordinator: LocalCoordinator | undefined;
+  clinics: number;
+  split: SplitName;
+  absent?: (round: number, clinic: number) => boolean;
+  accountedCiphertexts?: number;
+}
+
+/**
+ * The SumChannel of one run: in clear, or encrypted under a fresh federation key through the coordinator (a
+ * federation enrolled for the run) or the HE core's in-process sum.
+ */
+export async function channelFor(plan: ChannelPlan): Promise<SumChannel> {
+  const { ctx, coordinator } = plan;
+  if (plan.domain === 'unencrypted' || !ctx) return new PlainChannel();
+  const accounted = plan.accountedCiphertexts !== undefined ? { accountedCiphertexts: plan.accountedCiphertexts } : {};
+  if (coordinator) {
+    const federation = await enrolFederation(coordinator, {
+      name: `simulate ${plan.label} ${plan.domain} ${plan.split}`,
+      strategy: plan.strategy,
+      clinics: plan.clinics,
+      // With dropouts a round closes at its (short) deadline once all but one clinic uploaded.
+      ...(plan.absent ? { minClinics: Math.max(1, plan.clinics - 1), roundSeconds: 5 } : {}),
+    });
+    // One RoundClient per clinic over the real coordinator: the same client the browser's round store uses.
+    const secretKey = await generateSecretKey(ctx, federation.federationId);
+    return new CoordinatorChannel({ ctx, secretKey, coordinator, federation, domain: plan.domain, ...accounted });
+  }
+  const federationId = `fl-${plan.label}-${plan.domain}`;
+  const secretKey = await generateSecretKey(ctx, federationId);
+  return new EncryptedChannel({ ctx, secretKey, federationId, transport: new InProcessTransport(ctx, federationId), domain: plan.domain, ...accounted });
+}
+
 /** Accuracy difference (percentage points) and share of identical test predictions between two runs. */
-export function compareRuns(a: FederationRun, b: FederationRun): { accuracyDeltaPp: number; agreement: number } {
+export function compareRuns(a: { predictions: Int32Array; finalAccuracy: number }, b: { predictions: Int32Array; finalAccuracy: number }): { accuracyDeltaPp: number; agreement: number } {
   if (a.predictions.length !== b.predictions.length) throw new Error(`compare: ${a.predictions.length} vs ${b.predictions.length} predictions`);
   let same = 0;
   for (let i = 0; i < a.predictions.length; i++) if (a.predictions[i] === b.predictions[i]) same++;
