@@ -9,7 +9,7 @@ import { VitWorkerClient } from '../../vit/client.ts';
 import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
 import { BACKEND_NAMES, type BackendName } from '../../protocol/vocabulary.ts';
 import { backendChain } from './url-params.ts';
-import { defaultWasmThreads, threadsLabel } from '../../vit/wasm-threads.ts';
+import { defaultWasmThreads, MAX_WASM_THREADS, threadsLabel } from '../../vit/wasm-threads.ts';
 
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Uint8Array> };
 
@@ -122,6 +122,7 @@ export function checkSettings(s: BenchmarkSettings): string[] {
   if (s.batches.length === 0) problems.push('Choose at least one batch size.');
   if (!Number.isInteger(s.images) || s.images < 1 || s.images > 64) problems.push('The number of images must be a whole number from 1 to 64.');
   if (!Number.isInteger(s.runs) || s.runs < 1 || s.runs > 20) problems.push('The number of runs must be a whole number from 1 to 20.');
+  if (s.wasmThreads?.some((t) => !Number.isInteger(t) || t < 1 || t > MAX_WASM_THREADS)) problems.push(`WebAssembly thread counts must be whole numbers from 1 to ${MAX_WASM_THREADS}.`);
   if (!(s.maxSecondsPerImage > 0)) problems.push('The time limit per image must be more than 0 seconds.');
   if (s.model.kind === 'url' && !isSameOriginPath(s.model.url)) problems.push(`The model address "${s.model.url.slice(0, 80)}" must be a path on this server, such as /models/tiny/.`);
   return problems;
@@ -265,7 +266,7 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
   const diffs = rows.flatMap((r) => (r.maxAbsDiff === null ? [] : [r.maxAbsDiff]));
   return {
     model: modelInfo,
-    settings: { backends, batches, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage },
+    settings: { backends, batches, wasmThreads, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage },
     environment: { userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: window.crossOriginIsolated },
     rows,
     maxAbsDiff: diffs.length ? Math.max(...diffs) : null,
