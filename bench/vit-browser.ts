@@ -2,17 +2,19 @@
 // Chromium, measured by the app's own workstation check (/benchmark): the real ViT worker, a fresh one per backend,
 // synthetic images, one warm-up forward per batch size, the median of timed runs, and the tokens' agreement between
 // backends. Here WebGPU and WebGL are software (SwiftShader): they are measured for tiny, and for paper at batch 1
-// only when one image takes under 20 s; ViT-B/16 runs on WebAssembly only.
+// only when one image takes under 20 s; ViT-B/16 runs on WebAssembly only, with 1, 2 and every core's worth of
+// threads, beside PyTorch CPU (bench/python/vit_b16_torch.py via /work/venv-ref) at the same thread counts in the
+// same run. The WebGPU adapter's info and features (shader-f16) go into the json with the figures.
 // The suite builds the SPA when dist/ is missing or older than its sources, writes seeded random fp16 paper and
 // ViT-B/16 model folders into dist/models/bench-*, and serves a hard-linked snapshot of dist/ from the embedded
 // coordinator.
 // Run alone: node bench/vit-browser.ts
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import type { BenchmarkReport, BenchmarkRow } from '../src/app/lib/benchmark.ts';
 import { BACKEND_NAMES, type BackendName } from '../src/protocol/vocabulary.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
@@ -40,7 +42,14 @@ interface PageRun {
   maxSecondsPerImage: number;
   /** Rows of these backends go into the table (another run may measure the rest). */
   report: BackendName[];
+  /** WebAssembly thread counts (each in a fresh worker); default: the app's choice. */
+  wasmThreads?: number[];
 }
+
+/** The machine's logical CPUs (the browser reports the same as navigator.hardwareConcurrency). */
+const CORES = availableParallelism();
+/** Thread counts the ViT-B/16 wasm rows are measured with: 1, 2 and every core. */
+const THREAD_COUNTS = [...new Set([1, 2, CORES])];
 
 const BENCH_MODELS: Record<Exclude<VitPresetName, 'tiny' | 'mini-s14-registers'>, string> = { paper: 'bench-paper', 'vit-b16': 'bench-vit-b16' };
 
@@ -49,7 +58,7 @@ const PLAN: PageRun[] = [
   // Software GPUs at batch 1 beside wasm (the agreement reference); wasm's timing comes from the next run.
   { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['webgpu', 'webgl', 'wasm'], batches: [1], images: 2, runs: 2, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: ['webgpu', 'webgl'] },
   { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['wasm'], batches: [1, 8], images: 8, runs: 3, maxSecondsPerImage: 60, report: ['wasm'] },
-  { model: 'vit-b16', modelUrl: '/models/bench-vit-b16/', backends: ['wasm'], batches: [1, 8], images: 8, runs: 2, maxSecondsPerImage: 60, report: ['wasm'] },
+  { model: 'vit-b16', modelUrl: '/models/bench-vit-b16/', backends: ['wasm'], batches: [1, 8], images: 4, runs: 2, maxSecondsPerImage: 60, report: ['wasm'], wasmThreads: THREAD_COUNTS },
 ];
 
 export interface BrowserRow {
@@ -58,6 +67,8 @@ export interface BrowserRow {
   backend: BackendName;
   /** The WebGPU adapter, WebGL renderer or CPU path as the browser names it. */
   device: string;
+  /** WebAssembly threads (wasm rows), else null. */
+  threads: number | null;
   batch: number;
   msPerImage: number | null;
   /** images per timed run × timed runs */
@@ -134,6 +145,7 @@ async function runPage(page: Page, baseUrl: string, run: PageRun): Promise<Bench
   for (const batch of [1, 8]) await page.locator(`input[name="batch"][value="${batch}"]`).setChecked(run.batches.includes(batch));
   await page.getByLabel('Synthetic images per run').fill(String(run.images));
   await page.getByLabel('Timed runs').fill(String(run.runs));
+  if (run.wasmThreads) await page.getByLabel('WebAssembly threads (comma-separated)').fill(run.wasmThreads.join(','));
   await page.getByLabel('Skip a backend slower than (s per image)').fill(String(run.maxSecondsPerImage));
   await page.getByRole('button', { name: 'Run workstation check' }).click();
   const done = page.getByTestId('benchmark-json').or(page.locator('.notice.error[role="alert"]'));
@@ -154,6 +166,7 @@ function toRow(model: VitPresetName, r: BenchmarkRow, report: BenchmarkReport): 
     model,
     backend: r.backend,
     device: r.device,
+    threads: r.threads,
     batch: r.batch,
     msPerImage: r.msPerImage,
     measured: r.status === 'measured' ? `${r.imagesPerRun} × ${r.runsMsPerImage.length}` : '',
@@ -190,8 +203,40 @@ async function servableSnapshot(): Promise<{ dir: string; setup: string }> {
   }
 }
 
+const PYTHON = '/work/venv-ref/bin/python';
+
+/** PyTorch CPU ms per image for ViT-B/16 at batch 1 per thread count (bench/python/vit_b16_torch.py). */
+async function pytorchMsPerImage(threads: number[]): Promise<{ torch: string; msPerImage: Record<string, number> }> {
+  const { stdout } = await promisify(execFile)(PYTHON, [join(import.meta.dirname, 'python', 'vit_b16_torch.py'), ...threads.map(String)], { timeout: 900_000 });
+  return JSON.parse(stdout) as { torch: string; msPerImage: Record<string, number> };
+}
+
+/** The WebGPU adapter the figures were taken on: its info, whether it is a fallback, shader-f16 and the limits tfjs uses. */
+async function webGpuAdapter(browser: Browser, baseUrl: string): Promise<unknown> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${baseUrl}/benchmark`);
+    return await page.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<null | { info: Record<string, unknown>; features: Set<string>; limits: Record<string, number> }> } }).gpu;
+      const adapter = await gpu?.requestAdapter();
+      if (!adapter) return { available: false };
+      const { vendor, architecture, device, description, isFallbackAdapter } = adapter.info as Record<string, unknown>;
+      return {
+        available: true, vendor, architecture, device, description, isFallbackAdapter,
+        shaderF16: adapter.features.has('shader-f16'),
+        features: [...adapter.features].sort(),
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
+      };
+    });
+  } finally {
+    await page.close();
+  }
+}
+
 /** Every page run of PLAN in one headless Chromium, each in a fresh browser context. */
-async function measure(baseUrl: string): Promise<{ browserVersion: string; rows: BrowserRow[]; reports: BenchmarkReport[] }> {
+async function measure(baseUrl: string): Promise<{ browserVersion: string; rows: BrowserRow[]; reports: BenchmarkReport[]; adapter: unknown }> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const rows: BrowserRow[] = [];
   const reports: BenchmarkReport[] = [];
@@ -210,7 +255,7 @@ async function measure(baseUrl: string): Promise<{ browserVersion: string; rows:
       }
       process.stderr.write(`[vit-browser] ${pageRun.model} on ${pageRun.backends.join(', ')}: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
     }
-    return { browserVersion: browser.version(), rows, reports };
+    return { browserVersion: browser.version(), rows, reports, adapter: await webGpuAdapter(browser, baseUrl) };
   } finally {
     await browser.close();
   }
@@ -229,18 +274,28 @@ export async function run(): Promise<{ rows: BrowserRow[] } & Record<string, unk
   } finally {
     rmSync(dirname(spaDir), { recursive: true, force: true });
   }
-  const { browserVersion, rows, reports } = measured;
+  const { browserVersion, rows, reports, adapter } = measured;
   // ViT-B/16 on a software GPU would take minutes per image here (tfjs-webgpu.md: 18-60 s per image).
   for (const backend of ['webgpu', 'webgl'] as const) {
     const device = reports[0]?.rows.find((r) => r.backend === backend)?.device ?? '';
-    rows.push({ suite: 'vit-browser', model: 'vit-b16', backend, device, batch: 1, msPerImage: null, measured: '', maxAbsDiff: null, reference: null, note: 'skipped: software GPU, not run for ViT-B/16 (paper-size runs show it is far slower than wasm)' });
+    rows.push({ suite: 'vit-browser', model: 'vit-b16', backend, device, threads: null, batch: 1, msPerImage: null, measured: '', maxAbsDiff: null, reference: null, note: 'skipped: software GPU, not run for ViT-B/16 (paper-size runs show it is far slower than wasm)' });
   }
-  const wasm = (model: VitPresetName, batch: number) => rows.find((r) => r.model === model && r.backend === 'wasm' && r.batch === batch)?.msPerImage ?? null;
+  const wasm = (model: VitPresetName, batch: number, threads?: number) =>
+    rows.find((r) => r.model === model && r.backend === 'wasm' && r.batch === batch && (threads === undefined || r.threads === threads))?.msPerImage ?? null;
+  const torch = await pytorchMsPerImage(THREAD_COUNTS);
+  const perThreads = (f: (threads: number) => number | null) => Object.fromEntries(THREAD_COUNTS.map((t) => [String(t), f(t)]));
+  const ratioByThreads = perThreads((t) => {
+    const tfjs = wasm('vit-b16', 1, t);
+    const py = torch.msPerImage[String(t)];
+    return tfjs !== null && py !== undefined ? Number((tfjs / py).toFixed(2)) : null;
+  });
+  const oneThread = wasm('vit-b16', 1, 1);
+  const twoThreads = wasm('vit-b16', 1, 2);
   const ratioToNode = Object.fromEntries(
     (['tiny', 'paper', 'vit-b16'] as const).flatMap((model) =>
       [1, 8].map((batch) => {
-        const browserMs = wasm(model, batch);
         const nodeMs = nodeWasmMsPerImage(model, batch);
+        const browserMs = wasm(model, batch, 1) ?? wasm(model, batch);
         return [`${model} b${batch}`, browserMs !== null && nodeMs !== null ? Number((browserMs / nodeMs).toFixed(2)) : null];
       }),
     ),
@@ -255,6 +310,15 @@ export async function run(): Promise<{ rows: BrowserRow[] } & Record<string, unk
   );
   return {
     browser: `Chromium ${browserVersion} headless`,
+    cores: CORES,
+    /** ViT-B/16 batch 1: tiles/s with 2 wasm threads over tiles/s with 1 */
+    wasmThreadSpeedup2: oneThread !== null && twoThreads !== null ? Number((oneThread / twoThreads).toFixed(2)) : null,
+    /** ViT-B/16 batch 1: tfjs wasm ms/tile over PyTorch CPU ms/tile at 2 threads, same machine and run */
+    ratioToPytorchSameThreads: ratioByThreads['2'] ?? null,
+    ratioToPytorchByThreads: ratioByThreads,
+    wasmMsPerTileByThreads: perThreads((t) => wasm('vit-b16', 1, t)),
+    pytorch: { version: torch.torch, model: 'timm vit_base_patch16_224, random weights, batch 1', msPerImageByThreads: torch.msPerImage },
+    webgpuAdapter: adapter,
     setup,
     fastest,
     maxAbsDiffBetweenBackends: Number(agreement.toPrecision(2)),

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BACKEND_NAMES, type BackendName, isOneOf } from '../protocol/vocabulary.ts';
 import { inspectWebGl, inspectWebGpu } from './backend-probe.ts';
+import { defaultWasmThreads } from './wasm-threads.ts';
 
 export interface BackendChoice {
   backend: BackendName;
@@ -19,6 +20,8 @@ export interface ChooseBackendOptions {
   allowSoftwareGpu?: boolean;
   /** Where the wasm backend finds its .wasm files (a URL prefix or one URL per file name). */
   wasmPaths?: string | Record<string, string>;
+  /** WebAssembly threads (1: the single-threaded SIMD build; more need cross-origin isolation; default defaultWasmThreads()). */
+  wasmThreads?: number;
 }
 
 const SET_BACKEND_TIMEOUT_MS = 60_000;
@@ -46,15 +49,9 @@ const probeWebGl: Probe = async (opts) => {
 const probeWasm: Probe = async (opts) => {
   if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
   if (opts.wasmPaths !== undefined) setWasmPaths(opts.wasmPaths);
-  // tfjs defaults to half the cores; threads only exist when the page is cross-origin isolated.
-  // tfjs's threaded wasm spawns its pthread workers with classic-worker glue that never starts inside a module
-  // worker (setBackend then hangs), so the browser worker runs the single-threaded SIMD build.
-  if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  } else {
-    const cores = globalThis.navigator?.hardwareConcurrency;
-    if (cores) setThreadsCount(cores);
-  }
+  const threads = opts.wasmThreads ?? defaultWasmThreads();
+  if (threads <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  else setThreadsCount(threads);
   return undefined;
 };
 

@@ -63,7 +63,7 @@ export function createWorkerHost(options: WorkerHostOptions): (request: VitReque
     } else {
       throw new Error('init: give modelUrl or modelFiles');
     }
-    const backend = await chooseBackend({ allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths });
+    const backend = await chooseBackend({ allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths, wasmThreads: init.wasmThreads });
     const { config, processor, weights, modelSha256 } = await loadModelFolder(fetchFile);
     loaded = { model: VitModel.create(config, weights), processor, batchSize };
     return { backend, config, modelSha256 };

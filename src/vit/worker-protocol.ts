@@ -20,6 +20,8 @@ export interface InitOptions {
   /** Backends that may be used, in any order (default: webgpu, webgl, wasm, cpu). */
   allow?: string[];
   allowSoftwareGpu?: boolean;
+  /** WebAssembly threads for the wasm backend (default 1). */
+  wasmThreads?: number;
   /** Images per forward pass (default 8). */
   batchSize?: number;
 }

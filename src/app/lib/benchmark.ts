@@ -9,6 +9,7 @@ import { VitWorkerClient } from '../../vit/client.ts';
 import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
 import { BACKEND_NAMES, type BackendName } from '../../protocol/vocabulary.ts';
 import { backendChain } from './url-params.ts';
+import { defaultWasmThreads, MAX_WASM_THREADS, threadsLabel } from '../../vit/wasm-threads.ts';
 
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Uint8Array> };
 
@@ -22,6 +23,8 @@ export interface BenchmarkSettings {
   /** Synthetic images per timed run (a run at batch b uses at least b). */
   images: number;
   runs: number;
+  /** WebAssembly thread counts to measure wasm with, each in a fresh worker (default: the app's choice). */
+  wasmThreads?: number[];
   /** A backend whose single image takes longer than this (after warm-up) is skipped with the measured time. */
   maxSecondsPerImage: number;
 }
@@ -31,6 +34,8 @@ export type RowStatus = 'measured' | 'skipped' | 'failed';
 export interface BenchmarkRow {
   backend: BackendName;
   device: string;
+  /** WebAssembly threads (wasm rows only). */
+  threads: number | null;
   batch: number;
   status: RowStatus;
   /** Median over the timed runs of (run time / images in the run); null unless measured. */
@@ -73,8 +78,7 @@ export async function probeBackends(): Promise<BackendAvailability[]> {
   return (await inspectBackends()).map((found) => ({
     backend: found.backend,
     available: found.available,
-    // src/vit runs wasm single-threaded inside its module worker (see src/vit/README.md, "The worker").
-    device: found.backend === 'wasm' && found.available ? `${found.device}, 1 thread` : found.device,
+    device: found.device,
     software: found.software,
     reason: found.available ? note(found) : found.reason,
   }));
@@ -118,6 +122,7 @@ export function checkSettings(s: BenchmarkSettings): string[] {
   if (s.batches.length === 0) problems.push('Choose at least one batch size.');
   if (!Number.isInteger(s.images) || s.images < 1 || s.images > 64) problems.push('The number of images must be a whole number from 1 to 64.');
   if (!Number.isInteger(s.runs) || s.runs < 1 || s.runs > 20) problems.push('The number of runs must be a whole number from 1 to 20.');
+  if (s.wasmThreads?.some((t) => !Number.isInteger(t) || t < 1 || t > MAX_WASM_THREADS)) problems.push(`WebAssembly thread counts must be whole numbers from 1 to ${MAX_WASM_THREADS}.`);
   if (!(s.maxSecondsPerImage > 0)) problems.push('The time limit per image must be more than 0 seconds.');
   if (s.model.kind === 'url' && !isSameOriginPath(s.model.url)) problems.push(`The model address "${s.model.url.slice(0, 80)}" must be a path on this server, such as /models/tiny/.`);
   return problems;
@@ -150,7 +155,9 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
   const perRun = (batch: number) => Math.max(settings.images, batch);
   // Progress counts images through the ViT: warm-up, the single-image probe, then each batch's warm-up and runs.
   const perBackend = 1 + batches.reduce((sum, b) => sum + b + settings.runs * perRun(b), 0);
-  const total = backends.length * perBackend;
+  const wasmThreads = settings.wasmThreads?.length ? [...new Set(settings.wasmThreads)] : [defaultWasmThreads()];
+  const runs = backends.flatMap((backend): { backend: BackendName; threads: number | null }[] => (backend === 'wasm' ? wasmThreads.map((threads) => ({ backend, threads })) : [{ backend, threads: null }]));
+  const total = runs.length * perBackend;
   let done = 0;
   const progress = (step: string) => cb.onProgress?.({ done, total, step });
   const rows: BenchmarkRow[] = [];
@@ -168,11 +175,13 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
   };
   const modelOption: Pick<InitOptions, 'modelUrl' | 'modelFiles'> = settings.model.kind === 'url' ? { modelUrl: settings.model.url } : { modelFiles: settings.model.files };
 
-  for (const backend of backends) {
+  for (const { backend, threads } of runs) {
     if (cb.signal?.aborted) throw abortError();
-    const device = availability.find((a) => a.backend === backend)?.device ?? 'unknown';
+    const probed = availability.find((a) => a.backend === backend)?.device ?? 'unknown';
+    const device = threads === null ? probed : `${probed}, ${threadsLabel(threads)}`;
+    const name = threads === null ? backend : `${backend} (${threadsLabel(threads)})`;
     const row = (batch: number, fields: Partial<BenchmarkRow>): BenchmarkRow => ({
-      backend, device, batch, status: 'skipped', msPerImage: null, runsMsPerImage: [], imagesPerRun: perRun(batch),
+      backend, device, threads, batch, status: 'skipped', msPerImage: null, runsMsPerImage: [], imagesPerRun: perRun(batch),
       maxAbsDiff: null, reference: null, singleImageMs: null, reason: null, ...fields,
     });
     const startDone = done;
@@ -185,7 +194,7 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
       skipAll({ reason: `not available in this browser: ${available.reason ?? 'unknown reason'}` });
       continue;
     }
-    progress(`${backend}: starting a fresh ViT worker and loading the model`);
+    progress(`${name}: starting a fresh ViT worker and loading the model`);
     const worker = newVitWorker();
     const onAbort = () => worker.terminate();
     cb.signal?.addEventListener('abort', onAbort, { once: true });
@@ -200,7 +209,7 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
       return { ms, tokens };
     };
     try {
-      const init = await worker.init({ ...modelOption, allow: backendChain(backend), allowSoftwareGpu: true, batchSize: maxBatch });
+      const init = await worker.init({ ...modelOption, allow: backendChain(backend), allowSoftwareGpu: true, batchSize: maxBatch, wasmThreads: threads ?? undefined });
       cb.onInit?.(backend, init);
       modelInfo = { ...modelInfo, modelSha256: init.modelSha256, imageSize: init.config.image_size, hiddenSize: init.config.hidden_size, layers: init.config.num_hidden_layers };
       if (init.backend.backend !== backend) {
@@ -209,8 +218,8 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
         continue;
       }
       const images = syntheticImages(Math.max(settings.images, maxBatch), init.config.image_size);
-      await embed(images.slice(0, 1), `${backend}: warm-up (first forward pass compiles kernels)`);
-      const single = await embed(images.slice(0, 1), `${backend}: timing one image`);
+      await embed(images.slice(0, 1), `${name}: warm-up (first forward pass compiles kernels)`);
+      const single = await embed(images.slice(0, 1), `${name}: timing one image`);
       if (single.ms > settings.maxSecondsPerImage * 1000) {
         skipAll({
           singleImageMs: single.ms,
@@ -230,11 +239,11 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
           }
           return { ms, tokens };
         };
-        await embed(runImages.slice(0, batch), `${backend}, batch ${batch}: warm-up`);
+        await embed(runImages.slice(0, batch), `${name}, batch ${batch}: warm-up`);
         const times: number[] = [];
         let tokens: Float32Array[] = [];
         for (let r = 1; r <= settings.runs; r++) {
-          const result = await pass(`${backend}, batch ${batch}: run ${r} of ${settings.runs}`);
+          const result = await pass(`${name}, batch ${batch}: run ${r} of ${settings.runs}`);
           times.push(result.ms / runImages.length);
           tokens = result.tokens;
         }
@@ -246,7 +255,7 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
     } catch (error) {
       if (cb.signal?.aborted) throw abortError();
       const message = (error as Error).message;
-      for (const batch of batches) if (!rows.some((r) => r.backend === backend && r.batch === batch)) emit(row(batch, { status: 'failed', reason: message }));
+      for (const batch of batches) if (!rows.some((r) => r.backend === backend && r.threads === threads && r.batch === batch)) emit(row(batch, { status: 'failed', reason: message }));
       done = startDone + perBackend;
     } finally {
       cb.signal?.removeEventListener('abort', onAbort);
@@ -257,7 +266,7 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
   const diffs = rows.flatMap((r) => (r.maxAbsDiff === null ? [] : [r.maxAbsDiff]));
   return {
     model: modelInfo,
-    settings: { backends, batches, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage },
+    settings: { backends, batches, wasmThreads, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage },
     environment: { userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: window.crossOriginIsolated },
     rows,
     maxAbsDiff: diffs.length ? Math.max(...diffs) : null,

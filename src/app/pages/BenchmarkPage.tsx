@@ -16,6 +16,7 @@ import {
 } from '../lib/benchmark.ts';
 import { BUNDLED_MODEL_URL, MODEL_FOLDER_FILES, readModelFolderFiles } from '../lib/model-choice.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
+import { defaultWasmThreads, threadsLabel } from '../../vit/wasm-threads.ts';
 
 /** Tokens from different backends must agree this closely (float32 kernels differ by ~1e-6; fp16 storage is shared). */
 export const AGREEMENT_LIMIT = 1e-3;
@@ -65,7 +66,9 @@ function AvailabilityTable({ availability }: { availability: BackendAvailability
           : `No hardware GPU is available to the browser: the app extracts features on ${auto ? BACKEND_LABELS[auto.backend] : 'the CPU'}. Check the GPU driver and the browser's GPU settings (chrome://gpu) if this workstation has a GPU.`}
       </p>
       <p className="muted small">
-        {navigator.hardwareConcurrency} CPU threads; the ViT runs in a Web Worker{window.crossOriginIsolated ? ' (page cross-origin isolated)' : ''}.
+        {navigator.hardwareConcurrency} CPU threads; the ViT runs in a Web Worker{window.crossOriginIsolated ? ' (page cross-origin isolated)' : ''}, WebAssembly on{' '}
+        <span data-testid="wasm-threads">{threadsLabel(defaultWasmThreads())}</span>
+        {window.crossOriginIsolated ? (navigator.hardwareConcurrency > 2 ? ' (one core left for slide decoding and the page)' : '') : ' (threads need cross-origin isolation)'}.
       </p>
     </>
   );
@@ -143,6 +146,7 @@ export function BenchmarkPage() {
   const [images, setImages] = useState('8');
   const [runs, setRuns] = useState('3');
   const [maxSeconds, setMaxSeconds] = useState('20');
+  const [threads, setThreads] = useState(String(defaultWasmThreads()));
   const [progress, setProgress] = useState<BenchmarkProgress | null>(null);
   const [rows, setRows] = useState<BenchmarkRow[]>([]);
   const [report, setReport] = useState<BenchmarkReport | null>(null);
@@ -168,7 +172,7 @@ export function BenchmarkPage() {
 
   const model: ModelSource | null =
     modelChoice === 'bundled' ? { kind: 'url', url: BUNDLED_MODEL_URL } : modelChoice === 'url' ? { kind: 'url', url: modelUrl.trim() } : folder ? { kind: 'files', ...folder } : null;
-  const settings = model ? { model, backends, batches, images: Number(images), runs: Number(runs), maxSecondsPerImage: Number(maxSeconds) } : null;
+  const settings = model ? { model, backends, batches, images: Number(images), runs: Number(runs), maxSecondsPerImage: Number(maxSeconds), wasmThreads: threads.split(',').map((t) => Number(t.trim())) } : null;
   const problems = settings ? checkSettings(settings) : ['Choose a model folder.'];
 
   const onFolder = (e: ChangeEvent<HTMLInputElement>) => {
@@ -287,6 +291,8 @@ export function BenchmarkPage() {
           <input id={`${ids}-images`} type="number" min={1} max={64} value={images} onChange={(e) => setImages(e.target.value)} disabled={running !== null} className="narrow" />
           <label htmlFor={`${ids}-runs`}>Timed runs</label>
           <input id={`${ids}-runs`} type="number" min={1} max={20} value={runs} onChange={(e) => setRuns(e.target.value)} disabled={running !== null} className="narrow" />
+          <label htmlFor={`${ids}-threads`}>WebAssembly threads (comma-separated)</label>
+          <input id={`${ids}-threads`} type="text" value={threads} onChange={(e) => setThreads(e.target.value)} disabled={running !== null} className="narrow" />
           <label htmlFor={`${ids}-limit`}>Skip a backend slower than (s per image)</label>
           <input id={`${ids}-limit`} type="number" min={1} value={maxSeconds} onChange={(e) => setMaxSeconds(e.target.value)} disabled={running !== null} className="narrow" />
         </div>

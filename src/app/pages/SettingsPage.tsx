@@ -3,6 +3,7 @@
 import { type ReactNode, useEffect, useId, useState, version as reactVersion } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import { inspectWebGpu } from '../../vit/backend-probe.ts';
+import { defaultWasmThreads, threadsLabel } from '../../vit/wasm-threads.ts';
 import { RelayIdentities } from '../components/RelayIdentities.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
@@ -189,7 +190,10 @@ export function SettingsPage() {
           <Row term="Backend choice">{forced ? `forced to ${forced} by the address (?backend=${forced})` : 'automatic: WebGPU, then WebGL, then WebAssembly, then plain JavaScript'}</Row>
           <Row term="WebGPU">{gpu ? gpu.text : 'checking…'}</Row>
           <Row term="CPU threads">{navigator.hardwareConcurrency}</Row>
-          <Row term="Cross-origin isolated">{window.crossOriginIsolated ? 'yes (the page is isolated; the ViT worker still runs WebAssembly on one thread, since tfjs threads cannot start inside a module worker)' : 'no'}</Row>
+          <Row term="Cross-origin isolated">{window.crossOriginIsolated ? 'yes (WebAssembly may use threads)' : 'no (WebAssembly runs on one thread)'}</Row>
+          <Row term="WebAssembly threads">
+            <span data-testid="settings-wasm-threads">{threadsLabel(defaultWasmThreads())}</span>
+          </Row>
           <Row term="Browser">{navigator.userAgent}</Row>
         </dl>
       </Section>
