@@ -111,7 +111,8 @@ export function serveRpc(handlers: HandlerTable, channel: Channel, opts: ServeOp
       const ok = await handler(args, ctx);
       reply(id, { ok }, transferablesOf(ok));
     } catch (e) {
-      reply(id, { err: controller.signal.aborted ? { code: 'AbortError', message: `${method} cancelled` } : toWire(e, method) });
+      const cancelled = controller.signal.aborted;
+      reply(id, { err: cancelled ? { code: 'AbortError', message: e instanceof Error ? e.message : `${method} cancelled` } : toWire(e, method) });
     } finally {
       running.delete(id);
     }

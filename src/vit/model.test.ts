@@ -4,8 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { VitModel } from './model.ts';
 import { readModelDir, useNodeWasmBackend } from './node-io.ts';
 import { preprocessRgba } from './preprocess.ts';
-import { createWorkerHost } from './worker-host.ts';
-import type { Progress, VitRequest, VitWorkerMessage } from './worker-protocol.ts';
+import { loopbackPair } from '../rpc/channel.ts';
+import { RpcClient, serveRpc } from '../rpc/rpc.ts';
+import { vitHandlers } from './worker-host.ts';
+import type { VitHandlers } from './worker-host.ts';
+import type { Progress } from './worker-protocol.ts';
 
 const TINY_DIR = new URL('../../public/models/tiny/', import.meta.url).pathname;
 
@@ -79,52 +82,48 @@ describe('VitModel on tfjs-backend-wasm', () => {
 });
 
 describe('worker host (the Web Worker logic) on wasm', () => {
+  // The handler table served over an in-process loopback: the same messages a Web Worker would carry.
   async function startHost() {
-    const messages: VitWorkerMessage[] = [];
-    const waiters = new Map<number, (m: VitWorkerMessage) => void>();
-    const progressListeners: ((p: Progress) => void)[] = [];
-    const handle = createWorkerHost({
-      baseUrl: 'file:///',
-      post: (message) => {
-        messages.push(message);
-        if (message.type === 'progress') progressListeners.forEach((listener) => listener(message));
-        else waiters.get(message.id)?.(message);
-      },
-    });
-    const call = (request: VitRequest) =>
-      new Promise<VitWorkerMessage>((resolve) => {
-        waiters.set(request.id, resolve);
-        handle(request);
-      });
-    const modelFiles: Record<string, Uint8Array> = {};
-    for (const name of ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors']) {
-      modelFiles[name] = new Uint8Array(await readFile(TINY_DIR + name));
-    }
-    const init = await call({ id: 1, type: 'init', options: { modelFiles, allow: ['wasm'], batchSize: 8 } });
-    return { messages, call, handle, init, progressListeners };
+    const [clientEnd, serverEnd] = loopbackPair();
+    serveRpc(vitHandlers({ baseUrl: 'file:///' }), serverEnd);
+    const client = new RpcClient<VitHandlers>(clientEnd);
+    const init = await client.call('init', { options: { modelFiles: await tinyFiles(), allow: ['wasm'], batchSize: 8 } });
+    return { client, init };
   }
 
   it('extracts 100 images with progress, leaving tf.memory().numTensors where it started', async () => {
-    const { messages, call, init } = await startHost();
-    expect(init).toMatchObject({ type: 'init', ok: { backend: { backend: 'wasm' }, config: { hidden_size: 192 } } });
+    const { client, init } = await startHost();
+    expect(init).toMatchObject({ backend: { backend: 'wasm' }, config: { hidden_size: 192 } });
     const before = tf.memory().numTensors;
     const images = Array.from({ length: 100 }, (_, i) => ({ rgba: testImage(i, 48, 40), width: 48, height: 40 }));
-    const reply = await call({ id: 2, type: 'embed', images });
+    const progress: Progress[] = [];
+    const tokens = await client.call('embed', { images }, { onProgress: (p) => progress.push(p) });
     expect(tf.memory().numTensors).toBe(before);
-    if (!('ok' in reply) || reply.type !== 'embed') throw new Error(`embed failed: ${JSON.stringify(reply)}`);
-    expect(reply.ok).toHaveLength(100);
-    const progress = messages.filter((m): m is VitWorkerMessage & Progress => m.type === 'progress');
+    expect(tokens).toHaveLength(100);
     expect(progress.map((p) => p.done)).toEqual([8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 100]);
     expect(progress.at(-1)?.etaMs).toBe(0);
   });
 
   it('cancels between batches with an AbortError and reports bad images by index', async () => {
-    const { call, handle, progressListeners } = await startHost();
+    const { client } = await startHost();
     const images = Array.from({ length: 40 }, (_, i) => ({ rgba: testImage(i, 32, 32), width: 32, height: 32 }));
-    progressListeners.push(() => handle({ id: 3, type: 'cancel', target: 2 }));
-    const pending = call({ id: 2, type: 'embed', images });
-    expect(await pending).toMatchObject({ id: 2, type: 'embed', err: { name: 'AbortError', message: expect.stringMatching(/cancelled after 8 of 40/) } });
-    const bad = await call({ id: 4, type: 'embed', images: [images[0]!, { rgba: new Uint8ClampedArray(5), width: 32, height: 32 }] });
-    expect(bad).toMatchObject({ err: { message: expect.stringMatching(/^image 1: preprocess: RGBA buffer has 5 bytes/) } });
+    // The handler itself, with the signal the RPC server would abort on a cancel message.
+    const embed = vitHandlers({ baseUrl: 'file:///' });
+    await embed.init({ options: { modelFiles: await tinyFiles(), allow: ['wasm'], batchSize: 8 } });
+    const controller = new AbortController();
+    const direct = embed.embed({ images: images.map((im) => ({ ...im, rgba: im.rgba.slice() })) }, { signal: controller.signal, progress: () => controller.abort() });
+    await expect(direct).rejects.toMatchObject({ name: 'AbortError', message: expect.stringMatching(/cancelled after 8 of 40/) });
+    // Through the client: the abort rejects at once with an AbortError and the worker is free for the next call.
+    const viaRpc = new AbortController();
+    const cancelled = client.call('embed', { images: images.map((im) => ({ ...im, rgba: im.rgba.slice() })) }, { signal: viaRpc.signal, onProgress: () => viaRpc.abort() });
+    await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
+    const bad = client.call('embed', { images: [images[0]!, { rgba: new Uint8ClampedArray(5), width: 32, height: 32 }] });
+    await expect(bad).rejects.toMatchObject({ message: expect.stringMatching(/^embed: image 1: preprocess: RGBA buffer has 5 bytes/) });
   });
 });
+
+async function tinyFiles(): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {};
+  for (const name of ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors']) files[name] = new Uint8Array(await readFile(TINY_DIR + name));
+  return files;
+}

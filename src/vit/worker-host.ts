@@ -1,5 +1,5 @@
-// The worker's message handling, separate from worker.ts (which only wires it to `self`) so that
-// Node tests can drive it with the real tfjs wasm backend.
+// The ViT worker's methods, declared once as a handler table for src/rpc (worker.ts serves it on `self`, client.ts
+// derives its types from it), separate from worker.ts so that Node tests can drive it with the real tfjs wasm backend.
 
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from './backend.ts';
@@ -7,13 +7,13 @@ import type { ImageProcessorConfig } from './config.ts';
 import { VitModel } from './model.ts';
 import { embedRgbaImages } from './extract.ts';
 import { loadModelFolder } from './weights.ts';
+import type { HandlerTable, RpcContext } from '../rpc/rpc.ts';
 import { CANCELLED } from './worker-protocol.ts';
-import type { InitOptions, InitResult, RgbaImage, VitRequest, VitWorkerMessage } from './worker-protocol.ts';
+import type { InitOptions, InitResult, MemoryStats, Progress, RgbaImage } from './worker-protocol.ts';
 
 const DEFAULT_BATCH_SIZE = 8;
 
 export interface WorkerHostOptions {
-  post: (message: VitWorkerMessage, transfer: Transferable[]) => void;
   /** Passed to chooseBackend (the worker gives it the URLs Vite emitted for the .wasm files). */
   wasmPaths?: string | Record<string, string>;
   /** Base URL that relative model URLs resolve against. */
@@ -38,11 +38,15 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Returns the function to call with each incoming request. Requests other than cancel/memory run one at a time. */
-export function createWorkerHost(options: WorkerHostOptions): (request: VitRequest) => void {
+/** The worker's handler table. init and embed run one at a time, in arrival order; memory answers at once. */
+export function vitHandlers(options: WorkerHostOptions) {
   let loaded: Loaded | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-  const cancelled = new Set<number>();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
 
   const init = async (init: InitOptions): Promise<InitResult> => {
     loaded?.model.dispose();
@@ -69,61 +73,32 @@ export function createWorkerHost(options: WorkerHostOptions): (request: VitReque
     return { backend, config, modelSha256 };
   };
 
-  const embed = async (id: number, images: RgbaImage[]): Promise<Float32Array[]> => {
+  const embed = async (images: RgbaImage[], ctx: RpcContext<Progress>): Promise<Float32Array[]> => {
     if (!loaded) throw new Error('embed: the worker has no model; send init first');
     const started = performance.now();
-    if (cancelled.has(id)) throw namedError(CANCELLED, `embed cancelled after 0 of ${images.length} images`);
+    if (ctx.signal.aborted) throw namedError(CANCELLED, `embed cancelled after 0 of ${images.length} images`);
     return embedRgbaImages(loaded.model, loaded.processor, images, loaded.batchSize, async (done) => {
       const etaMs = ((performance.now() - started) / done) * (images.length - done);
-      options.post({ id, type: 'progress', done, total: images.length, etaMs }, []);
+      ctx.progress({ done, total: images.length, etaMs });
       // A macrotask break, so that a cancel message queued meanwhile is seen before the next batch.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      if (cancelled.has(id) && done < images.length) {
+      if (ctx.signal.aborted && done < images.length) {
         throw namedError(CANCELLED, `embed cancelled after ${done} of ${images.length} images`);
       }
     });
   };
 
-  const fail = (id: number, type: VitRequest['type'], error: unknown) => {
-    const { name, message } = error instanceof Error ? error : new Error(String(error));
-    options.post({ id, type, err: { name, message } } as VitWorkerMessage, []);
-  };
-
-  return (request) => {
-    const { id } = request;
-    switch (request.type) {
-      case 'cancel': {
-        cancelled.add(request.target);
-        options.post({ id, type: 'cancel', ok: { cancelled: true } }, []);
-        return;
-      }
-      case 'memory': {
-        const { numTensors, numBytes } = tf.memory();
-        options.post({ id, type: 'memory', ok: { numTensors, numBytes, backend: tf.getBackend() } }, []);
-        return;
-      }
-      case 'init': {
-        queue = queue.then(() =>
-          init(request.options).then(
-            (ok) => options.post({ id, type: 'init', ok }, []),
-            (error: unknown) => fail(id, 'init', error),
-          ),
-        );
-        return;
-      }
-      case 'embed': {
-        queue = queue.then(() =>
-          embed(id, request.images).then(
-            (ok) => options.post({ id, type: 'embed', ok }, ok.map((t) => t.buffer)),
-            (error: unknown) => fail(id, 'embed', error),
-          ).finally(() => cancelled.delete(id)),
-        );
-        return;
-      }
-      default: {
-        const unknown = request as { id?: number; type?: unknown };
-        fail(unknown.id ?? -1, 'init', new Error(`unknown request type ${JSON.stringify(unknown.type)}`));
-      }
-    }
-  };
+  return {
+    /** Chooses the backend and loads the model folder. */
+    init: ({ options: initOptions }: { options: InitOptions }) => serial(() => init(initOptions)),
+    /** [CLS] tokens, one per image, in order; a progress event after every batch; a cancel stops before the next. */
+    embed: ({ images }: { images: RgbaImage[] }, ctx: RpcContext<Progress>) => serial(() => embed(images, ctx)),
+    /** tf.memory() inside the worker (tests check numTensors before and after extraction). */
+    memory: (): MemoryStats => {
+      const { numTensors, numBytes } = tf.memory();
+      return { numTensors, numBytes, backend: tf.getBackend() };
+    },
+  } satisfies HandlerTable;
 }
+
+export type VitHandlers = ReturnType<typeof vitHandlers>;

@@ -1,6 +1,4 @@
-// Messages between VitWorkerClient (main thread) and worker.ts. Every request carries an id; the
-// worker answers it exactly once with {id, type, ok} or {id, type, err}, and may send progress
-// events with the same id before that.
+// Types shared by the ViT worker (worker-host.ts, its handler table on src/rpc) and its main-thread client.
 
 import type { BackendChoice } from './backend.ts';
 import type { VitConfig } from './config.ts';
@@ -44,34 +42,6 @@ export interface MemoryStats {
   numBytes: number;
   backend: string;
 }
-
-export type VitRequest =
-  | { id: number; type: 'init'; options: InitOptions }
-  | { id: number; type: 'embed'; images: RgbaImage[] }
-  | { id: number; type: 'cancel'; target: number }
-  | { id: number; type: 'memory' };
-
-interface ResultByType {
-  init: InitResult;
-  embed: Float32Array[];
-  cancel: { cancelled: boolean };
-  memory: MemoryStats;
-}
-
-export type RequestType = VitRequest['type'];
-
-export type VitReply = {
-  [T in RequestType]: { id: number; type: T; ok: ResultByType[T] } | { id: number; type: T; err: { name: string; message: string } };
-}[RequestType];
-
-export interface ProgressEvent extends Progress {
-  id: number;
-  type: 'progress';
-}
-
-export type VitWorkerMessage = VitReply | ProgressEvent;
-
-export type ResultOf<T extends RequestType> = ResultByType[T];
 
 /** Error name used when an embed request was cancelled. */
 export const CANCELLED = 'AbortError';

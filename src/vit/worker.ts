@@ -1,21 +1,13 @@
 // Module Web Worker entry: runs tfjs off the main thread. Create it with
 //   new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
-// and talk to it through VitWorkerClient (client.ts).
+// and talk to it through VitWorkerClient (client.ts). The methods are vitHandlers (worker-host.ts) on src/rpc.
 
+import { webWorkerChannel } from '../rpc/channel.ts';
+import type { WebWorkerLike } from '../rpc/channel.ts';
+import { serveRpc } from '../rpc/rpc.ts';
 import { TFJS_WASM_PATHS } from './wasm-paths.ts';
-import { createWorkerHost } from './worker-host.ts';
-import type { VitRequest, VitWorkerMessage } from './worker-protocol.ts';
+import { vitHandlers } from './worker-host.ts';
 
-const scope = self as unknown as {
-  postMessage(message: VitWorkerMessage, transfer: Transferable[]): void;
-  onmessage: ((event: MessageEvent<VitRequest>) => void) | null;
-  location: { href: string };
-};
+const scope = self as unknown as WebWorkerLike & { location: { href: string } };
 
-const handle = createWorkerHost({
-  post: (message, transfer) => scope.postMessage(message, transfer),
-  wasmPaths: TFJS_WASM_PATHS,
-  baseUrl: scope.location.href,
-});
-
-scope.onmessage = (event) => handle(event.data);
+serveRpc(vitHandlers({ wasmPaths: TFJS_WASM_PATHS, baseUrl: scope.location.href }), webWorkerChannel(scope, 'ViT worker parent'));
