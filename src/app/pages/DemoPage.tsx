@@ -4,16 +4,24 @@ import { formatMs } from '../components/Charts.tsx';
 import { ProgressBar } from '../components/Progress.tsx';
 import { RoundCharts } from '../components/RoundCharts.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
-import { DEMO_STEPS } from '../lib/demo.ts';
+import { DEMO_STEPS, type DemoSummary } from '../lib/demo.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
 import { Link } from '../router.tsx';
 import { useDemo } from '../stores/demo.ts';
+import { useInference } from '../stores/inference.ts';
+import { useResults } from '../stores/results.ts';
 
 const STATUS_MARK = { waiting: '○', running: '◔', done: '✓', skipped: '–' } as const;
 const STATUS_WORD = { waiting: 'not started', running: 'running', done: 'done', skipped: 'skipped' } as const;
 
 export function DemoPage({ forcedBackend }: { forcedBackend: BackendName | undefined }) {
   const { running, steps, progress, summary, error, run } = useDemo();
+  const record = useResults((s) => s.record);
+  const rememberDemoAccess = useInference((s) => s.rememberDemoAccess);
+  const onDone = (done: DemoSummary) => {
+    record(done.result, done.head);
+    rememberDemoAccess(done.inferenceAccess);
+  };
   return (
     <div className="stack">
       <h1>Three-clinic demo</h1>
@@ -22,7 +30,7 @@ export function DemoPage({ forcedBackend }: { forcedBackend: BackendName | undef
           Three hospitals want a better classifier for lung tissue, but none may share patient images. This demo plays all three clinics in this page, talking to the
           real coordinator, with the bundled sample tiles. Every step below really runs; nothing is replayed.
         </p>
-        <button type="button" className="big" disabled={running} onClick={() => void run(forcedBackend)}>
+        <button type="button" className="big" disabled={running} onClick={() => void run(forcedBackend, onDone)}>
           Run three-clinic demo
         </button>
       </Section>

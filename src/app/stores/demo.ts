@@ -1,10 +1,9 @@
-// State of the three-clinic demo run on the Demo page (the run itself is lib/demo.ts); its measured round and model
-// are recorded in the results store, so they survive a reload and feed the Federation and Inference pages.
+// State of the three-clinic demo run on the Demo page (the run itself is lib/demo.ts). `run` hands the summary to
+// `onDone`, which the page uses to record the round and model in the results store (so they survive a reload and
+// feed the Federation and Inference pages): stores never reach into each other.
 import { create } from 'zustand';
 import { DEMO_STEPS, type DemoStepId, type DemoStepState, type DemoSummary, runDemo } from '../lib/demo.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
-import { useInference } from './inference.ts';
-import { useResults } from './results.ts';
 
 const idle = (): Record<DemoStepId, DemoStepState> => Object.fromEntries(DEMO_STEPS.map((s) => [s.id, { status: 'waiting', detail: '' }])) as Record<DemoStepId, DemoStepState>;
 
@@ -14,7 +13,7 @@ interface DemoState {
   progress: { done: number; total: number; etaMs: number } | null;
   summary: DemoSummary | null;
   error: string | null;
-  run(forcedBackend: BackendName | undefined): Promise<void>;
+  run(forcedBackend: BackendName | undefined, onDone: (summary: DemoSummary) => void): Promise<void>;
 }
 
 export const useDemo = create<DemoState>()((set, get) => ({
@@ -23,7 +22,7 @@ export const useDemo = create<DemoState>()((set, get) => ({
   progress: null,
   summary: null,
   error: null,
-  async run(forcedBackend) {
+  async run(forcedBackend, onDone) {
     if (get().running) return;
     set({ running: true, steps: idle(), progress: null, summary: null, error: null });
     try {
@@ -31,8 +30,7 @@ export const useDemo = create<DemoState>()((set, get) => ({
         step: (id, state) => set((s) => ({ steps: { ...s.steps, [id]: state } })),
         progress: (done, total, etaMs) => set({ progress: { done, total, etaMs } }),
       });
-      useResults.getState().record(summary.result, summary.head);
-      useInference.getState().rememberDemoAccess(summary.inferenceAccess);
+      onDone(summary);
       set({ running: false, summary });
     } catch (e) {
       const failed = DEMO_STEPS.find((s) => get().steps[s.id].status === 'running');
