@@ -1,37 +1,31 @@
-// Bench suite `vit`: ms per image at batch 1 and 8 for the tiny, paper and ViT-B/16 presets, in
-// Node on tfjs-backend-wasm (the same VitModel the browser worker runs) and in PyTorch on this
-// machine's CPU (the hand-written reference forward of scripts/vit-fixtures.py, float32), with
-// the ratio tfjs / PyTorch; plus a per-kernel profile of one ViT-B/16 forward (where the time goes).
-// Both sides run on one thread and also report CPU time per image, because this 2-core machine is
-// shared: wall times swing with other load, CPU time much less, so the ratio uses CPU time.
-// Browser backends are measured by the app's own bench. Run alone: node bench/vit.ts
+// Bench suite `vit`: ms per tile (224 px, batch 1) and peak memory for ViT-S/16, ViT-B/16 and ViT-L/16
+// with random weights stored as fp16 model folders, in Node on tfjs-backend-wasm (the VitModel the
+// browser worker runs, loaded tensor by tensor from the folder) beside PyTorch CPU running timm's
+// VisionTransformer (float32) with the same thread count (1: Node's tfjs-wasm runs on one thread).
+// Each measurement runs in its own process, so peak RSS is that model's alone. The machine is shared:
+// wall times swing with other load, CPU time less, so the ratio uses CPU time. Run alone: node bench/vit.ts
 
-import * as tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 import { mulberry32 } from '../src/common/mulberry32.ts';
-import { VIT_PRESETS } from '../src/vit/config.ts';
-import type { VitPresetName } from '../src/vit/config.ts';
+import { imageProcessorJson, VIT_PRESETS } from '../src/vit/config.ts';
+import type { VitConfig } from '../src/vit/config.ts';
 import { VitModel } from '../src/vit/model.ts';
-import { useNodeWasmBackend } from '../src/vit/node-io.ts';
-import { randomVitWeights } from '../src/vit/weights.ts';
+import { readModelDir, useNodeWasmBackend, writeModelDir } from '../src/vit/node-io.ts';
+import { buildModelFolder, randomVitWeights, vitConfigJson } from '../src/vit/weights.ts';
 
-const BATCHES = [1, 8] as const;
-/** Timed batches per measurement (after one warm-up batch): more for the fast models. */
-const REPEATS: Record<VitPresetName, number> = { tiny: 20, 'mini-s14-registers': 20, paper: 2, 'vit-b16': 2 };
-const PYTHON = '/usr/bin/python3';
-
-interface TimingRow {
-  suite: 'vit';
-  model: VitPresetName;
-  runtime: string;
-  batch: number;
-  msPerImage: number;
-  /** Process CPU time per image (user + system, all threads). */
-  cpuMsPerImage: number;
-  /** tfjs cpuMsPerImage / PyTorch (1 thread) cpuMsPerImage for the same model and batch. */
-  ratioToPytorch?: number;
-}
+const B16 = VIT_PRESETS['vit-b16'];
+const MODELS: { name: string; architecture: string; config: VitConfig; repeats: number }[] = [
+  { name: 'vit-s16', architecture: 'vit_small_patch16_224', config: { ...B16, hidden_size: 384, num_attention_heads: 6, intermediate_size: 1536 }, repeats: 5 },
+  { name: 'vit-b16', architecture: 'vit_base_patch16_224', config: B16, repeats: 3 },
+  { name: 'vit-l16', architecture: 'vit_large_patch16_224', config: { ...B16, hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096 }, repeats: 2 },
+];
+const PYTHON = '/work/venv-ref/bin/python';
+const ROOT = new URL('..', import.meta.url).pathname;
+const exec = promisify(execFile);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -39,94 +33,72 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function randomPixels(count: number, seed: number): Float32Array {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: count }, () => 2 * next() - 1);
+/** The fp16 model folder for `model`, written once under the OS temp dir (ViT-L: 607 MB). */
+async function folderFor(model: (typeof MODELS)[number]): Promise<string> {
+  const dir = join(tmpdir(), 'cipherpath-bench-vit', `${model.name}-f16`);
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  const processor = { size: 224, rescale_factor: 1 / 255, image_mean: [0.5, 0.5, 0.5] as [number, number, number], image_std: [0.5, 0.5, 0.5] as [number, number, number] };
+  await writeModelDir(dir, await buildModelFolder(vitConfigJson(model.config), imageProcessorJson(processor), randomVitWeights(model.config, 1), 'F16'));
+  return dir;
 }
 
-async function timeTfjs(name: VitPresetName): Promise<TimingRow[]> {
-  const config = VIT_PRESETS[name];
-  const model = VitModel.create(config, randomVitWeights(config, 1));
-  const imageValues = 3 * config.image_size ** 2;
-  const rows: TimingRow[] = [];
-  try {
-    await model.embedBatch(randomPixels(imageValues, 0), 1); // warm-up: kernels, wasm heap growth
-    for (const batch of BATCHES) {
-      const pixels = randomPixels(batch * imageValues, batch);
-      const wall: number[] = [];
-      const cpu: number[] = [];
-      for (let r = 0; r < REPEATS[name]; r++) {
-        const started = performance.now();
-        const cpuStarted = process.cpuUsage();
-        await model.embedBatch(pixels, batch);
-        const { user, system } = process.cpuUsage(cpuStarted);
-        wall.push((performance.now() - started) / batch);
-        cpu.push((user + system) / 1000 / batch);
-      }
-      rows.push({ suite: 'vit', model: name, runtime: 'node tfjs-wasm, 1 thread', batch, msPerImage: median(wall), cpuMsPerImage: median(cpu) });
-    }
-  } finally {
-    model.dispose();
-  }
-  return rows;
-}
-
-async function timePytorch(name: VitPresetName, threads: number): Promise<TimingRow[]> {
-  const args = ['scripts/vit-fixtures.py', 'bench', '--config', JSON.stringify(VIT_PRESETS[name]), '--repeats', String(REPEATS[name])];
-  for (const batch of BATCHES) args.push('--batch', String(batch));
-  args.push('--threads', String(threads));
-  const { stdout } = await promisify(execFile)(PYTHON, args, { cwd: new URL('..', import.meta.url).pathname });
-  const result = JSON.parse(stdout) as { torch: string; threads: number; rows: { batch: number; msPerImage: number; cpuMsPerImage: number }[] };
-  return result.rows.map((row) => ({
-    suite: 'vit',
-    model: name,
-    runtime: `pytorch ${result.torch} cpu, ${result.threads} thread${result.threads > 1 ? 's' : ''}`,
-    batch: row.batch,
-    msPerImage: row.msPerImage,
-    cpuMsPerImage: row.cpuMsPerImage,
-  }));
-}
-
-/** Milliseconds per tfjs kernel in one ViT-B/16 batch-1 forward, largest first. */
-async function profileB16(): Promise<object[]> {
-  const config = VIT_PRESETS['vit-b16'];
-  const model = VitModel.create(config, randomVitWeights(config, 1));
-  try {
-    const pixels = randomPixels(3 * config.image_size ** 2, 0);
-    await model.embedBatch(pixels, 1);
-    const profile = await tf.profile(() => model.embedBatch(pixels, 1));
-    const byKernel = new Map<string, number>();
-    // tf.profile lists both ops (name ending in __op) and the kernels they run: count kernels only.
-    for (const kernel of profile.kernels.filter((k) => !k.name.endsWith('__op'))) {
-      byKernel.set(kernel.name, (byKernel.get(kernel.name) ?? 0) + (typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0));
-    }
-    const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
-    return [...byKernel]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8)
-      .map(([kernel, ms]) => ({ suite: 'vit', model: 'vit-b16', runtime: 'node tfjs-wasm kernel profile', kernel, ms, share: ms / total }));
-  } finally {
-    model.dispose();
-  }
-}
-
-export async function run(): Promise<{ rows: object[] }> {
+/** Child process: load one folder, time `repeats` batch-1 forwards after a warm-up, report peak RSS. */
+async function measureChild(dir: string, repeats: number): Promise<void> {
   await useNodeWasmBackend();
-  const rows: TimingRow[] = [];
-  for (const name of ['tiny', 'paper', 'vit-b16'] as const) {
-    const tfjsRows = await timeTfjs(name);
-    const torchRows = await timePytorch(name, 1); // Node's tfjs-wasm runs on one thread too
-    for (const row of tfjsRows) {
-      const reference = torchRows.find((t) => t.batch === row.batch);
-      if (reference) row.ratioToPytorch = row.cpuMsPerImage / reference.cpuMsPerImage;
-    }
-    rows.push(...tfjsRows, ...torchRows);
+  const started = performance.now();
+  const { config, weights } = await readModelDir(dir);
+  const model = VitModel.create(config, weights);
+  const loadMs = performance.now() - started;
+  const next = mulberry32(0);
+  const pixels = Float32Array.from({ length: 3 * config.image_size ** 2 }, () => 2 * next() - 1);
+  await model.embedBatch(pixels, 1);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await model.embedBatch(pixels, 1);
+    const { user, system } = process.cpuUsage(c0);
+    wall.push(performance.now() - t0);
+    cpu.push((user + system) / 1000);
   }
-  rows.push(...(await timePytorch('vit-b16', 2)));
-  return { rows: [...rows, ...(await profileB16())] };
+  model.dispose();
+  console.log(JSON.stringify({ loadMs, msPerImage: median(wall), cpuMsPerImage: median(cpu), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+}
+
+interface Row {
+  suite: 'vit';
+  model: string;
+  runtime: string;
+  msPerTile: number;
+  cpuMsPerTile: number;
+  peakRssMiB: number;
+  loadMs?: number;
+  ratioToPytorch?: number;
+}
+
+export async function run(): Promise<{ rows: object[]; note: string }> {
+  const rows: Row[] = [];
+  for (const model of MODELS) {
+    const dir = await folderFor(model);
+    const child = await exec(process.execPath, [join(ROOT, 'bench/vit.ts'), '--child', dir, '--repeats', String(model.repeats)], { maxBuffer: 1 << 20 });
+    const tfjs = JSON.parse(child.stdout.trim().split('\n').pop() as string) as { loadMs: number; msPerImage: number; cpuMsPerImage: number; peakRssBytes: number };
+    const torch = JSON.parse(
+      (await exec(PYTHON, [join(ROOT, 'bench/vit-torch.py'), '--architecture', model.architecture, '--threads', '1', '--repeats', String(model.repeats)])).stdout,
+    ) as { torch: string; timm: string; msPerImage: number; cpuMsPerImage: number; peakRssBytes: number };
+    rows.push(
+      {
+        suite: 'vit', model: model.name, runtime: 'node tfjs-wasm (fp16 folder), 1 thread', msPerTile: tfjs.msPerImage, cpuMsPerTile: tfjs.cpuMsPerImage,
+        peakRssMiB: tfjs.peakRssBytes / 2 ** 20, loadMs: tfjs.loadMs, ratioToPytorch: tfjs.cpuMsPerImage / torch.cpuMsPerImage,
+      },
+      { suite: 'vit', model: model.name, runtime: `pytorch ${torch.torch} timm ${torch.timm} fp32, 1 thread`, msPerTile: torch.msPerImage, cpuMsPerTile: torch.cpuMsPerImage, peakRssMiB: torch.peakRssBytes / 2 ** 20 },
+    );
+  }
+  return { rows, note: 'batch 1, 224 px, random weights; peak RSS of the measuring process (tfjs holds float32 in the wasm heap; fp16 is storage only)' };
 }
 
 if (import.meta.main) {
-  const { rows } = await run();
-  console.table(rows);
+  const { values } = parseArgs({ options: { child: { type: 'string' }, repeats: { type: 'string', default: '3' } } });
+  if (values.child) await measureChild(values.child, Number(values.repeats));
+  else console.table((await run()).rows);
 }

@@ -94,7 +94,7 @@ try {
   const megabytes = ((files.get('model.safetensors')?.byteLength ?? 0) / 1e6).toFixed(1);
   const resampled = converted.resampledFrom ? `; position grid resampled ${converted.resampledFrom} -> ${config.image_size / config.patch_size}` : '';
   console.log(
-    `wrote ${values.out}: ${converted.family}, ${weights.size} tensors as ${dtype} (${megabytes} MB), pooling ${config.pooling}, ` +
+    `wrote ${values.out}: ${converted.family}${converted.catalogue ? ` (recognised: ${converted.catalogue})` : ''}, ${weights.size} tensors as ${dtype} (${megabytes} MB), pooling ${config.pooling}, ` +
       `token width ${tokenWidth(config)}${resampled}${dropped.length ? `; dropped ${dropped.join(', ')}` : ''}`,
   );
 } catch (error) {

@@ -6,6 +6,7 @@
 // The architecture is read from the tensor shapes; only what shapes cannot tell (heads, LayerNorm
 // eps, pooling, preprocessing) comes from the config files.
 
+import { browserFit, parameterCount, recogniseCatalogueModel } from './catalogue.ts';
 import { parseImageProcessorConfig, PLAIN_VIT_EXTENSIONS } from './config.ts';
 import type { ImageProcessorConfig, Pooling, Resample, VitConfig } from './config.ts';
 import { resampleGrid } from './pos-embed.ts';
@@ -33,6 +34,8 @@ export interface ConvertedCheckpoint {
   dropped: string[];
   /** The checkpoint's own position grid side, when it was resampled. */
   resampledFrom?: number;
+  /** The catalogue model its shapes match (its pooling was applied unless --pooling was given). */
+  catalogue?: string;
 }
 
 type Rename = [RegExp, string];
@@ -294,6 +297,12 @@ export function convertCheckpoint(
     num_register_tokens: registers,
     pooling: options.pooling ?? PLAIN_VIT_EXTENSIONS.pooling,
   };
+  browserFit({ name: 'this checkpoint', parameters: parameterCount(config) });
+  const known = recogniseCatalogueModel(config);
+  if (known && options.pooling === undefined) config.pooling = known.pooling;
   const { weights } = canonicalVitWeights(config, tensors);
-  return { family, config, processor: processorAt(processor, imageSize), weights, dropped, ...(resampledFrom ? { resampledFrom } : {}) };
+  return {
+    family, config, processor: processorAt(processor, imageSize), weights, dropped,
+    ...(resampledFrom ? { resampledFrom } : {}), ...(known ? { catalogue: known.name } : {}),
+  };
 }

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserFit, CATALOGUE, catalogueTokenWidth, parameterCount, recogniseCatalogueModel } from './catalogue.ts';
+import type { CatalogueModel } from './catalogue.ts';
 import { convertCheckpoint } from './checkpoint.ts';
-import { imageProcessorJson, tokenWidth } from './config.ts';
+import { imageProcessorJson, tokenWidth, VIT_PRESETS } from './config.ts';
 import type { Pooling } from './config.ts';
 import { VitModel } from './model.ts';
 import { readImageFile, readModelDir, useNodeWasmBackend, writeModelDir } from './node-io.ts';
@@ -172,5 +174,20 @@ describe('preprocessing as BitImageProcessor / timm eval transforms', () => {
       const last = ((top + 31) * want.width + left + 31) * 3;
       expect(crop.subarray(crop.length - 3)).toEqual(wantRgb.subarray(last, last + 3));
     }
+  });
+});
+
+describe('catalogue', () => {
+  it('recognises a model by its shapes, fills its pooling, and refuses models of 600M parameters or more', () => {
+    const virchow2 = { ...VIT_PRESETS['mini-s14-registers'], hidden_size: 1280, num_hidden_layers: 32, num_attention_heads: 16, intermediate_size: 3416, image_size: 224 };
+    expect(recogniseCatalogueModel(virchow2)?.name).toBe('Virchow2');
+    expect(parameterCount(virchow2)).toBeGreaterThan(600e6);
+    const entry = CATALOGUE.find((m) => m.name === 'Virchow2') as CatalogueModel;
+    expect(catalogueTokenWidth(entry)).toBe(2560);
+    expect(() => browserFit(entry)).toThrow(/Virchow2: 631M parameters is too large for a browser tab: it would need about 3\.5 GiB/);
+    expect(() => browserFit(CATALOGUE.find((m) => m.name.startsWith('CONCH')) as CatalogueModel)).toThrow(/attentional pooler/);
+    expect(() => browserFit(CATALOGUE.find((m) => m.name === 'Phikon') as CatalogueModel)).not.toThrow();
+    // The canonical count matches timm's for ViT-B/16 (85,798,656 without the head).
+    expect(parameterCount(VIT_PRESETS['vit-b16'])).toBe(85798656);
   });
 });

@@ -1,0 +1,92 @@
+// Pathology foundation models the converter knows: what they are, how wide their tokens are, what
+// they were trained on and under which licence. No weights ship (they are licensed and often
+// gated); the user downloads and converts them (npm run convert-weights). A converted checkpoint is
+// recognised by its shapes, and its preset (pooling) is filled in. Models of 600M parameters or
+// more are refused: a browser tab cannot hold them (see browserFit).
+
+import { tokenWidth } from './config.ts';
+import type { Pooling, VitConfig } from './config.ts';
+
+export interface CatalogueModel {
+  name: string;
+  hub: string;
+  architecture: string;
+  /** Shapes that identify it in a converted checkpoint. */
+  shape: Pick<VitConfig, 'hidden_size' | 'num_hidden_layers' | 'patch_size' | 'num_register_tokens' | 'use_swiglu_ffn'>;
+  pooling: Pooling;
+  parameters: number;
+  tile: string;
+  licence: string;
+  gated: boolean;
+  /** Why it cannot be used here, when it cannot. */
+  unsupported?: string;
+}
+
+const shape = (hidden_size: number, num_hidden_layers: number, patch_size: number, num_register_tokens = 0, use_swiglu_ffn = false) => ({
+  hidden_size, num_hidden_layers, patch_size, num_register_tokens, use_swiglu_ffn,
+});
+
+export const CATALOGUE: readonly CatalogueModel[] = [
+  { name: 'Phikon', hub: 'owkin/phikon', architecture: 'HF ViTModel ViT-B/16', shape: shape(768, 12, 16), pooling: 'cls', parameters: 85.8e6, tile: '224 px @ 20x', licence: 'Owkin non-commercial', gated: false },
+  { name: 'Phikon-v2', hub: 'owkin/phikon-v2', architecture: 'HF Dinov2 ViT-L/16', shape: shape(1024, 24, 16), pooling: 'cls', parameters: 303.4e6, tile: '224 px @ 20x', licence: 'Owkin non-commercial', gated: false },
+  { name: 'UNI', hub: 'MahmoodLab/UNI', architecture: 'timm ViT-L/16, LayerScale', shape: shape(1024, 24, 16), pooling: 'cls', parameters: 303.4e6, tile: '256 px @ 20x, resized to 224', licence: 'CC-BY-NC-ND 4.0', gated: true },
+  { name: 'UNI2-h', hub: 'MahmoodLab/UNI2-h', architecture: 'timm ViT-H/14, 8 registers, SwiGLU', shape: shape(1536, 24, 14, 8, true), pooling: 'cls', parameters: 681.4e6, tile: '256 px @ 20x, resized to 224', licence: 'CC-BY-NC-ND 4.0', gated: true },
+  { name: 'Virchow2', hub: 'paige-ai/Virchow2', architecture: 'timm ViT-H/14, 4 registers, SwiGLU', shape: shape(1280, 32, 14, 4, true), pooling: 'cls+mean', parameters: 631.2e6, tile: '224 px @ 20x (mixed 5-40x in training)', licence: 'CC-BY-NC-ND 4.0', gated: true },
+  { name: 'H-optimus-0', hub: 'bioptimus/H-optimus-0', architecture: 'timm ViT-g/14, 4 registers, SwiGLU', shape: shape(1536, 40, 14, 4, true), pooling: 'cls', parameters: 1.13e9, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: false },
+  { name: 'Prov-GigaPath', hub: 'prov-gigapath/prov-gigapath', architecture: 'timm ViT-g/16, SwiGLU', shape: shape(1536, 40, 16, 0, true), pooling: 'cls', parameters: 1.13e9, tile: '256 px @ 20x, centre crop 224', licence: 'Apache-2.0 with conditions', gated: true },
+  { name: 'Lunit DINO ViT-S/8', hub: 'lunit-io/benchmark-ssl-pathology (release)', architecture: 'timm ViT-S/8', shape: shape(384, 12, 8), pooling: 'cls', parameters: 21.7e6, tile: '224 px @ 20x and 40x', licence: 'Lunit non-commercial', gated: false },
+  { name: 'Lunit DINO ViT-S/16', hub: 'lunit-io/benchmark-ssl-pathology (release)', architecture: 'timm ViT-S/16', shape: shape(384, 12, 16), pooling: 'cls', parameters: 21.7e6, tile: '224 px @ 20x and 40x', licence: 'Lunit non-commercial', gated: false },
+  { name: 'Kaiko ViT-S/16', hub: 'kaiko-ai/towards_large_pathology_fms', architecture: 'timm ViT-S/16', shape: shape(384, 12, 16), pooling: 'cls', parameters: 21.7e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
+  { name: 'Kaiko ViT-B/16', hub: 'kaiko-ai/towards_large_pathology_fms', architecture: 'timm ViT-B/16', shape: shape(768, 12, 16), pooling: 'cls', parameters: 85.8e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
+  { name: 'Kaiko ViT-L/14', hub: 'kaiko-ai/towards_large_pathology_fms', architecture: 'timm ViT-L/14, 4 registers, built at 518 px (resample to 224)', shape: shape(1024, 24, 14, 4), pooling: 'cls', parameters: 304e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
+  { name: 'Hibou-B', hub: 'histai/hibou-b', architecture: 'HF Dinov2WithRegisters ViT-B/14, 4 registers, SwiGLU', shape: shape(768, 12, 14, 4, true), pooling: 'cls', parameters: 85.7e6, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: true },
+  { name: 'Hibou-L', hub: 'histai/hibou-L', architecture: 'HF Dinov2WithRegisters ViT-L/14, 4 registers, SwiGLU', shape: shape(1024, 24, 14, 4, true), pooling: 'cls', parameters: 303.7e6, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: true },
+  {
+    name: 'CONCH (vision tower)', hub: 'MahmoodLab/CONCH', architecture: 'open_clip CoCa, timm ViT-B/16 at 448 px + attentional pooler', shape: shape(768, 12, 16), pooling: 'cls', parameters: 90e6,
+    tile: '512 px @ 20x, resized to 448', licence: 'CC-BY-NC-ND 4.0', gated: true, unsupported: 'its 512-value embedding comes from an attentional pooler (not implemented), not from [CLS]',
+  },
+];
+
+/** Models at or above this many parameters are refused. */
+export const MAX_BROWSER_PARAMETERS = 600e6;
+
+/**
+ * Memory a model needs in a tab, estimated: the fp16 download held while tensors are decoded (2 B
+ * per parameter) plus float32 tensors in the backend (4 B; tfjs has no fp16 tensors). ViT-B/16
+ * measured ~0.5 GB peak in Node (bench/results/vit.md), in line with this.
+ */
+export function estimatedBrowserBytes(parameters: number): number {
+  return parameters * 6;
+}
+
+/** Throws, with the reason and the memory it would need, when `model` cannot run in a browser. */
+export function browserFit(model: Pick<CatalogueModel, 'name' | 'parameters' | 'unsupported'>): void {
+  if (model.unsupported) throw new Error(`${model.name}: not supported: ${model.unsupported}`);
+  if (model.parameters >= MAX_BROWSER_PARAMETERS) {
+    const gib = (estimatedBrowserBytes(model.parameters) / 2 ** 30).toFixed(1);
+    throw new Error(
+      `${model.name}: ${(model.parameters / 1e6).toFixed(0)}M parameters is too large for a browser tab: it would need about ${gib} GiB ` +
+        '(fp16 download plus float32 tensors), beyond the 4 GiB wasm heap and the memory a tab can count on',
+    );
+  }
+}
+
+/** Parameters of a canonical config (patch embedding, tokens, blocks, final norm). */
+export function parameterCount(config: VitConfig): number {
+  const d = config.hidden_size;
+  const grid = (config.image_size / config.patch_size) ** 2;
+  const mlpIn = (config.use_swiglu_ffn ? 2 : 1) * config.intermediate_size;
+  const block = 4 * d * d + 4 * d + mlpIn * d + mlpIn + config.intermediate_size * d + d + 4 * d + (config.layer_scale ? 2 * d : 0);
+  // [CLS] token, its position row, the patch rows, the registers.
+  return d * 3 * config.patch_size ** 2 + d + (2 + grid + config.num_register_tokens) * d + config.num_hidden_layers * block + 2 * d;
+}
+
+/** The catalogue entry whose shapes a converted config has, if any (several can share one: the first is returned). */
+export function recogniseCatalogueModel(config: VitConfig): CatalogueModel | undefined {
+  return CATALOGUE.find(({ shape: s }) => (Object.keys(s) as (keyof typeof s)[]).every((k) => s[k] === config[k]));
+}
+
+/** Values per token a catalogue model gives. */
+export function catalogueTokenWidth(model: CatalogueModel): number {
+  return tokenWidth({ hidden_size: model.shape.hidden_size, pooling: model.pooling });
+}
