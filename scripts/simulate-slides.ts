@@ -3,6 +3,7 @@
 // difference and identical predictions), bytes and time per round, mean-pool (into each tile strategy) vs abmil.
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 import { compareRuns } from '../src/fl/simulation.ts';
+import type { AggregatorKind } from '../src/fl/simulation.ts';
 import { simulateSlides } from '../src/fl/slide-simulation.ts';
 import type { SlideSimulationOptions, SlideSimulationRun } from '../src/fl/slide-simulation.ts';
 
@@ -11,11 +12,11 @@ const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` :
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const roundMs = (r: SlideSimulationRun) => mean(r.rounds.map((x) => Object.values(x.phaseMs).reduce((a, b) => a + b, 0)));
 
-export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>, json: boolean): Promise<void> {
+export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>, json: boolean, aggregator: AggregatorKind): Promise<void> {
   const started = performance.now();
   const report = await simulateSlides({
     ...options,
-    aggregator: 'coordinator',
+    aggregator,
     startCoordinator: startEmbeddedCoordinator,
     ...(json ? {} : { onRun: (r) => process.stdout.write(`${r.label} / ${r.domain}: ${r.rounds.map((x) => pct(x.accuracy)).join(' ')}\n`) }),
   });
@@ -54,6 +55,6 @@ export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun
   }
   const c = report.clinics.map((x) => `${x.train.count} (${[0, 1, 2].map((k) => x.train.labels.filter((l) => l === k).length).join('/')})`);
   lines.push(`\n${report.clinics.length} clinics (${options.split}), training slides (per class): ${c.join(', ')}; ${report.test.count} test slides; ` +
-    `D = ${options.dim}, signal tiles ${pct(options.signalFraction)}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    `D = ${options.dim}, signal tiles ${pct(options.signalFraction)}, aggregator ${aggregator}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

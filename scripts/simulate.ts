@@ -8,7 +8,7 @@ import type { DomainName } from '../src/fl/channels.ts';
 import { SPLIT_NAMES } from '../src/fl/dataset.ts';
 import type { SplitName } from '../src/fl/dataset.ts';
 import { DEFAULT_SIMULATION, PAPER_BYTES_PER_ROUND, compareRuns, simulate, trafficRows } from '../src/fl/simulation.ts';
-import type { SimulationOptions, SimulationRun } from '../src/fl/simulation.ts';
+import type { AggregatorKind, SimulationOptions, SimulationRun } from '../src/fl/simulation.ts';
 import { parseArgs as parseArgv } from 'node:util';
 import { DEFAULT_SLIDE_SIMULATION } from '../src/fl/slide-simulation.ts';
 import type { SlideSimulationOptions } from '../src/fl/slide-simulation.ts';
@@ -22,9 +22,9 @@ export class UsageError extends Error {}
 const USAGE = `usage: node scripts/simulate.ts [--level tile|slide] [--clinics N] [--rounds N]
          [--strategy ${STRATEGY_NAMES.join('|')}|all (tile) | ${SLIDE_STRATEGY_NAMES.join('|')}|all (slide)]
          [--domain ${DOMAIN_NAMES.join('|')}|all] [--split ${SPLIT_NAMES.join('|')}] [--json]
-         [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N] [--dim D] [--signal-fraction F (slide)]`;
+         [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N] [--dim D] [--signal-fraction F (slide)] [--aggregator coordinator|in-process]`;
 
-const VALUE_FLAGS = ['--level', '--clinics', '--rounds', '--strategy', '--domain', '--split', '--seed', '--train-per-class', '--test-per-class', '--local-epochs', '--dim', '--signal-fraction'];
+const VALUE_FLAGS = ['--level', '--clinics', '--rounds', '--strategy', '--domain', '--split', '--seed', '--train-per-class', '--test-per-class', '--local-epochs', '--dim', '--signal-fraction', '--aggregator'];
 const OPTIONS = Object.fromEntries([...VALUE_FLAGS.map((f) => [f.slice(2), { type: 'string' as const }]), ['json', { type: 'boolean' as const }], ['help', { type: 'boolean' as const, short: 'h' }]]);
 type Level = 'tile' | 'slide';
 const LEVELS: readonly Level[] = ['tile', 'slide'];
@@ -51,6 +51,8 @@ export interface CliOptions {
   simulation: Omit<SimulationOptions, 'onRun'>;
   /** --level slide: the slide simulation's options (without the coordinator). */
   slides?: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>;
+  /** --aggregator: the real coordinator (default) or the HE core's in-process sum. */
+  aggregator?: AggregatorKind;
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -109,6 +111,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--local-epochs':
         sim.training.epochs = integer(flag, value, 1, 100);
         break;
+      case '--aggregator':
+        sim.aggregator = oneOf<AggregatorKind>(flag, value, ['coordinator', 'in-process'], false)[0] as AggregatorKind;
+        break;
       case '--dim':
         sim.dim = integer(flag, value, 1, 4096);
         break;
@@ -127,7 +132,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (!seen.has('--split')) sim.split = DEFAULT_SLIDE_SIMULATION.split;
     if (!seen.has('--rounds')) sim.rounds = DEFAULT_SLIDE_SIMULATION.rounds;
     if (sim.clinics * 10 > sim.trainPerClass * 3) throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} slides, too few for ${sim.clinics} clinics (10 each)`);
-    return { json, level, simulation: { ...sim, strategies: STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction } };
+    return { json, level, simulation: { ...sim, strategies: STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction }, aggregator: sim.aggregator };
   }
   if (seen.has('--signal-fraction')) throw new UsageError('--signal-fraction applies to --level slide only');
   // Every clinic needs tokens to train and validate on (splitClinics gives each at least 20).
@@ -175,7 +180,7 @@ async function main(): Promise<void> {
     process.exit(e.message === 'help' ? 0 : 2);
   }
   if (cli.slides) {
-    await runSlideLevel(cli.slides, cli.json);
+    await runSlideLevel(cli.slides, cli.json, cli.aggregator ?? 'coordinator');
     return;
   }
   const started = performance.now();
