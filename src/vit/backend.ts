@@ -3,7 +3,7 @@
 // (SwiftShader, llvmpipe) are skipped unless allowed: they are 10-35x slower than wasm on ViT-B.
 
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BACKEND_NAMES, type BackendName, isOneOf } from '../protocol/vocabulary.ts';
 import { inspectWebGl, inspectWebGpu } from './backend-probe.ts';
 import { defaultWasmThreads } from './wasm-threads.ts';
@@ -11,6 +11,8 @@ import { defaultWasmThreads } from './wasm-threads.ts';
 export interface BackendChoice {
   backend: BackendName;
   skipped: { backend: string; reason: string }[];
+  /** Threads the wasm backend actually runs on (tfjs's own count; wasm only). */
+  wasmThreads?: number;
 }
 
 export interface ChooseBackendOptions {
@@ -94,7 +96,7 @@ export async function chooseBackend(opts: ChooseBackendOptions = {}): Promise<Ba
     } catch (error) {
       reason = `setup failed: ${(error as Error).message}`;
     }
-    if (reason === undefined) return { backend, skipped };
+    if (reason === undefined) return backend === 'wasm' ? { backend, skipped, wasmThreads: getThreadsCount() } : { backend, skipped };
     skipped.push({ backend, reason });
   }
   throw new Error(`no tfjs backend works: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);

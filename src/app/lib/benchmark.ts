@@ -217,6 +217,10 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
         skipAll({ reason: `tfjs could not start ${backend} (${why}); the worker fell back to ${init.backend.backend}` });
         continue;
       }
+      if (threads !== null && init.backend.wasmThreads !== threads) {
+        skipAll({ status: 'failed', reason: `asked for ${threadsLabel(threads)}, tfjs runs wasm on ${init.backend.wasmThreads ?? 'an unknown number of'} thread(s)` });
+        continue;
+      }
       const images = syntheticImages(Math.max(settings.images, maxBatch), init.config.image_size);
       await embed(images.slice(0, 1), `${name}: warm-up (first forward pass compiles kernels)`);
       const single = await embed(images.slice(0, 1), `${name}: timing one image`);
