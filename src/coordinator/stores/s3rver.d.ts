@@ -1,0 +1,8 @@
+// s3rver (dev dependency, tests only) ships no types: the part of its API the blob-store test uses.
+declare module 's3rver' {
+  export default class S3rver {
+    constructor(options: { port?: number; address?: string; silent?: boolean; directory: string; configureBuckets?: { name: string }[] });
+    run(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
+  }
+}
