@@ -42,17 +42,12 @@ function ModelChooser({ onModel, onError }: { onModel: (m: ModelInfo | null) => 
   const [url, setUrl] = useState('/models/');
   const [picked, setPicked] = useState<File[]>([]);
   const [busy, setBusy] = useState(false);
-  const show = async (choice: ModelChoice) => {
-    const info = await readModelInfo(choice);
-    onModel(info);
-    return info;
-  };
   useEffect(() => {
     void currentModelChoice()
       .then(async (choice) => {
         setKind(choice.kind === 'folder' ? 'folder' : choice.url === BUNDLED_MODEL_URL ? 'bundled' : 'url');
         if (choice.kind === 'url' && choice.url !== BUNDLED_MODEL_URL) setUrl(choice.url);
-        await show(choice);
+        onModel(await readModelInfo(choice));
       })
       .catch((e: unknown) => onError(`The model description could not be read: ${(e as Error).message}`));
   }, []);
@@ -66,8 +61,11 @@ function ModelChooser({ onModel, onError }: { onModel: (m: ModelInfo | null) => 
           : kind === 'url'
             ? { kind: 'url', url: checkModelUrl(url) }
             : { kind: 'folder', label: picked[0]?.webkitRelativePath.split('/')[0] || 'picked model', files: await readModelFolderFiles(picked) };
-      const info = await show(choice); // refuses a folder whose manifest or config cannot be read, before anything is saved
+      // Read first (a folder whose manifest or config cannot be read is refused before anything is saved), show only once
+      // saved: the page must never name a model that a reload or the next page would not use.
+      const info = await readModelInfo(choice);
       await saveModelChoice(choice);
+      onModel(info);
       rememberModelSha256(info.modelSha256);
       await useTiles.getState().switchModel(info.modelSha256);
     } catch (e) {
