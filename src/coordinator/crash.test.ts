@@ -9,6 +9,9 @@ import { HeContext } from '../he/context.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { RoundView } from '../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { PostgresDriver } from './stores/postgres-driver.ts';
+import { SqlStore } from './stores/sql-store.ts';
+import { SqliteStore } from './stores/sqlite.ts';
 import { adminFederation, enrol, httpClient, TEST_ADMIN_TOKEN } from './testing.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-crash-'));
@@ -94,6 +97,43 @@ describe('crash safety', () => {
     const aggregate = await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token });
     const [sum] = await decryptTokenBatch(ctx, secretKey, decodeBundle(aggregate.bytes), 1, 24);
     for (let d = 0; d < 24; d++) expect(Math.abs((sum?.[d] ?? NaN) - [0, 1, 2].reduce((s, c) => s + (tokensFor(c)[0]?.[d] ?? 0), 0))).toBeLessThan(1e-6);
+    await kill(child);
+    ctx.dispose();
+  });
+
+  it("closes a round a crash left 'aggregating' once the coordinator is back", async () => {
+    const ctx = await HeContext.create('agg-v1');
+    let { child, url } = await startProcess();
+    let call = httpClient(url);
+    const { federationId, codes } = await adminFederation(call, { minClinics: 2, invites: 3 });
+    const clinics = [await enrol(call, codes[0] as string, 'A0'), await enrol(call, codes[1] as string, 'A1'), await enrol(call, codes[2] as string, 'A2')];
+    const secretKey = await generateSecretKey(ctx, federationId);
+    for (const i of [0, 1]) {
+      const body = encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(i)));
+      expect((await call('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinics[i]?.token, binary: body })).status).toBe(201);
+    }
+    await kill(child);
+    // The close had been taken (collecting -> aggregating) when the process died, before the aggregate was stored.
+    const databaseUrl = process.env.DATABASE_URL; // the postgres project runs the coordinator on Postgres
+    const store = databaseUrl ? new SqlStore(await PostgresDriver.open(databaseUrl)) : new SqliteStore(dataDir);
+    expect(await store.tryClose(federationId, 1)).toBe(true);
+    expect((await store.getRound(federationId, 1))?.status).toBe('aggregating');
+    await store.close();
+
+    ({ child, url } = await startProcess());
+    call = httpClient(url);
+    const token = clinics[0]?.token as string;
+    let round: RoundView | undefined;
+    for (let i = 0; i < 100; i++) {
+      round = (await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token })).body;
+      if (round.status !== 'aggregating') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(round?.status).toBe('closed');
+    expect(round?.submitted.sort()).toEqual(['A0', 'A1']);
+    const [sum] = await decryptTokenBatch(ctx, secretKey, decodeBundle((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token })).bytes), 1, 24);
+    for (let d = 0; d < 24; d++) expect(Math.abs((sum?.[d] ?? NaN) - [0, 1].reduce((s, c) => s + (tokensFor(c)[0]?.[d] ?? 0), 0))).toBeLessThan(1e-6);
+    expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/2`, { token })).body.status).toBe('collecting');
     await kill(child);
     ctx.dispose();
   });

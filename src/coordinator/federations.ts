@@ -27,6 +27,7 @@ export async function createFederationWithInvites(
       minClinics: req.minClinics,
       roundSeconds: req.roundSeconds ?? 3600,
       ciphertextCount: req.ciphertextCount ?? null,
+      scaleBits: req.scaleBits ?? null,
       markerSlots: req.markerSlots ?? 0,
       expiresAt,
     },

@@ -1,12 +1,13 @@
 // Issue 11 findings 2 and 3 against the real coordinator: a clinic that uploads another shape (2 ciphertexts, or
-// another scale) cannot wedge the round; an upload that cannot be added at aggregation is quarantined and the round
+// another scale), even before anyone else, cannot wedge the round: a declared shape refuses it with 422, an
+// undeclared one lets aggregation set it aside; an upload that cannot be added at aggregation is quarantined and the round
 // closes with the rest (or fails visibly below the quorum, and the next round opens); an admin can reset a round;
 // an upload racing the deadline is either acknowledged and in the aggregate, or refused naming the next round.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeContext } from '../he/context.ts';
-import { decryptWeightedMean, encryptWeightedContribution } from '../he/aggregate.ts';
+import { aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution } from '../he/aggregate.ts';
 import { HeNodePool } from '../he/node-pool.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { RoundView } from '../protocol/api.ts';
@@ -41,8 +42,8 @@ async function waitFor(token: string, fid: string, round: number, statuses: Roun
   throw new Error(`round ${round} never reached ${statuses.join('/')}`);
 }
 
-async function setup(minClinics: number, clinics: number, roundSeconds?: number) {
-  const { federationId, codes } = await adminFederation(call, { minClinics, invites: clinics, ...(roundSeconds ? { roundSeconds } : {}) });
+async function setup(minClinics: number, clinics: number, roundSeconds?: number, shape?: { ciphertextCount: number; scaleBits: number }) {
+  const { federationId, codes } = await adminFederation(call, { minClinics, invites: clinics, ...(roundSeconds ? { roundSeconds } : {}), ...(shape ? { shape } : {}) });
   const enrolled = await Promise.all(codes.map((c, i) => enrol(call, c, `H${i}`)));
   const secretKey = await generateSecretKey(ctx, federationId);
   const upload = (i: number, body: Uint8Array, round = 1) =>
@@ -51,32 +52,55 @@ async function setup(minClinics: number, clinics: number, roundSeconds?: number)
 }
 
 describe('a round has a declared shape', () => {
-  it('refuses an upload of 2 ciphertexts where the round takes 1, and one at another scale; the round still closes', async () => {
-    const { federationId, secretKey, upload, token } = await setup(2, 3);
-    const round = { clinicCount: 3 };
-    const honest = async (c: number) => encodeBundle(await encryptWeightedContribution(ctx, secretKey, federationId, Float64Array.from({ length: DIM }, (_, d) => c + d / 10), 1, round));
-    expect((await upload(0, await honest(0))).status).toBe(201);
-    const view = await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token });
-    expect(view.body.spec).toEqual({ presetId: 'agg-v1', ciphertextCount: 1, scaleBits: 40, markerSlots: 0 });
+  const round = { clinicCount: 3 };
+  const poisons = {
+    count: async (federationId: string, secretKey: Uint8Array) =>
+      encodeBundle([...(await encryptWeightedContribution(ctx, secretKey, federationId, new Float64Array(DIM), 1, round)), ...(await encryptWeightedContribution(ctx, secretKey, federationId, new Float64Array(DIM), 1, round))]),
+    scale: async (federationId: string, secretKey: Uint8Array) =>
+      encodeBundle(await encryptWeightedContribution(ctx, secretKey, federationId, Float64Array.from({ length: DIM }, () => 1), 1, { clinicCount: 3, maxCount: 1 })),
+  };
+  const honest = async (federationId: string, secretKey: Uint8Array, c: number) =>
+    encodeBundle(await encryptWeightedContribution(ctx, secretKey, federationId, Float64Array.from({ length: DIM }, (_, d) => c + d / 10), 1, round));
 
-    const two = encodeBundle([...decodeBundle(await honest(1)), ...decodeBundle(await honest(1))]);
-    const refusedCount = await upload(1, two);
+  it('refuses, before anyone else has uploaded, 2 ciphertexts where the round declares 1 and a ciphertext at another scale; the round still closes', async () => {
+    const shape = { ciphertextCount: 1, scaleBits: aggregationScaleBits(ctx, round) };
+    const { federationId, secretKey, upload, token } = await setup(2, 3, undefined, shape);
+    const view = await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token });
+    expect(view.body.spec).toEqual({ presetId: 'agg-v1', ...shape, markerSlots: 0 });
+
+    const refusedCount = await upload(0, await poisons.count(federationId, secretKey));
     expect(refusedCount.status).toBe(422);
     expect(refusedCount.body.message).toMatch(/takes 1 ciphertext.*has 2/);
-    const otherScale = encodeBundle(await encryptWeightedContribution(ctx, secretKey, federationId, Float64Array.from({ length: DIM }, () => 1), 1, { clinicCount: 3, maxCount: 1 }));
-    const refusedScale = await upload(1, otherScale);
+    const refusedScale = await upload(0, await poisons.scale(federationId, secretKey));
     expect(refusedScale.status).toBe(422);
-    expect(refusedScale.body.message).toMatch(/scale/);
+    expect(refusedScale.body.message).toContain(`scale 2^${shape.scaleBits}`);
+    expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token })).body.submitted).toEqual([]);
 
     // The poisoner, refused, can still upload a proper contribution; everyone uploads and the round closes.
-    expect((await upload(1, await honest(1))).status).toBe(201);
-    expect((await upload(2, await honest(2))).status).toBe(201);
+    for (const c of [0, 1, 2]) expect((await upload(c, await honest(federationId, secretKey, c))).status).toBe(201);
     const closed = await waitFor(token, federationId, 1, ['closed']);
     expect(closed.submitted.sort()).toEqual(['H0', 'H1', 'H2']);
     const aggregate = await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token });
     const mean = await decryptWeightedMean(ctx, secretKey, decodeBundle(aggregate.bytes), DIM);
     expect(Math.abs((mean.mean[0] ?? NaN) - 1)).toBeLessThan(1e-6); // (0 + 1 + 2) / 3
     expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/2`, { token })).body.status).toBe('collecting');
+  });
+
+  it('without a declared shape, a clinic that uploads another shape first decides nothing: the others are accepted and it is quarantined', async () => {
+    for (const poison of ['count', 'scale'] as const) {
+      const { federationId, secretKey, upload, token } = await setup(2, 3);
+      expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token })).body.spec).toEqual({ presetId: 'agg-v1', ciphertextCount: null, scaleBits: null, markerSlots: 0 });
+      expect((await upload(0, await poisons[poison](federationId, secretKey))).status).toBe(201);
+      expect((await upload(1, await honest(federationId, secretKey, 1))).status).toBe(201);
+      expect((await upload(2, await honest(federationId, secretKey, 2))).status).toBe(201);
+      const closed = await waitFor(token, federationId, 1, ['closed', 'failed']);
+      expect(closed.status).toBe('closed');
+      expect(closed.quarantined).toEqual(['H0']);
+      expect(closed.submittedIds).toHaveLength(2);
+      const mean = await decryptWeightedMean(ctx, secretKey, decodeBundle((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token })).bytes), DIM);
+      expect(Math.abs((mean.mean[0] ?? NaN) - 1.5)).toBeLessThan(1e-6); // (1 + 2) / 2: the poisoner is not in it
+      expect(mean.totalCount).toBe(2);
+    }
   });
 
   it('quarantines an upload that cannot be read at aggregation and closes with the rest; below the quorum the round fails visibly', async () => {

@@ -49,11 +49,14 @@ export function httpClient(base: string) {
 
 export type HttpCall = ReturnType<typeof httpClient>;
 
-export async function adminFederation(call: HttpCall, opts: { minClinics: number; invites: number; roundSeconds?: number }): Promise<{ federationId: string; codes: string[] }> {
+export async function adminFederation(
+  call: HttpCall,
+  opts: { minClinics: number; invites: number; roundSeconds?: number; shape?: { ciphertextCount: number; scaleBits: number } },
+): Promise<{ federationId: string; codes: string[] }> {
   const admin = { token: TEST_ADMIN_TOKEN };
   const created = await call<{ id: string }>('POST', '/api/admin/federations', {
     ...admin,
-    json: { name: 'test', presetId: 'agg-v1', minClinics: opts.minClinics, ...(opts.roundSeconds ? { roundSeconds: opts.roundSeconds } : {}) },
+    json: { name: 'test', presetId: 'agg-v1', minClinics: opts.minClinics, ...(opts.roundSeconds ? { roundSeconds: opts.roundSeconds } : {}), ...opts.shape },
   });
   if (created.status !== 201) throw new Error(`create federation: ${created.status} ${JSON.stringify(created.body)}`);
   const invites = await call<{ codes: string[] }>('POST', `/api/admin/federations/${created.body.id}/invites`, { ...admin, json: { count: opts.invites } });

@@ -99,6 +99,16 @@ describe('RoundClient against the real coordinator', () => {
     expect(calls.round - pollsForTwoWaits).toBe(3);
   });
 
+  it('stops waiting when the round fails, naming why, instead of polling a round that will never close', async () => {
+    const { enrolled, secretKey } = await federation('fails');
+    const all = clients(enrolled, secretKey);
+    // Clinic 0 sends two ciphertexts where the others send one: aggregation sets it aside, which leaves 2 of quorum 3.
+    await all[0]?.contribute(1, Float64Array.from({ length: 5000 }, () => 1), BOUNDS);
+    await all[1]?.contribute(1, vector(1, 1), BOUNDS);
+    await all[2]?.contribute(1, vector(2, 1), BOUNDS);
+    await expect(all[1]?.wait(1)).rejects.toThrow(/round 1 failed: only 2 usable upload\(s\) after quarantine; the quorum is 3; round 2 is open/);
+  });
+
   it("refuses one clinic's upload added to itself as the aggregate", async () => {
     const { enrolled, secretKey } = await federation('doubled');
     const all = clients(enrolled, secretKey, async ({ uploads, clinicIds }) => {

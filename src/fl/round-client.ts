@@ -107,7 +107,8 @@ export class RoundClient {
   }
 
   /**
-   * Resolves with the closed round's status. Every caller waiting on the same round shares one poller; `onView`
+   * Resolves with the closed round's status, or rejects when the round failed (below the quorum after quarantine),
+   * naming why and the round that is open instead, so no clinic is left polling a round that will never close. Every caller waiting on the same round shares one poller; `onView`
    * sees each status read (or null when the coordinator is unreachable, which is retried). Aborting stops only this
    * caller's wait; the poller stops when its last waiter has gone.
    */
@@ -124,6 +125,7 @@ export class RoundClient {
           });
           for (const listener of listeners) listener(view);
           if (view?.status === 'closed') return view;
+          if (view?.status === 'failed') throw new Error(`round ${round} failed: ${view.failure ?? 'no reason given'}; round ${round + 1} is open for a new contribution`);
           await abortable(this.#opts.pollMs ?? 1000, controller.signal);
         }
       };

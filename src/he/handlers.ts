@@ -73,10 +73,10 @@ export function heHandlers(opts: HandlerOptions = {}) {
       decryptTokenBatch(await context(a.presetId), a.secretKey, a.ciphertexts, a.tokenCount, a.dim),
     sumCiphertexts: async ({ presetId, federationId, perClinic }: { presetId: PresetId; federationId: string; perClinic: Uint8Array[][] }) =>
       sumCiphertexts(await context(presetId), federationId, perClinic),
+    /** log2 of the ciphertext's CKKS scale, once SEAL accepts it as a fresh ciphertext of this federation and preset. */
     validateCiphertext: async ({ presetId, federationId, ciphertext }: { presetId: PresetId; federationId: string; ciphertext: Uint8Array }) => {
       const ctx = await context(presetId);
-      withScope((scope) => scope.track(ctx.loadCiphertext(ciphertext, federationId, 'the ciphertext')));
-      return null;
+      return withScope((scope) => ({ scaleBits: Math.log2(scope.track(ctx.loadCiphertext(ciphertext, federationId, 'the ciphertext')).scale()) }));
     },
     sealKeyFile: ({ secretKey, passphrase }: { secretKey: Uint8Array; passphrase: string }) => sealKeyFile(secretKey, passphrase),
     openKeyFile: ({ file, passphrase }: { file: Uint8Array; passphrase: string }) => openKeyFile(file, passphrase),

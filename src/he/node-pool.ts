@@ -125,9 +125,9 @@ export class HeNodePool {
     return this.#call('sumCiphertexts', { presetId, federationId, perClinic }, opts);
   }
 
-  /** Resolves if `bytes` is a ciphertext envelope of this federation and preset that SEAL accepts; else HeError. */
-  async validateCiphertext(presetId: PresetId, federationId: string, bytes: Uint8Array): Promise<void> {
-    await this.#call('validateCiphertext', { presetId, federationId, ciphertext: bytes });
+  /** The scale (log2) of `bytes` if it is a ciphertext envelope of this federation and preset that SEAL accepts; else HeError. */
+  validateCiphertext(presetId: PresetId, federationId: string, bytes: Uint8Array): Promise<{ scaleBits: number }> {
+    return this.#call('validateCiphertext', { presetId, federationId, ciphertext: bytes });
   }
 
   /** Loads the key holder's Galois (+ relinearization) keys once per thread under `keysId`. */

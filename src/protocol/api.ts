@@ -51,16 +51,17 @@ export const MeResponseSchema = Type.Object({
 export type MeResponse = Static<typeof MeResponseSchema>;
 
 /**
- * The shape every upload of a round must have, fixed when the round opens. `ciphertextCount` is the federation's
- * declared count, or null until the round's first accepted upload fixes it. `scaleBits` is the preset's encoding
- * scale (weighted strategies pick a smaller per-round scale; every upload must then match the scale of the round's
- * first accepted upload, which SEAL checks). `markerSlots` is informational to the coordinator: the number of
- * inclusion-marker slots clients append, the same for every clinic of the round.
+ * The shape every upload of a round must have, fixed when the round opens from what the federation declared:
+ * `ciphertextCount` ciphertexts per upload, each at CKKS scale 2^`scaleBits` (a weighted strategy's per-round scale,
+ * src/he/aggregate.ts aggregationScaleBits). An upload that does not match is refused with 422 naming the mismatch.
+ * null means the federation did not declare it: no upload then fixes it for the others; aggregation keeps the
+ * largest group of uploads SEAL can add together and quarantines the rest, so one clinic cannot stall a round.
+ * `markerSlots` is informational to the coordinator: the inclusion-marker slots clients append.
  */
 export const RoundSpecSchema = Type.Object({
   presetId: Type.Enum(AGGREGATION_PRESET_IDS),
   ciphertextCount: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
-  scaleBits: Type.Integer(),
+  scaleBits: Type.Union([Type.Integer(), Type.Null()]),
   markerSlots: Type.Integer({ minimum: 0 }),
 });
 export type RoundSpec = Static<typeof RoundSpecSchema>;
@@ -98,8 +99,10 @@ export const CreateFederationRequestSchema = Type.Object(
     minClinics: Type.Integer({ minimum: 1, maximum: 1000 }),
     strategy: Type.Optional(Type.Enum(STRATEGY_NAMES)),
     roundSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 30 * 24 * 3600 })),
-    /** Ciphertexts per upload; when absent, the first accepted upload of each round fixes it. */
+    /** Ciphertexts per upload (see RoundSpec); declare it, or aggregation sorts mismatching uploads out. */
     ciphertextCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    /** log2 of the CKKS scale of every ciphertext (see RoundSpec). */
+    scaleBits: Type.Optional(Type.Integer({ minimum: 20, maximum: 60 })),
     /** Inclusion-marker slots clients append (see RoundSpec). */
     markerSlots: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
   },

@@ -1,7 +1,8 @@
 // Rounds: a clinic reads a round's state, uploads its ciphertext bundle (idempotent by content hash) and downloads
 // the encrypted aggregate once the round is closed. An upload is checked against the round's declared shape (count
-// here, scale and parameters by SEAL against the round's first accepted upload) before anything is stored; the
-// status check, the shape check and the row are one transaction, so 201 means the upload is in the round.
+// and scale, fixed when the round opened; parameters and level by SEAL) before anything is stored, never against
+// another clinic's upload: the first uploader must not decide what the others may send. The status check, the
+// shape check and the row are one transaction, so 201 means the upload is in the round.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sha256Hex } from '../../common/sha256.ts';
 import { HeError } from '../../he/errors.ts';
@@ -49,20 +50,17 @@ export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
         throw new HttpError(422, 'round-shape-mismatch', `round ${round} takes ${expected} ciphertext(s) per upload; this upload has ${parts.length}`);
       }
       for (const [i, part] of parts.entries()) {
+        let scaleBits: number;
         try {
-          await pool.validateCiphertext(federation.presetId, federation.id, part);
+          ({ scaleBits } = await pool.validateCiphertext(federation.presetId, federation.id, part));
         } catch (e) {
-          throw new HttpError(400, 'invalid-ciphertext', `ciphertext ${i}: ${(e as Error).message}`);
-        }
-      }
-      // Scale and parameters: SEAL adds this upload to the round's first accepted one, or says why it cannot.
-      const reference = uploads.find((u) => !u.quarantined && u.clinicId !== clinic.id);
-      if (reference) {
-        try {
-          await pool.sumCiphertexts(federation.presetId, federation.id, [decodeBundle(await blobs.get(reference.sha256)), parts]);
-        } catch (e) {
+          // Only SEAL's verdict on the bytes is the caller's fault; a failure of the pool itself is ours (500).
           if (!(e instanceof HeError) || e.code === 'worker') throw e;
-          throw new HttpError(422, 'round-shape-mismatch', `this upload does not match round ${round}: ${e.message.replace(/clinic 1 /g, 'this upload ').replace(/clinic 0/g, 'the round')}`);
+          throw new HttpError(400, 'invalid-ciphertext', `ciphertext ${i}: ${e.message}`);
+        }
+        const declared = state.spec.scaleBits;
+        if (declared !== null && Math.abs(scaleBits - declared) > 1e-9) {
+          throw new HttpError(422, 'round-shape-mismatch', `round ${round} takes ciphertexts at CKKS scale 2^${declared}; ciphertext ${i} of this upload is at 2^${Number(scaleBits.toFixed(3))}`);
         }
       }
       const blobSha = await blobs.put(bytes);

@@ -38,4 +38,9 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE TABLE inference_models (
      federation_id TEXT PRIMARY KEY REFERENCES federations(id), sha256 TEXT NOT NULL, uploaded_by TEXT NOT NULL, created_at TEXT NOT NULL);
    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);`,
+  // v2 (sqlite v6): a federation may declare its rounds' CKKS scale; a round's scale is the declared one or null.
+  `ALTER TABLE federations ADD COLUMN scale_bits INTEGER;
+   ALTER TABLE rounds ALTER COLUMN scale_bits DROP NOT NULL;
+   ALTER TABLE rounds ALTER COLUMN scale_bits DROP DEFAULT;
+   UPDATE rounds SET scale_bits = NULL;`,
 ];

@@ -30,7 +30,7 @@ export function round(r: Row | undefined, presetId: string): RoundRow | undefine
     deadlineAt: r.deadlineAt as string,
     aggregateSha: (r.aggregateSha as string | null) ?? null,
     ciphertextCount: (r.ciphertextCount as number | null) ?? null,
-    spec: { presetId: presetId as RoundRow['spec']['presetId'], ciphertextCount: (r.specCount as number | null) ?? null, scaleBits: r.scaleBits as number, markerSlots: r.markerSlots as number },
+    spec: { presetId: presetId as RoundRow['spec']['presetId'], ciphertextCount: (r.specCount as number | null) ?? null, scaleBits: (r.scaleBits as number | null) ?? null, markerSlots: r.markerSlots as number },
     failure: (r.failure as string | null) ?? null,
   };
 }

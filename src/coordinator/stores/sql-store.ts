@@ -2,7 +2,6 @@
 // a compare-and-set on the round's status inside one transaction, so two requests, or two replicas, racing on a
 // round cannot both win, and an acknowledged upload is always in the round it names.
 import { sha256Hex } from '../../common/sha256.ts';
-import { PRESETS } from '../../he/params.ts';
 import { AUDIT_GENESIS_HASH, type AuditEntry, auditHashInput, type RoundStatus } from '../../protocol/api.ts';
 import type { Row, SqlDriver, SqlQueries } from './sql-driver.ts';
 import { SqlKeyRelays } from './sql-key-relays.ts';
@@ -54,16 +53,16 @@ export class SqlStore implements Store {
   // --- federations, invites, clinics -------------------------------------------------------------------------------
 
   private async openRound(q: SqlQueries, federationId: string, roundNo: number): Promise<void> {
-    const f = (await q.get('SELECT preset_id AS "presetId", round_seconds AS "roundSeconds", ciphertext_count AS "count", marker_slots AS "markerSlots" FROM federations WHERE id = ?', federationId)) as {
-      presetId: keyof typeof PRESETS;
+    const f = (await q.get('SELECT round_seconds AS "roundSeconds", ciphertext_count AS "count", scale_bits AS "scaleBits", marker_slots AS "markerSlots" FROM federations WHERE id = ?', federationId)) as {
       roundSeconds: number;
       count: number | null;
+      scaleBits: number | null;
       markerSlots: number;
     };
     const at = new Date();
     await q.run(
       "INSERT INTO rounds (federation_id, round, status, opened_at, deadline_at, spec_ciphertext_count, scale_bits, marker_slots) VALUES (?, ?, 'collecting', ?, ?, ?, ?, ?)",
-      federationId, roundNo, at.toISOString(), new Date(at.getTime() + f.roundSeconds * 1000).toISOString(), f.count, PRESETS[f.presetId].scaleBits, f.markerSlots,
+      federationId, roundNo, at.toISOString(), new Date(at.getTime() + f.roundSeconds * 1000).toISOString(), f.count, f.scaleBits, f.markerSlots,
     );
     await q.run('UPDATE federations SET current_round = ? WHERE id = ?', roundNo, federationId);
   }
@@ -71,8 +70,8 @@ export class SqlStore implements Store {
   async createFederation(f: NewFederation, inviteCodes: readonly string[]): Promise<FederationRow> {
     return this.db.tx(async (q) => {
       await q.run(
-        'INSERT INTO federations (id, name, preset_id, strategy, min_clinics, round_seconds, current_round, created_at, ciphertext_count, marker_slots, expires_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
-        f.id, f.name, f.presetId, f.strategy, f.minClinics, f.roundSeconds, now(), f.ciphertextCount, f.markerSlots, f.expiresAt,
+        'INSERT INTO federations (id, name, preset_id, strategy, min_clinics, round_seconds, current_round, created_at, ciphertext_count, scale_bits, marker_slots, expires_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)',
+        f.id, f.name, f.presetId, f.strategy, f.minClinics, f.roundSeconds, now(), f.ciphertextCount, f.scaleBits, f.markerSlots, f.expiresAt,
       );
       await this.openRound(q, f.id, 1);
       for (const code of inviteCodes) await q.run('INSERT INTO invites (code_hash, federation_id, created_at) VALUES (?, ?, ?)', sha256Hex(code), f.id, now());
@@ -242,7 +241,6 @@ export class SqlStore implements Store {
       if (expected !== null && expected !== u.ciphertextCount) {
         return { kind: 'shape-mismatch', message: `round ${u.round} takes ${expected} ciphertext(s) per upload; this upload has ${u.ciphertextCount}` };
       }
-      if (expected === null) await q.run('UPDATE rounds SET spec_ciphertext_count = ? WHERE federation_id = ? AND round = ?', u.ciphertextCount, u.federationId, u.round);
       await q.run(
         'INSERT INTO uploads (federation_id, round, clinic_id, sha256, bytes, ciphertext_count, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         u.federationId, u.round, u.clinicId, u.sha256, u.bytes, u.ciphertextCount, now(),

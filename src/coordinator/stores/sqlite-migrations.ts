@@ -60,4 +60,9 @@ export const MIGRATIONS: readonly string[] = [
      requester_ephemeral_key BLOB, requester_nonce BLOB, wrapped_sha TEXT, status TEXT NOT NULL, abort_reason TEXT,
      created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
    CREATE INDEX key_relays_by_federation ON key_relays (federation_id, created_at);`,
+  // v6: a federation may declare its rounds' CKKS scale. A round's scale is the declared one or null (undeclared);
+  // the preset's default that v4 wrote was never what weighted uploads use, so it is dropped, not carried over.
+  `ALTER TABLE federations ADD COLUMN scale_bits INTEGER;
+   ALTER TABLE rounds DROP COLUMN scale_bits;
+   ALTER TABLE rounds ADD COLUMN scale_bits INTEGER;`,
 ];

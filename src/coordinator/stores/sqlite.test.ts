@@ -18,7 +18,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const FED: NewFederation = { id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60, ciphertextCount: null, markerSlots: 0, expiresAt: null };
+const FED: NewFederation = { id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60, ciphertextCount: null, scaleBits: null, markerSlots: 0, expiresAt: null };
 const FOREVER = '9999-01-01T00:00:00.000Z';
 const NOW = () => new Date().toISOString();
 
@@ -80,6 +80,23 @@ describe('coordinator store', () => {
     expect(await store.completeAggregation('fed-a', 1, result)).toBe(false);
     expect((await store.getFederation('fed-a'))?.currentRound).toBe(2);
     expect((await store.auditLog()).filter((e) => e.action === 'round.closed')).toHaveLength(1);
+    await store.close();
+  });
+
+  it('answers a full database with StorageFull naming the disk, not "cannot rollback", keeps nothing and works once space is back', async () => {
+    const store = new SqliteStore(freshDir());
+    await store.createFederation(FED, []);
+    // SQLite's own limit on the file's pages gives the real SQLITE_FULL a full disk gives, without filling one.
+    const pages = (store.db.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+    store.db.db.exec(`PRAGMA max_page_count = ${pages}`);
+    const codes = Array.from({ length: 2000 }, (_, i) => `invite-code-${i}-${'x'.repeat(40)}`);
+    const refused = store.createFederation({ ...FED, id: 'fed-b' }, codes);
+    await expect(refused).rejects.toMatchObject({ status: 507 });
+    await expect(refused).rejects.toThrow(/out of disk space \(.*full.*\); nothing was stored/);
+    await expect(refused).rejects.not.toThrow(/cannot rollback/);
+    expect(await store.getFederation('fed-b')).toBeUndefined();
+    store.db.db.exec('PRAGMA max_page_count = 1073741823');
+    expect((await store.createFederation({ ...FED, id: 'fed-b' }, codes)).id).toBe('fed-b');
     await store.close();
   });
 

@@ -39,7 +39,7 @@ async function twoReplicas(): Promise<[Store, Store]> {
   return pair;
 }
 
-const FED: NewFederation = { id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60, ciphertextCount: null, markerSlots: 0, expiresAt: null };
+const FED: NewFederation = { id: 'fed-a', name: 'A', presetId: 'agg-v1', strategy: 'sum', minClinics: 2, roundSeconds: 60, ciphertextCount: null, scaleBits: null, markerSlots: 0, expiresAt: null };
 const FOREVER = '9999-01-01T00:00:00.000Z';
 
 describe(`store contract on ${engine}`, () => {

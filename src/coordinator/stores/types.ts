@@ -95,6 +95,7 @@ export interface NewFederation {
   minClinics: number;
   roundSeconds: number;
   ciphertextCount: number | null;
+  scaleBits: number | null;
   markerSlots: number;
   /** Demo federations expire and are deleted. */
   expiresAt: string | null;
