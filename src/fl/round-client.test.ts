@@ -9,7 +9,7 @@ import { generateSecretKey, sumCiphertexts } from '../he/tokens.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { coordinatorRoundApi, enrolFederation, type EnrolledFederation } from './coordinator.ts';
 import { InclusionError, markerSecret } from './inclusion.ts';
-import { type RoundApi, RoundClient } from './round-client.ts';
+import { type RoundApi, RoundClient, RoundFailedError } from './round-client.ts';
 import { contextCrypto } from './round-crypto.ts';
 
 const LENGTH = 300;
@@ -106,7 +106,8 @@ describe('RoundClient against the real coordinator', () => {
     await all[0]?.contribute(1, Float64Array.from({ length: 5000 }, () => 1), BOUNDS);
     await all[1]?.contribute(1, vector(1, 1), BOUNDS);
     await all[2]?.contribute(1, vector(2, 1), BOUNDS);
-    await expect(all[1]?.wait(1)).rejects.toThrow(/round 1 failed: only 2 usable upload\(s\) after quarantine; the quorum is 3; round 2 is open/);
+    await expect(all[2]?.wait(1)).rejects.toThrow(/round 1 failed: only 2 usable upload\(s\) after quarantine; the quorum is 3; round 2 is open/);
+    await expect(all[1]?.wait(1)).rejects.toBeInstanceOf(RoundFailedError);
   });
 
   it("refuses one clinic's upload added to itself as the aggregate", async () => {

@@ -77,6 +77,16 @@ const abortable = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason as Error)), { once: true });
   });
 
+/** The round a clinic waits on failed (below the quorum after quarantine); the next round is open. */
+export class RoundFailedError extends Error {
+  readonly round: number;
+  constructor(round: number, failure: string | null) {
+    super(`round ${round} failed: ${failure ?? 'no reason given'}; round ${round + 1} is open for a new contribution`);
+    this.name = 'RoundFailedError';
+    this.round = round;
+  }
+}
+
 export class RoundClient {
   readonly federationId: string;
   readonly clinicId: string;
@@ -125,7 +135,7 @@ export class RoundClient {
           });
           for (const listener of listeners) listener(view);
           if (view?.status === 'closed') return view;
-          if (view?.status === 'failed') throw new Error(`round ${round} failed: ${view.failure ?? 'no reason given'}; round ${round + 1} is open for a new contribution`);
+          if (view?.status === 'failed') throw new RoundFailedError(round, view.failure);
           await abortable(this.#opts.pollMs ?? 1000, controller.signal);
         }
       };

@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { InclusionError } from '../../fl/inclusion.ts';
+import { RoundFailedError } from '../../fl/round-client.ts';
 import type { LinearHead } from '../../he/head.ts';
 import type { PresetId } from '../../he/params.ts';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
@@ -309,6 +310,11 @@ export const useRound = create<RoundState>()(
           set({ participation: done, step: null });
           return head ? { result, head } : { result };
         } catch (e) {
+          if (e instanceof RoundFailedError) {
+            // Nothing to resume: the participation ends here, and the page offers the next round.
+            set({ participation: null, step: null, error: `Round ${p.round} failed: ${e.message.replace(/^round \d+ failed: /, '')}. Take part again to contribute to it.` });
+            return null;
+          }
           const refused = e instanceof InclusionError;
           set({ step: null, error: refused ? `Round ${p.round}'s result is refused: ${e.message}. Tell your federation lead; nothing from this round is used.` : `Round ${p.round} closed but its result could not be used: ${(e as Error).message}. Reload to try again.` });
           return null;
