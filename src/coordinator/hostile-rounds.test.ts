@@ -166,4 +166,30 @@ describe('acknowledged means included', () => {
       expect(Math.abs((sum[0]?.[d] ?? NaN) - expected)).toBeLessThan(1e-6);
     }
   });
+
+  it('refuses an upload whose validation finishes after the deadline closed the round, naming round 2; the aggregate holds exactly the acknowledged uploads', async () => {
+    const { federationId, secretKey, upload, token } = await setup(1, 2, 5);
+    const bodies = await Promise.all([0, 1].map(async (c) => encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokens(c)))));
+    expect((await upload(0, bodies[0] as Uint8Array)).status).toBe(201);
+    // H1's ciphertext is still in SEAL's hands when the deadline closes the round (finding 3, made certain).
+    const validate = pool.validateCiphertext.bind(pool);
+    pool.validateCiphertext = async (...args) => {
+      const result = await validate(...args);
+      await waitFor(token, federationId, 1, ['aggregating', 'closed']);
+      return result;
+    };
+    let late;
+    try {
+      late = await upload(1, bodies[1] as Uint8Array);
+    } finally {
+      pool.validateCiphertext = validate;
+    }
+    expect(late.status).toBe(409);
+    expect(late.body.message).toMatch(/round 1 is (aggregating|closed); upload to round 2/);
+    const closed = await waitFor(token, federationId, 1, ['closed']);
+    expect(closed.submitted).toEqual(['H0']);
+    const sum = await decryptTokenBatch(ctx, secretKey, decodeBundle((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token })).bytes), 1, DIM);
+    for (let d = 0; d < DIM; d++) expect(Math.abs((sum[0]?.[d] ?? NaN) - (tokens(0)[0]?.[d] ?? NaN))).toBeLessThan(1e-6);
+    expect((await upload(1, bodies[1] as Uint8Array, 2)).status).toBe(201);
+  });
 });
