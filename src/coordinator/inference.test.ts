@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClinicIdentity } from '../custody/identity.ts';
 import { HeContext } from '../he/context.ts';
+import { HeNodePool } from '../he/node-pool.ts';
 import type { LinearHead } from '../he/head.ts';
 import { decryptLogits, encryptHeadForInference, encryptInferenceInput, generateInferenceKeys, inferenceLayout } from '../he/inference.ts';
 import { generateSecretKey } from '../he/tokens.ts';
@@ -88,5 +89,55 @@ describe('encrypted inference endpoint', () => {
     const wrong = encryptInferenceInput(ctx, await generateSecretKey(ctx, 'fed-other'), 'fed-other', tokens, batched);
     expect((await call('POST', `/api/federations/${federationId}/inference`, { token: member.token, binary: encodeBundle(wrong.flat()) })).status).toBe(400);
     expect((await call('PUT', `/api/federations/${federationId}/inference-model`, { token: holder.token, binary: encodeBundle([new TextEncoder().encode('{}')]) })).status).toBe(400);
+  });
+
+  it('answers correctly when its HE thread is killed in the middle of an inference request, and so does the next request', async () => {
+    const pool = HeNodePool.start(1);
+    const own = await startCoordinator({ pool });
+    try {
+      const ownCall = httpClient(own.url);
+      const { federationId, codes } = await adminFederation(ownCall, { minClinics: 1, invites: 1 });
+      const holder = await enrol(ownCall, codes[0] as string, 'Holder');
+      const identity = await createClinicIdentity();
+      await ownCall('PUT', '/api/me/public-key', { token: holder.token, binary: identity.publicKeyRaw });
+      expect((await ownCall('POST', `/api/federations/${federationId}/founder`, { token: holder.token })).status).toBe(200);
+      const secretKey = await generateSecretKey(ctx, federationId);
+      const single = inferenceLayout(ctx, 'single', CLASSES, DIM);
+      const keys = generateInferenceKeys(ctx, secretKey, federationId, [single], { relin: false });
+      expect((await ownCall('PUT', `/api/federations/${federationId}/evaluation-keys/galois-keys`, { token: holder.token, binary: keys.galoisKeys })).status).toBe(200);
+      const model = encodeInferenceModel({ layout: single, encrypted: false, weights: Float64Array.from(head.weights), biases: Float64Array.from(head.biases) });
+      expect((await ownCall('PUT', `/api/federations/${federationId}/inference-model`, { token: holder.token, binary: model })).status).toBe(200);
+
+      // The thread dies once it has evaluated the first of the five tokens, so the request is truly in flight.
+      const evaluate = pool.evaluateLinear.bind(pool);
+      let killed = false;
+      pool.evaluateLinear = (presetId, fid, headId, keysId, groups, opts) =>
+        evaluate(presetId, fid, headId, keysId, groups, {
+          ...opts,
+          onProgress: (progress) => {
+            opts?.onProgress?.(progress);
+            if (progress.done === 1 && !killed) {
+              killed = true;
+              void pool.terminateThread(0);
+            }
+          },
+        });
+      for (const attempt of ['in flight when the thread dies', 'the next one']) {
+        const response = await ownCall('POST', `/api/federations/${federationId}/inference`, { token: holder.token, binary: encodeBundle(encryptInferenceInput(ctx, secretKey, federationId, tokens, single).flat()) });
+        expect(response.status, attempt).toBe(200);
+        const results = decodeBundle(response.bytes);
+        tokens.forEach((x, t) => {
+          const [logits] = decryptLogits(ctx, secretKey, results.slice(t, t + 1), single, 1);
+          const want = plainLogits(x);
+          for (let c = 0; c < CLASSES; c++) expect(Math.abs((logits?.[c] ?? NaN) - (want[c] ?? 0)), attempt).toBeLessThan(1e-4);
+        });
+      }
+      expect(killed).toBe(true);
+      expect(pool.respawns).toBe(1);
+      expect(pool.retries).toBe(1);
+    } finally {
+      await own.stop();
+      await pool.close();
+    }
   });
 });
