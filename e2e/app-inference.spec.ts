@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { openKeyFile, sealKeyFile } from '../src/he/keyfile.ts';
+import { FLOODED_PRECISION } from '../src/he/noise-flooding.ts';
 import { decodeBundle } from '../src/protocol/bundle.ts';
+import { decodeInferenceModel } from '../src/protocol/inference-model.ts';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
 import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
 import { LeakScanner } from './leak-scan.ts';
@@ -21,7 +23,7 @@ async function join(page: Page, code: string, name: string): Promise<void> {
   await expect(page.getByTestId('clinic-name')).toHaveText(name);
 }
 
-test('publish the head encrypted, classify through the coordinator, agree with the local check, and no key on the wire', async ({ browser, request }) => {
+test('publish the head encrypted, classify through the coordinator, agree with the local check, no key on the wire; a head published in clear leaves noise-flooded', async ({ browser, request }) => {
   const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
   const created = await request.post('/api/admin/federations', { headers, data: { name: `inference e2e ${Date.now()}`, presetId: 'agg-v1', minClinics: 1, strategy: 'prototypes' } });
   expect(created.ok(), await created.text()).toBe(true);
@@ -84,6 +86,21 @@ test('publish the head encrypted, classify through the coordinator, agree with t
     expect(published.some((b) => b.url.endsWith(path)), `a request to …${path}`).toBe(true);
   }
   for (const b of bodies) expect(scanner.find(b.body), `a secret key in the body sent to ${b.url}`).toBeNull();
+
+  // Published in clear, the head leaves noise-flooded: every number on the 1e-6 grid (a raw CKKS decryption carries
+  // noise far below it), and not all of them 0.
+  const clearFrom = bodies.length;
+  await page.getByRole('radio', { name: /In clear/ }).check();
+  await page.getByRole('button', { name: 'Publish model for encrypted inference' }).click();
+  await expect(page.getByTestId('encrypted-availability')).toContainText('head in clear');
+  const clearModel = bodies.slice(clearFrom).find((b) => b.url.endsWith('/inference-model'));
+  if (!clearModel) throw new Error('no inference model was published in clear');
+  const wire = decodeInferenceModel(clearModel.body);
+  if (wire.encrypted) throw new Error('the model published in clear came out encrypted');
+  const values = [...wire.weights, ...wire.biases];
+  expect(values).toHaveLength(3 * 192 + 3);
+  expect(values.filter((v) => Math.abs(v / FLOODED_PRECISION - Math.round(v / FLOODED_PRECISION)) > 1e-3)).toEqual([]);
+  expect(values.some((v) => v !== 0)).toBe(true);
 
   // A key file from before encrypted inference (one sealed key, not a bundle of two) is refused with what to do.
   const lateContext = await browser.newContext();
