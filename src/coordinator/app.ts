@@ -52,7 +52,7 @@ export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyIns
   const rounds = new RoundRunner({ store, blobs, pool, log: app.log, metrics });
   const maintenance = new Maintenance(store, blobs, config.retainUploads);
   rounds.onClosed = () => maintenance.afterRoundClosed();
-  const context: CoordinatorContext = { config, store, blobs, pool, rounds, metrics, inference: new InferenceService(store, blobs, pool) };
+  const context: CoordinatorContext = { config, store, blobs, pool, rounds, metrics, inference: new InferenceService(store, blobs, pool), maintenance };
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: BUNDLE_LIMITS.maxTotalBytes }, (_req, body, done) => done(null, body));
   app.addHook('onRoute', (route) => {

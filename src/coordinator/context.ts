@@ -6,6 +6,7 @@ import type { RoundView } from '../protocol/api.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import type { InferenceService } from './inference.ts';
+import type { Maintenance } from './maintenance.ts';
 import type { Metrics } from './metrics.ts';
 import { clinicOf } from './plugins/auth.ts';
 import type { RoundRunner } from './rounds.ts';
@@ -19,6 +20,7 @@ export interface CoordinatorContext {
   rounds: RoundRunner;
   metrics: Metrics;
   inference: InferenceService;
+  maintenance: Maintenance;
 }
 
 /** The calling clinic and the federation it names, which must be its own. */

@@ -6,6 +6,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../common/sha256.ts';
 import { HeContext } from '../he/context.ts';
 import { aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution } from '../he/aggregate.ts';
 import { HeNodePool } from '../he/node-pool.ts';
@@ -186,6 +187,7 @@ describe('acknowledged means included', () => {
     }
     expect(late.status).toBe(409);
     expect(late.body.message).toMatch(/round 1 is (aggregating|closed); upload to round 2/);
+    expect(readdirSync(join(coordinator.dataDir, 'blobs'))).not.toContain(sha256Hex(bodies[1] as Uint8Array)); // refused: not kept
     const closed = await waitFor(token, federationId, 1, ['closed']);
     expect(closed.submitted).toEqual(['H0']);
     const sum = await decryptTokenBatch(ctx, secretKey, decodeBundle((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token })).bytes), 1, DIM);

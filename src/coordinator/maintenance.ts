@@ -1,6 +1,6 @@
 // Retention: uploads of closed rounds are deleted once their aggregate is stored (RETAIN_UPLOADS=on keeps them),
-// blobs no row names (replaced keys and models, refused or failed writes) are collected at start, and expired demo
-// federations are deleted with their blobs. Aggregates stay: they are the federation's model versions.
+// an upload refused after its blob was written is deleted at once, blobs no row names (replaced keys and models,
+// writes cut short by a crash) are collected at start, and expired demo federations are deleted with their blobs. Aggregates stay: they are the federation's model versions.
 import type { BlobStore, Store } from './stores/types.ts';
 
 export class Maintenance {
@@ -30,6 +30,14 @@ export class Maintenance {
   async afterRoundClosed(): Promise<void> {
     if (this.retainUploads) return;
     await this.deleteUnreferenced(await this.store.releaseClosedUploads());
+  }
+
+  /**
+   * A blob written for an upload the store then refused (late, conflicting, wrong shape). Ciphertexts are randomised,
+   * so no other in-flight upload has the same bytes; a blob some row does name stays.
+   */
+  async discardRefused(sha: string): Promise<void> {
+    await this.deleteUnreferenced([sha]);
   }
 
   /** Only safe while no request is in flight (at start): a blob being written has no row yet. */

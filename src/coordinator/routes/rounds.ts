@@ -18,7 +18,7 @@ function notCollecting(round: number, status: string, currentRound: number): Htt
   return new HttpError(409, 'round-not-collecting', `round ${round} is ${status}; upload to round ${next} instead${when}`);
 }
 
-export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, pool, rounds, metrics }) => {
+export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, pool, rounds, metrics, maintenance }) => {
   app.get(
     '/api/federations/:fid/rounds/:round',
     { config: { auth: 'clinic' }, schema: { summary: 'round state: status, deadline, quorum, declared shape and who has submitted (nothing else)', params: RoundParamsSchema } },
@@ -39,11 +39,13 @@ export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
       const parts = decodeBundle(bytes);
       const sha = sha256Hex(bytes);
       const uploads = await store.uploadsFor(federation.id, round);
+      const state = await store.getRound(federation.id, round);
       if (uploads.find((u) => u.clinicId === clinic.id)?.sha256 === sha) {
-        await blobs.put(bytes); // a retry rewrites a copy that went missing or short
+        // A retry rewrites a copy that went missing or short, while the round still needs it (retention has deleted
+        // the uploads of a closed round: rewriting one then would only leave an orphan).
+        if (state?.status === 'collecting' || state?.status === 'aggregating') await blobs.put(bytes);
         return { round, sha256: sha, duplicate: true };
       }
-      const state = await store.getRound(federation.id, round);
       if (!state || state.status !== 'collecting') throw notCollecting(round, state?.status ?? 'not open yet', federation.currentRound);
       const expected = state.spec.ciphertextCount;
       if (expected !== null && parts.length !== expected) {
@@ -65,6 +67,7 @@ export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
       }
       const blobSha = await blobs.put(bytes);
       const outcome = await store.recordUpload({ federationId: federation.id, round, clinicId: clinic.id, sha256: blobSha, bytes: bytes.byteLength, ciphertextCount: parts.length });
+      if (outcome.kind === 'conflict' || outcome.kind === 'not-collecting' || outcome.kind === 'shape-mismatch') await maintenance.discardRefused(blobSha);
       switch (outcome.kind) {
         case 'conflict':
           throw new HttpError(409, 'already-uploaded', `this clinic already uploaded different data for round ${round}`);
