@@ -1,12 +1,12 @@
 // Admin page (hospital IT): a wrong admin token is refused with a 401 message; the right one stays in this tab's
 // sessionStorage only; a federation is created with the preset advice; invite codes are issued, shown once, and one
 // of them enrols a clinic on the Federation page; the rounds table and the audit log (with the clinic's enrolment)
-// follow, and the browser verifies the audit hash chain.
+// follow, a round can be reset (confirmed twice, audited), and the browser verifies the audit hash chain.
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
 import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
 
-test('admin: token, create a federation, invite a clinic, rounds and a verified audit chain', async ({ browser, page }) => {
+test('admin: token, create a federation, invite a clinic, rounds, a round reset and a verified audit chain', async ({ browser, page }) => {
   logPageErrors(page, 'admin');
   await page.goto('/admin');
   await expect(page.getByRole('heading', { name: 'Admin', level: 1 })).toBeVisible();
@@ -67,7 +67,17 @@ test('admin: token, create a federation, invite a clinic, rounds and a verified 
   const enrolment = page.getByTestId('audit-log').getByRole('row').filter({ hasText: 'clinic.enrolled' }).filter({ hasText: 'Admin e2e clinic' });
   await expect(enrolment).toHaveCount(1, { timeout: 15_000 });
   await expect(page.getByTestId('audit-chain')).toContainText('Chain verified');
-  await expect(page.getByTestId('rounds').getByRole('row').nth(1).getByRole('cell').last()).toHaveText('1');
+  await expect(page.getByTestId('rounds').getByRole('row').nth(1).getByRole('cell').nth(3)).toHaveText('1');
+  await expect(page.getByTestId('round-set-aside')).toHaveText('—');
+
+  // A stuck or poisoned round can be reset from here, after a second confirmation; the reset is audited.
+  await page.getByRole('button', { name: 'Reset round 1' }).click();
+  await page.getByRole('button', { name: 'Keep round 1' }).click();
+  await page.getByRole('button', { name: 'Reset round 1' }).click();
+  await page.getByRole('button', { name: 'Drop 0 upload(s) and collect round 1 again' }).click();
+  await expect(page.getByTestId('audit-log').getByRole('row').filter({ hasText: 'round.reset' })).toHaveCount(1, { timeout: 15_000 });
+  await expect(page.getByTestId('rounds').getByRole('row').filter({ hasText: 'collecting uploads' })).toContainText('0 of 2 needed');
+  await expect(page.getByTestId('audit-chain')).toContainText('Chain verified');
 
   // The token survives a reload of this tab, and signing out forgets it.
   await page.reload();

@@ -61,6 +61,9 @@ export const adminApi = {
   rounds(adminToken: string, federationId: string, signal?: AbortSignal): Promise<RoundView[]> {
     return request(`/api/admin/federations/${encodeURIComponent(federationId)}/rounds`, { token: adminToken, signal });
   },
+  resetRound(adminToken: string, federationId: string, round: number): Promise<RoundView> {
+    return request(`/api/admin/federations/${encodeURIComponent(federationId)}/rounds/${round}/reset`, { method: 'POST', token: adminToken });
+  },
   /** The newest entries first (the coordinator returns at most 200). */
   audit(adminToken: string, signal?: AbortSignal): Promise<AuditEntry[]> {
     return request('/api/admin/audit', { token: adminToken, signal });

@@ -253,6 +253,28 @@ function InvitesSection({ federation }: { federation: FederationView }) {
 
 const STATUS_TEXT: Record<RoundView['status'], string> = { collecting: 'collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed', failed: 'failed (too few usable uploads; the next round is open)' };
 
+/** Reset asks once more: it drops the round's uploads, and every clinic must upload again. */
+function ResetRound({ federationId, round }: { federationId: string; round: RoundView }) {
+  const resetRound = useAdmin((s) => s.resetRound);
+  const busy = useAdmin((s) => s.busy);
+  const [confirming, setConfirming] = useState(false);
+  if (round.status !== 'collecting' && round.status !== 'aggregating') return null;
+  return confirming ? (
+    <span className="row">
+      <button type="button" onClick={() => void resetRound(federationId, round.round).then(() => setConfirming(false))} disabled={busy !== null}>
+        Drop {round.submitted.length} upload(s) and collect round {round.round} again
+      </button>
+      <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+        Keep round {round.round}
+      </button>
+    </span>
+  ) : (
+    <button type="button" className="secondary" onClick={() => setConfirming(true)}>
+      Reset round {round.round}
+    </button>
+  );
+}
+
 function RoundsSection({ federation }: { federation: FederationView }) {
   const rounds = useAdmin((s) => s.rounds[federation.id]);
   const loadRounds = useAdmin((s) => s.loadRounds);
@@ -280,6 +302,8 @@ function RoundsSection({ federation }: { federation: FederationView }) {
               <th scope="col">Deadline</th>
               <th scope="col">Submitted</th>
               <th scope="col">Enrolled</th>
+              <th scope="col">Set aside</th>
+              <th scope="col">Action</th>
             </tr>
           </thead>
           <tbody>
@@ -294,6 +318,13 @@ function RoundsSection({ federation }: { federation: FederationView }) {
                   {r.submitted.length} of {r.quorum} needed{r.submitted.length ? `: ${r.submitted.join(', ')}` : ''}
                 </td>
                 <td>{r.enrolled}</td>
+                <td data-testid="round-set-aside">
+                  {r.quarantined.length ? `quarantined: ${r.quarantined.join(', ')}` : '—'}
+                  {r.failure ? ` (${r.failure})` : ''}
+                </td>
+                <td>
+                  <ResetRound federationId={federation.id} round={r} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -24,6 +24,8 @@ interface AdminState {
   createFederation(federation: CreateFederationRequest): Promise<FederationView | null>;
   issueInvites(federationId: string, count: number): Promise<void>;
   loadRounds(federationId: string, signal?: AbortSignal): Promise<void>;
+  /** Drops a collecting or aggregating round's uploads and lets it collect again (a stuck or poisoned round). */
+  resetRound(federationId: string, round: number): Promise<void>;
 }
 
 /** A message that says what to do; 401 means the token itself is wrong. */
@@ -110,6 +112,18 @@ export const useAdmin = create<AdminState>()(
           set((s) => ({ rounds: { ...s.rounds, [federationId]: rounds } }));
         } catch (e) {
           if (!signal?.aborted) set({ error: explain(`Could not read the rounds of ${federationId}`, e) });
+        }
+      },
+      async resetRound(federationId, round) {
+        const { token } = get();
+        if (!token) return;
+        set({ busy: `Resetting round ${round}…`, error: null });
+        try {
+          await adminApi.resetRound(token, federationId, round);
+          set({ busy: null });
+          await Promise.all([get().loadRounds(federationId), get().refresh()]);
+        } catch (e) {
+          set({ busy: null, error: explain(`Could not reset round ${round}`, e) });
         }
       },
     }),
