@@ -52,6 +52,18 @@ test('three clinics: tokens → CKKS → homomorphic sum → decrypt, and nothin
   // Clinic B asks for it; both screens show the same relay code before anything is released; the founder types
   // the code B reads out and releases the key; B confirms and receives it.
   await relayKey(founder, relayed, 'Clinic B');
+  // Each side pinned the other's identity on first use: Settings shows B the founder's own fingerprint, and the
+  // founder B's, so two people can read them to each other once.
+  const [founderSettings, relayedSettings] = await Promise.all([contexts[0], contexts[1]].map(async (c) => {
+    const settings = await (c as BrowserContext).newPage();
+    await settings.goto('/settings');
+    await expect(settings.getByTestId('own-fingerprint')).toHaveText(/^[0-9a-f]{4}( [0-9a-f]{4})+$/i);
+    return settings;
+  })) as [Page, Page];
+  const pinnedAt = (settings: Page, name: string) => settings.getByTestId('pinned-identities').locator('div').filter({ hasText: name }).locator('code');
+  await expect(pinnedAt(relayedSettings, 'Clinic A')).toHaveText((await founderSettings.getByTestId('own-fingerprint').textContent()) as string);
+  await expect(pinnedAt(founderSettings, 'Clinic B')).toHaveText((await relayedSettings.getByTestId('own-fingerprint').textContent()) as string);
+  await Promise.all([founderSettings.close(), relayedSettings.close()]);
 
   // Clinic C imports a passphrase-protected key file exported by the founder.
   await founder.getByText('Key file (passphrase-protected)').click();
