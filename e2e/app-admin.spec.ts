@@ -60,10 +60,18 @@ test('admin: token, create a federation, invite a clinic, rounds, a round reset 
   await clinic.getByLabel('Clinic name').fill('Admin e2e clinic');
   await clinic.getByRole('button', { name: 'Join federation' }).click();
   await expect(clinic.getByTestId('clinic-name')).toHaveText('Admin e2e clinic');
+
+  // The federation declared the shape of the bundled model's prototypes uploads, and the clinic's upload has it.
+  await expect(page.getByTestId('round-shape')).toContainText(/Declared upload shape: 1 ciphertext\(s\) per upload at CKKS scale 2\^\d+ \(agg-v1\)/);
+  await clinic.getByRole('button', { name: 'Create federation key (founder)' }).click();
+  await expect(clinic.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
+  await clinic.getByRole('button', { name: 'Load sample tiles' }).click();
+  await expect(clinic.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+  await clinic.getByRole('button', { name: 'Participate in round 1' }).click();
+  await expect(page.getByTestId('rounds').getByRole('row').filter({ hasText: 'collecting uploads' })).toContainText('1 of 2 needed: Admin e2e clinic', { timeout: 60_000 });
   await clinic.context().close();
 
   // Rounds and the audit log follow (the page polls); the chain still verifies with the clinic's entries in it.
-  await expect(page.getByTestId('rounds').getByRole('row').filter({ hasText: 'collecting uploads' })).toContainText('0 of 2 needed');
   const enrolment = page.getByTestId('audit-log').getByRole('row').filter({ hasText: 'clinic.enrolled' }).filter({ hasText: 'Admin e2e clinic' });
   await expect(enrolment).toHaveCount(1, { timeout: 15_000 });
   await expect(page.getByTestId('audit-chain')).toContainText('Chain verified');
@@ -74,7 +82,7 @@ test('admin: token, create a federation, invite a clinic, rounds, a round reset 
   await page.getByRole('button', { name: 'Reset round 1' }).click();
   await page.getByRole('button', { name: 'Keep round 1' }).click();
   await page.getByRole('button', { name: 'Reset round 1' }).click();
-  await page.getByRole('button', { name: 'Drop 0 upload(s) and collect round 1 again' }).click();
+  await page.getByRole('button', { name: 'Drop 1 upload(s) and collect round 1 again' }).click();
   await expect(page.getByTestId('audit-log').getByRole('row').filter({ hasText: 'round.reset' })).toHaveCount(1, { timeout: 15_000 });
   await expect(page.getByTestId('rounds').getByRole('row').filter({ hasText: 'collecting uploads' })).toContainText('0 of 2 needed');
   await expect(page.getByTestId('audit-chain')).toContainText('Chain verified');

@@ -65,6 +65,14 @@ export interface VerifiedAggregate {
   decryptMs: number;
 }
 
+/**
+ * What the HE core needs to size every upload of a round (aggregationShape: ciphertext count and scale) when a
+ * federation declares its shape: the wire length, inclusion markers included, and the encoding bounds.
+ */
+export function roundShapeQuery(contributionLength: number, bounds: Required<AggregationRound>): { length: number; round: Required<AggregationRound> } {
+  return { length: contributionLength + MARKER_SLOTS, round: encodingBounds(bounds) };
+}
+
 /** The strategy's bounds as agg-v1's weighted layout sees them with count 1; markers (|m| <= 1) fit in any. */
 export function encodingBounds(bounds: Required<AggregationRound>): Required<AggregationRound> {
   return { clinicCount: bounds.clinicCount, maxCount: 1, maxAbsValue: Math.max(1, bounds.maxCount * bounds.maxAbsValue) };

@@ -2,7 +2,7 @@
 // coordinator's worker threads (node-worker.ts) over src/rpc; HeWorkerClient and HeNodePool derive their call types
 // from it. Registered heads and evaluation keys live in per-realm registries so the coordinator loads 7 MB of Galois
 // keys once, not per call. Errors cross as {code, message} (toHeError) and come back as HeError.
-import { decryptWeightedMean, encryptWeightedContribution } from './aggregate.ts';
+import { aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution, weightedCiphertextCount } from './aggregate.ts';
 import type { AggregationRound } from './aggregate.ts';
 import { HeContext } from './context.ts';
 import { HeError, toHeError } from './errors.ts';
@@ -80,6 +80,11 @@ export function heHandlers(opts: HandlerOptions = {}) {
     },
     sealKeyFile: ({ secretKey, passphrase }: { secretKey: Uint8Array; passphrase: string }) => sealKeyFile(secretKey, passphrase),
     openKeyFile: ({ file, passphrase }: { file: Uint8Array; passphrase: string }) => openKeyFile(file, passphrase),
+    /** The ciphertext count and scale of every upload of a round of `length` values under `round`'s bounds (a federation declares them). */
+    aggregationShape: async ({ presetId, length, round }: { presetId: PresetId; length: number; round: AggregationRound }) => {
+      const ctx = await context(presetId);
+      return { ciphertextCount: weightedCiphertextCount(ctx, length), scaleBits: aggregationScaleBits(ctx, round) };
+    },
     /** Enc(count * values || count) for one aggregation round (see aggregate.ts). */
     encryptWeightedContribution: async (a: Sk & { values: Float32Array | Float64Array; count: number; round: AggregationRound }) =>
       encryptWeightedContribution(await context(a.presetId), a.secretKey, a.federationId, a.values, a.count, a.round),

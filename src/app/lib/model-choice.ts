@@ -4,6 +4,8 @@
 import { formatBytes } from '../../common/format-bytes.ts';
 
 export const BUNDLED_MODEL_URL = '/models/tiny/';
+/** Values per token of the bundled model (hidden 192, [CLS] pooling; model-choice.test.ts reads its config). */
+export const BUNDLED_TOKEN_WIDTH = 192;
 export const MODEL_FOLDER_FILES = ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
 /** ViT-B/16 in fp32 is 343 MB; anything far beyond that is not a ViT this app can run in a browser tab. */
 export const MAX_MODEL_FOLDER_BYTES = 1024 * 1024 * 1024;

@@ -4,7 +4,9 @@ import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { AGGREGATION_PRESET_IDS, type AggregationPresetId } from '../../protocol/vocabulary.ts';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
+import { BUNDLED_TOKEN_WIDTH } from '../lib/model-choice.ts';
 import { APP_STRATEGIES, type AppStrategy, STRATEGY_LABELS } from '../lib/strategies.ts';
+import { CATALOGUE, catalogueTokenWidth } from '../../vit/catalogue.ts';
 import { useAdmin } from '../stores/admin.ts';
 
 const PRESET_LABELS: Readonly<Record<AggregationPresetId, string>> = {
@@ -121,6 +123,14 @@ function usePresetAdvice(clinics: number): AggregationPresetId | null {
   return advice;
 }
 
+/** Token widths a federation can be declared for: the bundled model's and the catalogue's that a browser can run. */
+const TOKEN_WIDTHS: readonly { width: number; models: string }[] = [
+  { width: BUNDLED_TOKEN_WIDTH, models: 'the bundled demo model' },
+  ...[...new Set(CATALOGUE.filter((m) => !m.unsupported).map(catalogueTokenWidth))]
+    .sort((a, b) => a - b)
+    .map((width) => ({ width, models: CATALOGUE.filter((m) => !m.unsupported && catalogueTokenWidth(m) === width).map((m) => m.name).join(', ') })),
+];
+
 function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }) {
   const createFederation = useAdmin((s) => s.createFederation);
   const busy = useAdmin((s) => s.busy);
@@ -130,11 +140,12 @@ function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }
   const [roundSeconds, setRoundSeconds] = useState(3600);
   const [expected, setExpected] = useState(3);
   const [preset, setPreset] = useState<AggregationPresetId>('agg-v1');
+  const [tokenWidth, setTokenWidth] = useState(BUNDLED_TOKEN_WIDTH);
   const advice = usePresetAdvice(expected);
-  const ids = { name: useId(), strategy: useId(), quorum: useId(), seconds: useId(), expected: useId(), preset: useId(), hint: useId() };
+  const ids = { name: useId(), strategy: useId(), quorum: useId(), seconds: useId(), expected: useId(), preset: useId(), hint: useId(), width: useId(), widthHint: useId() };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void createFederation({ name: name.trim(), strategy, minClinics: quorum, roundSeconds, presetId: preset }).then((created) => {
+    void createFederation({ name: name.trim(), strategy, minClinics: quorum, roundSeconds, presetId: preset }, tokenWidth).then((created) => {
       if (created) {
         setName('');
         onCreated(created);
@@ -158,6 +169,21 @@ function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }
             ))}
           </select>
         </div>
+        {strategy !== 'sum' ? (
+          <div className="row">
+            <label htmlFor={ids.width}>Token width</label>
+            <select id={ids.width} value={tokenWidth} onChange={(e) => setTokenWidth(Number(e.target.value))} aria-describedby={ids.widthHint}>
+              {TOKEN_WIDTHS.map((w) => (
+                <option key={w.width} value={w.width}>
+                  {w.width} ({w.models})
+                </option>
+              ))}
+            </select>
+            <span id={ids.widthHint} className="muted small">
+              Every clinic extracts with a model of this width. The rounds declare the upload shape it gives, so an upload of another shape is refused, naming it, from the first one on.
+            </span>
+          </div>
+        ) : null}
         <div className="row">
           <label htmlFor={ids.quorum}>Quorum (clinics per round)</label>
           <input id={ids.quorum} className="narrow" type="number" min={1} max={1000} step={1} value={quorum} onChange={(e) => setQuorum(e.target.valueAsNumber)} required />
@@ -253,6 +279,12 @@ function InvitesSection({ federation }: { federation: FederationView }) {
 
 const STATUS_TEXT: Record<RoundView['status'], string> = { collecting: 'collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed', failed: 'failed (too few usable uploads; the next round is open)' };
 
+function shapeText(spec: RoundView['spec']): string {
+  return spec.ciphertextCount !== null && spec.scaleBits !== null
+    ? `Declared upload shape: ${spec.ciphertextCount} ciphertext(s) per upload at CKKS scale 2^${spec.scaleBits} (${spec.presetId}); any other shape is refused at upload.`
+    : `No declared upload shape (${spec.presetId}): aggregation keeps the largest group of uploads that can be added together and sets the others aside.`;
+}
+
 /** Reset asks once more: it drops the round's uploads, and every clinic must upload again. */
 function ResetRound({ federationId, round }: { federationId: string; round: RoundView }) {
   const resetRound = useAdmin((s) => s.resetRound);
@@ -293,6 +325,8 @@ function RoundsSection({ federation }: { federation: FederationView }) {
       {!rounds ? (
         <p className="busy">Loading rounds…</p>
       ) : (
+        <>
+          <p data-testid="round-shape">{rounds.length ? shapeText((rounds[rounds.length - 1] as RoundView).spec) : null}</p>
         <table className="results" data-testid="rounds">
           <caption>Rounds, newest first (who submitted, never what)</caption>
           <thead>
@@ -329,6 +363,7 @@ function RoundsSection({ federation }: { federation: FederationView }) {
             ))}
           </tbody>
         </table>
+        </>
       )}
     </Section>
   );

@@ -8,6 +8,8 @@ import type { CreateFederationRequest, FederationView, RoundView } from '../../p
 import type { AuditEntry } from '../../protocol/api.ts';
 import { adminApi, ApiError } from '../api/coordinator.ts';
 import { type ChainCheck, verifyAuditChain } from '../lib/audit-chain.ts';
+import { declaredRoundShape } from '../lib/round-shape.ts';
+import { isAppStrategy } from '../lib/strategies.ts';
 
 interface AdminState {
   token: string | null;
@@ -21,7 +23,8 @@ interface AdminState {
   signIn(token: string): Promise<void>;
   signOut(): void;
   refresh(signal?: AbortSignal): Promise<void>;
-  createFederation(federation: CreateFederationRequest): Promise<FederationView | null>;
+  /** Creates a federation; an app strategy's round shape at `tokenWidth` is declared with it (lib/round-shape.ts). */
+  createFederation(federation: CreateFederationRequest, tokenWidth: number): Promise<FederationView | null>;
   issueInvites(federationId: string, count: number): Promise<void>;
   loadRounds(federationId: string, signal?: AbortSignal): Promise<void>;
   /** Drops a collecting or aggregating round's uploads and lets it collect again (a stuck or poisoned round). */
@@ -78,12 +81,13 @@ export const useAdmin = create<AdminState>()(
           set({ error: explain('Could not read the coordinator', e) });
         }
       },
-      async createFederation(federation) {
+      async createFederation(federation, tokenWidth) {
         const { token } = get();
         if (!token) return null;
         set({ busy: `Creating ${federation.name}…`, error: null });
         try {
-          const created = await adminApi.createFederation(token, federation);
+          const shape = isAppStrategy(federation.strategy) ? await declaredRoundShape(federation.strategy, federation.presetId, tokenWidth) : null;
+          const created = await adminApi.createFederation(token, { ...federation, ...shape });
           set({ busy: null });
           await get().refresh();
           return created;
