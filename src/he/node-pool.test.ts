@@ -20,7 +20,7 @@ describe('HeNodePool (worker_threads)', () => {
     expect(Math.max(...a!.map((v) => Math.abs(v - 1.75)))).toBeLessThan(1e-6);
     expect(Math.max(...b!.map((v) => Math.abs(v - 3.5)))).toBeLessThan(1e-6);
 
-    await expect(pool.validateCiphertext('agg-v1', 'fed-pool', uploads[0]![0]!)).resolves.toBeUndefined();
+    await expect(pool.validateCiphertext('agg-v1', 'fed-pool', uploads[0]![0]!)).resolves.toEqual({ scaleBits: 40 }); // the preset's token-batch scale
     await expect(pool.validateCiphertext('agg-v1', 'fed-other', uploads[0]![0]!)).rejects.toMatchObject({
       name: 'HeError',
       code: 'envelope:wrong-federation',

@@ -53,7 +53,8 @@ describe(`store contract on ${engine}`, () => {
 
   it('uploads are created, duplicate or conflict by content hash across replicas, and a round closes exactly once', async () => {
     const [a, b] = await twoReplicas();
-    await a.createFederation(FED, ['AAAA-BBBB-CCCC', 'DDDD-EEEE-FFFF']);
+    await a.createFederation({ ...FED, ciphertextCount: 1, scaleBits: 30 }, ['AAAA-BBBB-CCCC', 'DDDD-EEEE-FFFF']);
+    expect((await b.getRound('fed-a', 1))?.spec).toEqual({ presetId: 'agg-v1', ciphertextCount: 1, scaleBits: 30, markerSlots: 0 });
     await a.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-1', name: 'One', tokenHash: sha256Hex('t1'), expiresAt: FOREVER });
     await b.redeemInvite('DDDD-EEEE-FFFF', { id: 'cl-2', name: 'Two', tokenHash: sha256Hex('t2'), expiresAt: FOREVER });
     const upload = { federationId: 'fed-a', round: 1, clinicId: 'cl-1', sha256: sha256Hex('x'), bytes: 1, ciphertextCount: 1 };
