@@ -53,9 +53,24 @@ const probeWasm: Probe = async (opts) => {
   if (opts.wasmPaths !== undefined) setWasmPaths(opts.wasmPaths);
   const threads = opts.wasmThreads ?? defaultWasmThreads();
   if (threads <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  else setThreadsCount(threads);
+  else {
+    setThreadsCount(threads);
+    reportCoresForTfjs(2 * threads);
+  }
   return undefined;
 };
+
+/**
+ * tfjs-backend-wasm 4.22 caps its XNNPACK thread pool at navigator.hardwareConcurrency / 2 whatever setThreadsCount
+ * asks (backend.cc init_with_threads_count assumes two hyperthreads per core), so on a 2-core workstation it never
+ * starts a second thread. Emscripten reads the figure once, when the module is instantiated: the worker's navigator
+ * reports enough cores for the count asked. Only the ViT worker's own navigator changes (tfjs runs in a worker).
+ */
+function reportCoresForTfjs(cores: number): void {
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (!nav || nav.hardwareConcurrency >= cores) return;
+  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => cores });
+}
 
 const probeCpu: Probe = async () => undefined;
 
