@@ -18,7 +18,7 @@ export interface InitOptions {
   /** Backends that may be used, in any order (default: webgpu, webgl, wasm, cpu). */
   allow?: string[];
   allowSoftwareGpu?: boolean;
-  /** WebAssembly threads for the wasm backend (default 1). */
+  /** WebAssembly threads for the wasm backend (default defaultWasmThreads(): every core on 1-2 cores, else one left free). */
   wasmThreads?: number;
   /** Images per forward pass (default 8). */
   batchSize?: number;
