@@ -79,13 +79,16 @@ export class RoundRunner {
         if (spec?.ciphertextCount != null && parts.length !== spec.ciphertextCount) throw new Error(`${parts.length} ciphertexts, the round takes ${spec.ciphertextCount}`);
         contributions.push({ upload, parts });
       } catch (e) {
-        await this.store.quarantine(federationId, round, upload.clinicId, `unreadable upload: ${(e as Error).message}`);
+        // False: another replica closed the round meanwhile (its retention removed the blobs); nothing left to do here.
+        if (!(await this.store.quarantine(federationId, round, upload.clinicId, `unreadable upload: ${(e as Error).message}`))) return;
       }
     }
     const kept = await this.compatible(presetId, federationId, round, contributions);
     if (kept.length < quorum) {
-      await this.store.failRound(federationId, round, `only ${kept.length} usable upload(s) after quarantine; the quorum is ${quorum}`);
-      this.log.error({ federationId, round, usable: kept.length, quorum }, 'round failed');
+      // failRound is a compare-and-set: false when another replica has closed the round meanwhile.
+      if (await this.store.failRound(federationId, round, `only ${kept.length} usable upload(s) after quarantine; the quorum is ${quorum}`)) {
+        this.log.error({ federationId, round, usable: kept.length, quorum }, 'round failed');
+      }
       return;
     }
     const sum = await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts));
@@ -129,7 +132,7 @@ export class RoundRunner {
     }
     const kept = groups.reduce((a, b) => (b.length > a.length ? b : a));
     for (const c of all) {
-      if (!kept.includes(c)) await this.store.quarantine(federationId, round, c.upload.clinicId, `cannot be added to the other uploads: ${reasons.get(c) ?? 'incompatible'}`);
+      if (!kept.includes(c) && !(await this.store.quarantine(federationId, round, c.upload.clinicId, `cannot be added to the other uploads: ${reasons.get(c) ?? 'incompatible'}`))) return [];
     }
     return kept;
   }

@@ -277,10 +277,17 @@ export class SqlStore implements Store {
     });
   }
 
-  async quarantine(federationId: string, roundNo: number, clinicId: string, reason: string): Promise<void> {
-    await this.db.tx(async (q) => {
-      await q.run('UPDATE uploads SET quarantined = ? WHERE federation_id = ? AND round = ? AND clinic_id = ?', reason, federationId, roundNo, clinicId);
+  async quarantine(federationId: string, roundNo: number, clinicId: string, reason: string): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      // Only while the round aggregates: a replica that lost the close (its blob reads fail once the winner's retention
+      // has run) must not rewrite a closed round's roster, which clinics verify their aggregate against.
+      const changed = await q.run(
+        "UPDATE uploads SET quarantined = ? WHERE federation_id = ? AND round = ? AND clinic_id = ? AND EXISTS (SELECT 1 FROM rounds WHERE federation_id = ? AND round = ? AND status = 'aggregating')",
+        reason, federationId, roundNo, clinicId, federationId, roundNo,
+      );
+      if (changed !== 1) return false;
       await this.appendAudit(q, 'coordinator', 'upload.quarantined', { federationId, round: roundNo, clinicId, reason });
+      return true;
     });
   }
 

@@ -77,6 +77,21 @@ describe(`store contract on ${engine}`, () => {
     expect((await a.auditLog()).filter((e) => e.action === 'round.closed')).toHaveLength(1);
   });
 
+  it("quarantines only while a round aggregates: a replica that lost the close cannot rewrite the closed round's roster", async () => {
+    const [a, b] = await twoReplicas();
+    await a.createFederation(FED, ['AAAA-BBBB-CCCC']);
+    await a.redeemInvite('AAAA-BBBB-CCCC', { id: 'cl-1', name: 'One', tokenHash: sha256Hex('t1'), expiresAt: FOREVER });
+    expect((await a.recordUpload({ federationId: 'fed-a', round: 1, clinicId: 'cl-1', sha256: sha256Hex('x'), bytes: 1, ciphertextCount: 1 })).kind).toBe('created');
+    expect(await b.quarantine('fed-a', 1, 'cl-1', 'collecting')).toBe(false);
+    expect(await a.tryClose('fed-a', 1)).toBe(true);
+    expect(await a.completeAggregation('fed-a', 1, { aggregateSha: sha256Hex('sum'), ciphertextCount: 1, clinics: 1 })).toBe(true);
+    expect(await b.quarantine('fed-a', 1, 'cl-1', 'blob gone after the winner closed the round')).toBe(false);
+    expect((await a.uploadsFor('fed-a', 1)).map((u) => u.quarantined)).toEqual([null]);
+    expect((await a.auditLog()).filter((e) => e.action === 'upload.quarantined')).toEqual([]);
+    expect(await b.failRound('fed-a', 1, 'too late')).toBe(false);
+    expect((await a.getRound('fed-a', 1))?.status).toBe('closed');
+  });
+
   it('the audit chain never forks when two replicas append at once', async () => {
     const [a, b] = await twoReplicas();
     await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).audit('admin', 'tick', { i })));

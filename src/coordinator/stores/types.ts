@@ -152,7 +152,8 @@ export interface Store {
   completeAggregation(federationId: string, round: number, result: { aggregateSha: string; ciphertextCount: number; clinics: number }): Promise<boolean>;
   /** aggregating → failed with the reason; the next round opens so the federation goes on. */
   failRound(federationId: string, round: number, reason: string): Promise<boolean>;
-  quarantine(federationId: string, round: number, clinicId: string, reason: string): Promise<void>;
+  /** Sets an upload of an aggregating round aside (audited); false, changing nothing, once the round has moved on. */
+  quarantine(federationId: string, round: number, clinicId: string, reason: string): Promise<boolean>;
   /** Admin: a round not closed goes back to collecting with no uploads and a fresh deadline. */
   resetRound(federationId: string, round: number): Promise<boolean>;
 
