@@ -26,6 +26,14 @@ test('pick a model folder, extract with it after a reload, then return to the bu
   await page.goto('/settings');
   const bundledSha = await page.getByTestId('model-sha256').textContent();
   await expect(page.getByTestId('model-source')).toHaveText('/models/tiny/');
+  await expect(page.getByTestId('model-token-width')).toHaveText('192');
+  // The catalogue of foundation models says, before any download, which ones this browser can run and why not.
+  await page.getByText(/Pathology foundation models this app can convert/).click();
+  const catalogue = page.getByTestId('model-catalogue');
+  await expect(catalogue.locator('tbody tr')).toHaveCount(15);
+  await expect(catalogue.getByRole('row').filter({ hasText: 'owkin/phikon-v2' })).toContainText('runs in the browser');
+  await expect(catalogue.getByRole('row').filter({ hasText: 'MahmoodLab/UNI2-h' })).toContainText(/681M parameters is too large for a browser tab: it would need about 3\.8 GiB/);
+  await expect(catalogue.getByRole('row').filter({ hasText: 'MahmoodLab/CONCH' })).toContainText('not supported: its 512-value embedding comes from an attentional pooler');
 
   await page.getByLabel('A model folder on this computer').check();
   await page.getByLabel('Model folder', { exact: true }).setInputFiles(folder);

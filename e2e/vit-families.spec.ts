@@ -20,6 +20,7 @@ async function sampleTokens(browser: Browser, folder: string, backend: string): 
   await page.getByLabel('Model folder', { exact: true }).setInputFiles(folder);
   await page.getByRole('button', { name: 'Use this model' }).click();
   await expect(page.getByTestId('model-source')).toContainText('picked folder');
+  await expect(page.getByTestId('model-token-width')).toHaveText('192'); // CLS || mean of a 96-wide model
   await page.goto(`/?backend=${backend}`);
   await page.getByRole('button', { name: 'Load sample tiles' }).click();
   await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');

@@ -1,5 +1,6 @@
 // The model in use, read from its folder's manifest without loading the weights: the same identity (sha256 of the
 // files' checksums) that keys the token cache.
+import { parseVitConfig, tokenWidth } from '../../vit/config.ts';
 import { modelIdentity, parseManifest } from '../../vit/weights.ts';
 import { type ModelChoice, modelFileReader } from './model-choice.ts';
 
@@ -10,8 +11,18 @@ export interface ModelInfo {
   dtype: string;
   files: { name: string; bytes: number; sha256: string }[];
   hiddenSize: number | null;
+  /** Values per token the model gives (hidden size, doubled by cls+mean pooling); null when config.json is unreadable. */
+  tokenWidth: number | null;
   layers: number | null;
   imageSize: number | null;
+}
+
+function widthOf(config: Record<string, unknown>): number | null {
+  try {
+    return tokenWidth(parseVitConfig(config));
+  } catch {
+    return null;
+  }
 }
 
 export async function readModelInfo(choice: ModelChoice): Promise<ModelInfo> {
@@ -26,6 +37,7 @@ export async function readModelInfo(choice: ModelChoice): Promise<ModelInfo> {
     dtype: manifest.dtype,
     files: Object.entries(manifest.files).map(([name, f]) => ({ name, bytes: f.bytes, sha256: f.sha256 })),
     hiddenSize: num(config.hidden_size),
+    tokenWidth: widthOf(config),
     layers: num(config.num_hidden_layers),
     imageSize: num(config.image_size),
   };

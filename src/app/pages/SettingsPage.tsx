@@ -5,6 +5,7 @@ import { formatBytes } from '../../common/format-bytes.ts';
 import { inspectWebGpu } from '../../vit/backend-probe.ts';
 import { defaultWasmThreads, threadsLabel } from '../../vit/wasm-threads.ts';
 import { RelayIdentities } from '../components/RelayIdentities.tsx';
+import { ModelCatalogue } from '../components/ModelCatalogue.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';
@@ -166,7 +167,7 @@ export function SettingsPage() {
         {model ? (
           <dl className="facts">
             <Row term="Model">
-              <code data-testid="model-source">{model.source}</code> — ViT with {model.layers ?? '?'} layers, {model.hiddenSize ?? '?'}-dimensional tokens, {model.imageSize ?? '?'} px input, stored as {model.dtype}
+              <code data-testid="model-source">{model.source}</code> — ViT with {model.layers ?? '?'} layers, hidden size {model.hiddenSize ?? '?'}, <span data-testid="model-token-width">{model.tokenWidth ?? '?'}</span>-value tokens, {model.imageSize ?? '?'} px input, stored as {model.dtype}
             </Row>
             <Row term="Checksum (sha256)">
               <code className="hash" data-testid="model-sha256">
@@ -179,6 +180,7 @@ export function SettingsPage() {
           <p className="muted">{modelError ? null : 'Reading the model manifest…'}</p>
         )}
         <ErrorText text={modelError} />
+        <ModelCatalogue />
       </Section>
       <Section step={3} title="Device and backend">
         <dl className="facts">
