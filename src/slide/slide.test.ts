@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64 } from '../common/base64.ts';
 import { slideFingerprint } from './fingerprint.ts';
 import { openSlideFile } from './open-node.ts';
+import { MissingObjectivePowerError } from './slide.ts';
 import { readGridTile, tileGrid } from './tiling.ts';
 import { detectTissue, otsuThreshold } from './tissue.ts';
 
@@ -99,6 +100,24 @@ describe('slide reader vs OpenSlide', () => {
     expect(slide.levelForDownsample(4)).toBe(1);
     expect(slide.levelForDownsample(100)).toBe(2);
     expect(slide.downsampleForMpp(0.5)).toBeCloseTo(0.5 / 0.2527, 9);
+  });
+
+  it('levels are chosen by magnification from the objective power, and a slide without one asks for it', async () => {
+    // AppMag 40, levels at downsample 1, 4 and 16
+    const { slide } = await openSlideFile(join(dir, 'svs-ycbcr.svs'));
+    expect(slide.info.objectivePower).toBe(40);
+    expect(slide.downsampleForMagnification(20)).toBe(2);
+    expect(slide.levelForMagnification(40)).toBe(0);
+    expect(slide.levelForMagnification(20)).toBe(0);
+    expect(slide.levelForMagnification(10)).toBe(1);
+    expect(slide.levelForMagnification(2.5)).toBe(2);
+    expect(() => slide.levelForMagnification(0)).toThrow(RangeError);
+    // no AppMag, levels at downsample 1, 2, 4, 8 and 16
+    const { slide: generic } = await openSlideFile(join(dir, 'generic-lzw.tif'));
+    expect(generic.info.objectivePower).toBeNull();
+    expect(() => generic.levelForMagnification(20)).toThrow(MissingObjectivePowerError);
+    expect(() => generic.levelForMagnification(20)).toThrow(/^generic-lzw\.tif: the slide does not state its objective power .*enter it/);
+    expect(generic.levelForMagnification(20, 40)).toBe(1);
   });
 
   it('a slide without a stated resolution asks for it instead of guessing', async () => {
