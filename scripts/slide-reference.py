@@ -1,5 +1,5 @@
 # Reference properties and regions from OpenSlide (Debian's python3-openslide) for the test slides written by
-# scripts/make-test-slides.ts; the reader tests (src/slide/reader.test.ts) compare against these.
+# scripts/make-test-slides.ts; the reader tests (src/slide/slide.test.ts) compare against these.
 # Usage: /usr/bin/python3 scripts/slide-reference.py <slides-dir> [<fixtures-dir>]
 import base64
 import json

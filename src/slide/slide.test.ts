@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64 } from '../common/base64.ts';
 import { slideFingerprint } from './fingerprint.ts';
 import { openSlideFile } from './open-node.ts';
+import { MissingObjectivePowerError, type RgbaRegion } from './slide.ts';
 import { readGridTile, tileGrid } from './tiling.ts';
 import { detectTissue, otsuThreshold } from './tissue.ts';
 
@@ -40,6 +41,13 @@ function meanAbsDiff(a: Uint8ClampedArray | Uint8Array, b: Uint8ClampedArray | U
     if (a[i + 3] !== b[i + 3]) alphaEqual = false;
   }
   return { rgb: sums.map((s) => s / (a.length / 4)), alphaEqual };
+}
+
+/** Mean of each RGB channel over a region. */
+function meanRgb({ rgba }: RgbaRegion): number[] {
+  const sums = [0, 0, 0];
+  for (let i = 0; i < rgba.length; i += 4) for (let c = 0; c < 3; c++) sums[c] = (sums[c] ?? 0) + (rgba[i + c] ?? 0);
+  return sums.map((s) => s / (rgba.length / 4));
 }
 
 describe('slide reader vs OpenSlide', () => {
@@ -101,6 +109,54 @@ describe('slide reader vs OpenSlide', () => {
     expect(slide.downsampleForMpp(0.5)).toBeCloseTo(0.5 / 0.2527, 9);
   });
 
+  it('levels are chosen by magnification from the objective power, and a slide without one asks for it', async () => {
+    // AppMag 40, levels at downsample 1, 4 and 16
+    const { slide } = await openSlideFile(join(dir, 'svs-ycbcr.svs'));
+    expect(slide.info.objectivePower).toBe(40);
+    expect(slide.downsampleForMagnification(20)).toBe(2);
+    expect(slide.levelForMagnification(40)).toBe(0);
+    expect(slide.levelForMagnification(20)).toBe(0);
+    expect(slide.levelForMagnification(10)).toBe(1);
+    expect(slide.levelForMagnification(2.5)).toBe(2);
+    expect(() => slide.levelForMagnification(0)).toThrow(RangeError);
+    // no AppMag, levels at downsample 1, 2, 4, 8 and 16
+    const { slide: generic } = await openSlideFile(join(dir, 'generic-lzw.tif'));
+    expect(generic.info.objectivePower).toBeNull();
+    expect(() => generic.levelForMagnification(20)).toThrow(MissingObjectivePowerError);
+    expect(() => generic.levelForMagnification(20)).toThrow(/^generic-lzw\.tif: the slide does not state its objective power .*enter it/);
+    expect(generic.levelForMagnification(20, 40)).toBe(1);
+  });
+
+  it('reads the SVS label, macro and thumbnail whole, at the sizes OpenSlide reports, with what was drawn into them', async () => {
+    const fixture = fixtures.find((f) => f.file === 'svs-ycbcr.svs');
+    expect(Object.keys(fixture?.associated ?? {}).sort()).toEqual(['label', 'macro', 'thumbnail']);
+    const { slide } = await openSlideFile(join(dir, 'svs-ycbcr.svs'));
+    const images = new Map<string, RgbaRegion>();
+    for (const [name, [width, height]] of Object.entries(fixture?.associated ?? {})) {
+      const image = await slide.readAssociated(name);
+      expect([image.width, image.height, image.rgba.length], name).toEqual([width, height, width * height * 4]);
+      expect(image.rgba.every((v, i) => i % 4 !== 3 || v === 255), name).toBe(true);
+      images.set(name, image);
+    }
+    // the label is lossless (LZW): white margins, and a band of barcode bars of 20 and 250
+    const label = images.get('label') as RgbaRegion;
+    expect(label.rgba.subarray(0, label.width * 4).every((v) => v === 250 || v === 255)).toBe(true);
+    const band = label.rgba.subarray(Math.floor(label.height * 0.4) * label.width * 4, Math.floor(label.height * 0.4 + 1) * label.width * 4);
+    const dark = band.filter((v, i) => i % 4 === 0 && v === 20).length;
+    const light = band.filter((v, i) => i % 4 === 0 && v === 250).length;
+    expect(dark + light).toBe(label.width);
+    expect(dark).toBeGreaterThan(label.width * 0.3);
+    expect(light).toBeGreaterThan(label.width * 0.3);
+    // the macro and the thumbnail are the whole slide (JPEG): glass in the corner, and the colour of the smallest level
+    const whole = meanRgb(await slide.readRegion(2, 0, 0, 240, 180));
+    for (const name of ['macro', 'thumbnail']) {
+      const image = images.get(name) as RgbaRegion;
+      expect(image.rgba[0], name).toBeGreaterThan(235);
+      meanRgb(image).forEach((m, c) => expect(Math.abs(m - (whole[c] ?? 0)), `${name} channel ${c}`).toBeLessThan(1));
+    }
+    await expect(slide.readAssociated('overview')).rejects.toThrow(/no associated image "overview" \(it has: label, macro, thumbnail\)/);
+  });
+
   it('a slide without a stated resolution asks for it instead of guessing', async () => {
     const path = join(dir, 'no-mpp.tif');
     execFileSync('vips', ['tiffsave', join(dir, 'source.png'), path, '--tile', '--pyramid', '--compression', 'jpeg']);
@@ -114,15 +170,34 @@ describe('slide reader vs OpenSlide', () => {
     const dicom = join(dir, 'slide.dcm');
     writeFileSync(dicom, Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.alloc(64)]));
     await expect(openSlideFile(dicom)).rejects.toThrow(/^slide\.dcm: a DICOM file .*vips tiffsave/);
-    const j2k = join(dir, 'j2k.svs');
-    copyFileSync(join(dir, 'generic-lzw.tif'), j2k);
-    execFileSync('tiffset', ['-s', '259', '33005', j2k]);
-    await expect(openSlideFile(j2k)).rejects.toThrow(/^j2k\.svs: Aperio JPEG 2000 tiles \(TIFF compression 33005\).*vips tiffsave/);
+    for (const compression of [33003, 33005]) {
+      const j2k = join(dir, `j2k-${compression}.svs`);
+      copyFileSync(join(dir, 'generic-lzw.tif'), j2k);
+      execFileSync('tiffset', ['-s', '259', String(compression), j2k]);
+      await expect(openSlideFile(j2k)).rejects.toThrow(new RegExp(`^j2k-${compression}\\.svs: Aperio JPEG 2000 tiles \\(TIFF compression ${compression}\\).*vips tiffsave`));
+    }
     await expect(openSlideFile(join(dir, 'source.png'))).rejects.toThrow(/^source\.png: a PNG image, not a slide/);
     const stripped = join(dir, 'stripped.tif');
     execFileSync('vips', ['tiffsave', join(dir, 'source.png'), stripped]);
     await expect(openSlideFile(stripped)).rejects.toThrow(/^stripped\.tif: no tiled image/);
     await expect(openSlideFile(join(dir, 'missing.svs'))).rejects.toThrow(/^missing\.svs: cannot read the file/);
+  });
+
+  it('refuses Hamamatsu NDPI, known by its Make or its private tag 65420, naming the format and a conversion', async () => {
+    const byMake = join(dir, 'make.ndpi');
+    copyFileSync(join(dir, 'generic-lzw.tif'), byMake);
+    execFileSync('tiffset', ['-s', '271', 'Hamamatsu', byMake]);
+    await expect(openSlideFile(byMake)).rejects.toThrow(/^make\.ndpi: a Hamamatsu NDPI slide.*vips tiffsave/);
+    // tiffset cannot write a private tag: the first directory's last entry (SampleFormat, 339) is renamed 65420 in place,
+    // which keeps the entries sorted
+    const bytes = readFileSync(join(dir, 'generic-lzw.tif'));
+    const ifd = bytes.readUInt32LE(4);
+    const last = ifd + 2 + 12 * (bytes.readUInt16LE(ifd) - 1);
+    expect(bytes.readUInt16LE(last)).toBe(339);
+    bytes.writeUInt16LE(65420, last);
+    const byTag = join(dir, 'tag.ndpi');
+    writeFileSync(byTag, bytes);
+    await expect(openSlideFile(byTag)).rejects.toThrow(/^tag\.ndpi: a Hamamatsu NDPI slide.*vips tiffsave/);
   });
 });
 

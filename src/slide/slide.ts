@@ -58,6 +58,14 @@ export class MissingMppError extends SlideError {
   }
 }
 
+/** Thrown where a magnification is asked for and the slide does not state its objective power: the caller asks the user. */
+export class MissingObjectivePowerError extends SlideError {
+  constructor(file: string) {
+    super(file, 'the slide does not state its objective power (the magnification of level 0); enter it (e.g. 40 or 20)');
+    this.name = 'MissingObjectivePowerError';
+  }
+}
+
 async function tag<T = unknown>(image: GeoTIFFImage, name: string): Promise<T | undefined> {
   const directory = image.fileDirectory;
   return directory.hasTag(name as never) ? ((await directory.loadValue(name as never)) as T) : undefined;
@@ -211,6 +219,22 @@ export class Slide {
     const base = mppOverride ?? this.info.mpp?.x;
     if (base === undefined) throw new MissingMppError(this.info.file);
     return mpp / base;
+  }
+
+  /**
+   * Level-0 pixels per requested pixel at `magnification` (20 for 20x): the objective power over it; throws
+   * MissingObjectivePowerError when the slide has no objective power and none is given.
+   */
+  downsampleForMagnification(magnification: number, objectivePowerOverride?: number): number {
+    if (!(magnification > 0)) throw new RangeError(`magnification must be positive, not ${magnification}`);
+    const power = objectivePowerOverride ?? this.info.objectivePower;
+    if (power === null) throw new MissingObjectivePowerError(this.info.file);
+    return power / magnification;
+  }
+
+  /** The level to read `magnification` from: the best level for its downsample, as levelForDownsample chooses. */
+  levelForMagnification(magnification: number, objectivePowerOverride?: number): number {
+    return this.levelForDownsample(this.downsampleForMagnification(magnification, objectivePowerOverride));
   }
 
   /** RGB pixels of one tile (edge tiles are clipped to the level), decoded through the pool when there is one. */
