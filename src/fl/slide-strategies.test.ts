@@ -1,15 +1,19 @@
-// The slide strategies' arithmetic: mean-pool is the tile strategy on slide means; abmil's round is the
-// slide-count-weighted mean of the clinics' locally trained models, in clear and through CKKS; slide splits are
-// partitions; macro AUC against a hand count.
+// The slide strategies' arithmetic: mean-pool (into prototypes, ridge and fedavg-head) is the tile strategy on
+// slide means; abmil's round is the slide-count-weighted mean of the clinics' locally trained models, in clear and
+// through CKKS; slide splits are partitions; macro AUC against a hand count.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HeContext } from '../he/context.ts';
 import { generateSecretKey } from '../he/tokens.ts';
 import { useNodeWasmBackend } from '../vit/node-io.ts';
 import { DEFAULT_ABMIL_TRAINING, abmilParameterCount, abmilShape, trainAbmil } from './abmil.ts';
 import { EncryptedChannel, InProcessTransport, PlainChannel } from './channels.ts';
+import { tokenSet } from './dataset.ts';
+import { DEFAULT_LOCAL_TRAINING, zeroHead } from './head.ts';
+import { ridgeStatistics } from './linalg.ts';
 import { macroAuc } from './slide-federation.ts';
 import { meanPoolSlides, prepareSlideClinics, syntheticSlides } from './slides.ts';
-import { Abmil, MeanPool, Prototypes } from './strategies/index.ts';
+import { Abmil, FedAvgHead, MeanPool, Prototypes, Ridge, ridgeHead } from './strategies/index.ts';
+import type { Strategy } from './strategies/index.ts';
 import { deriveSeed } from './random.ts';
 
 const { train } = syntheticSlides({ seed: 3, trainPerClass: 12, testPerClass: 2, dim: 16, tiles: [5, 9] });
@@ -40,6 +44,45 @@ describe('slide strategies', () => {
     const direct = await new Prototypes().contribute({ index: 0, train: meanPoolSlides(clinic.train), validation: meanPoolSlides(clinic.validation) });
     expect(Array.from(await meanPool.contribute(clinic, head, 1))).toEqual(Array.from(direct));
     expect(meanPool.probabilities(head, clinic.train).every((p) => p.every((v) => Math.abs(v - 1 / 3) < 1e-12))).toBe(true);
+  });
+
+  it.each([
+    ['ridge', () => new Ridge({ lambda: 0.5 })],
+    ['fedavg-head', () => new FedAvgHead({ seed: 7, training: { ...DEFAULT_LOCAL_TRAINING, epochs: 2 } })],
+  ] as const)('mean-pool+%s: every round, contributions and the next head are the tile strategy\'s on the slide means', async (_, innerStrategy: () => Strategy) => {
+    const meanPool = new MeanPool(innerStrategy());
+    const inner = innerStrategy();
+    const pooled = clinics.map((c) => ({ index: c.index, train: meanPoolSlides(c.train), validation: meanPoolSlides(c.validation) }));
+    let global = meanPool.initialModel(3, 16);
+    let innerGlobal = zeroHead(3, 16);
+    const rounds = meanPool.roundsFor(2);
+    expect(rounds).toBe(inner.roundsFor(2));
+    const lastEntries: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const sum = new Float64Array(meanPool.contributionLength(3, 16));
+      for (const [i, clinic] of clinics.entries()) {
+        const values = await meanPool.contribute(clinic, global, round);
+        expect(Array.from(values)).toEqual(Array.from(await inner.contribute(pooled[i]!, innerGlobal, round)));
+        lastEntries.push(values.at(-1) as number);
+        values.forEach((v, k) => (sum[k] = (sum[k] as number) + v));
+      }
+      global = meanPool.combine(sum, global);
+      innerGlobal = inner.combine(sum, innerGlobal);
+      expect(global).toEqual(innerGlobal);
+    }
+    // The counts inside the sum are slide counts: ridge's head is the pooled-data ridge on every clinic's slide
+    // means, fedavg-head's count entry is each clinic's number of training slides in every round.
+    const slides = clinics.reduce((n, c) => n + c.train.count, 0);
+    if (inner instanceof Ridge) {
+      const all = tokenSet(16, 3, Float32Array.from(pooled.flatMap((p) => Array.from(p.train.tokens))), Int32Array.from(pooled.flatMap((p) => Array.from(p.train.labels))));
+      expect(all.count).toBe(slides);
+      const want = ridgeHead(ridgeStatistics(all), 3, 16, 0.5);
+      global.weights.forEach((w, k) => expect(w).toBeCloseTo(want.weights[k] as number, 9));
+      global.biases.forEach((b, k) => expect(b).toBeCloseTo(want.biases[k] as number, 9));
+    } else {
+      expect(lastEntries).toEqual(Array.from({ length: rounds }, () => clinics.map((c) => c.train.count)).flat());
+      expect(global.weights.some((w) => w !== 0)).toBe(true);
+    }
   });
 
   it('abmil: [n * theta, n] per clinic; the round is the slide-weighted mean of the local models, clear and CKKS', async () => {
