@@ -2,15 +2,12 @@
 // coordinator started in this process: slide accuracy and macro AUC per run, encrypted vs unencrypted (accuracy
 // difference and identical predictions), bytes and time per round, mean-pool (into each tile strategy) vs abmil.
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
-import { compareRuns } from '../src/fl/simulation.ts';
 import type { AggregatorKind } from '../src/fl/simulation.ts';
-import { simulateSlides } from '../src/fl/slide-simulation.ts';
-import type { SlideSimulationOptions, SlideSimulationRun } from '../src/fl/slide-simulation.ts';
+import { simulateSlides, slideSimulationDocument } from '../src/fl/slide-simulation.ts';
+import type { SlideSimulationOptions } from '../src/fl/slide-simulation.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} KB`);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const roundMs = (r: SlideSimulationRun) => mean(r.rounds.map((x) => Object.values(x.phaseMs).reduce((a, b) => a + b, 0)));
 
 export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>, json: boolean, aggregator: AggregatorKind): Promise<void> {
   const started = performance.now();
@@ -20,35 +17,16 @@ export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun
     startCoordinator: startEmbeddedCoordinator,
     ...(json ? {} : { onRun: (r) => process.stdout.write(`${r.label} / ${r.domain}: ${r.rounds.map((x) => pct(x.accuracy)).join(' ')}\n`) }),
   });
-  const rows = report.runs.map((r) => {
-    const plain = report.runs.find((p) => p.label === r.label && p.domain === 'unencrypted');
-    const versus = r.domain !== 'unencrypted' && plain ? compareRuns(r, plain) : null;
-    return {
-      strategy: r.label,
-      domain: r.domain,
-      split: r.split,
-      rounds: r.rounds.length,
-      finalAccuracy: r.finalAccuracy,
-      auc: r.auc,
-      accuracyDeltaPp: versus?.accuracyDeltaPp ?? null,
-      agreement: versus?.agreement ?? null,
-      ciphertextsPerClinic: r.rounds[0]?.ciphertextsPerClinic ?? 0,
-      bytesUpPerRoundPerClinic: Math.round(mean(r.rounds.map((x) => x.bytesUpPerClinic))),
-      bytesDownPerRoundPerClinic: Math.round(mean(r.rounds.map((x) => x.bytesDownPerClinic))),
-      msPerRound: Math.round(roundMs(r)),
-      accuracyPerRound: r.rounds.map((x) => x.accuracy),
-    };
-  });
+  const document = slideSimulationDocument(report, { ...options, aggregator });
   if (json) {
-    const slides = report.clinics.map((c) => c.train.count);
-    process.stdout.write(`${JSON.stringify({ settings: { ...options, level: 'slide', accuracyUnit: 'fraction of test slides' }, clinicSlides: slides, runs: rows })}\n`);
+    process.stdout.write(`${JSON.stringify(document)}\n`);
     return;
   }
   const lines = ['\nslide level (accuracy and AUC on test slides; bytes and ms per round per clinic)'];
   lines.push('strategy                domain        rounds  accuracy    AUC   Δ vs clear  agree     cts   up/round   down/round  ms/round');
-  for (const r of rows) {
+  for (const r of document.runs) {
     lines.push(
-      `${r.strategy.padEnd(23)} ${r.domain.padEnd(12)} ${String(r.rounds).padStart(6)}  ${pct(r.finalAccuracy).padStart(8)}  ${r.auc.toFixed(3)}  ` +
+      `${r.strategy.padEnd(23)} ${r.domain.padEnd(12)} ${String(r.rounds.length).padStart(6)}  ${pct(r.finalAccuracy).padStart(8)}  ${r.auc.toFixed(3)}  ` +
         `${(r.accuracyDeltaPp === null ? '-' : `${r.accuracyDeltaPp.toFixed(2)} pp`).padStart(10)}  ${(r.agreement === null ? '-' : pct(r.agreement)).padStart(7)}  ` +
         `${String(r.ciphertextsPerClinic).padStart(4)}  ${kb(r.bytesUpPerRoundPerClinic).padStart(9)}  ${kb(r.bytesDownPerRoundPerClinic).padStart(10)}  ${String(r.msPerRound).padStart(8)}`,
     );

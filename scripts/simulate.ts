@@ -7,7 +7,7 @@ import { DOMAIN_NAMES } from '../src/fl/channels.ts';
 import type { DomainName } from '../src/fl/channels.ts';
 import { SPLIT_NAMES } from '../src/fl/dataset.ts';
 import type { SplitName } from '../src/fl/dataset.ts';
-import { DEFAULT_SIMULATION, PAPER_BYTES_PER_ROUND, compareRuns, simulate, trafficRows } from '../src/fl/simulation.ts';
+import { DEFAULT_SIMULATION, PAPER_BYTES_PER_ROUND, compareRuns, roundsDocument, simulate, trafficRows } from '../src/fl/simulation.ts';
 import type { AggregatorKind, SimulationOptions, SimulationRun } from '../src/fl/simulation.ts';
 import { parseArgs as parseArgv } from 'node:util';
 import { DEFAULT_SLIDE_SIMULATION } from '../src/fl/slide-simulation.ts';
@@ -196,16 +196,7 @@ async function main(): Promise<void> {
         domain: r.domain,
         split: r.split,
         finalAccuracy: r.finalAccuracy,
-        rounds: r.rounds.map(({ round, accuracy, bytesUpPerClinic, bytesDownPerClinic, ciphertextsPerClinic, present, validationAccuracy, phaseMs }) => ({
-          round,
-          accuracy,
-          bytesUpPerClinic,
-          bytesDownPerClinic,
-          ciphertextsPerClinic,
-          present,
-          validationAccuracy,
-          phaseMs,
-        })),
+        rounds: roundsDocument(r.rounds),
       })),
       comparisons: compared,
       traffic,

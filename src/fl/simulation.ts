@@ -13,7 +13,7 @@ import type { LocalCoordinator } from './coordinator.ts';
 import { localSplit, splitClinics, syntheticDataset } from './dataset.ts';
 import type { SplitName, TokenSet } from './dataset.ts';
 import { runFederation } from './federation.ts';
-import type { FederationRun } from './federation.ts';
+import type { FederationRun, RoundRecord } from './federation.ts';
 import { gradientPayload } from './gradient-baseline.ts';
 import { DEFAULT_LOCAL_TRAINING } from './head.ts';
 import type { LocalTrainingOptions } from './head.ts';
@@ -190,6 +190,20 @@ export function compareRuns(a: { predictions: Int32Array; finalAccuracy: number 
   let same = 0;
   for (let i = 0; i < a.predictions.length; i++) if (a.predictions[i] === b.predictions[i]) same++;
   return { accuracyDeltaPp: 100 * (a.finalAccuracy - b.finalAccuracy), agreement: same / a.predictions.length };
+}
+
+/** A run's rounds as `--json` writes them: one shape for tile and slide runs, so the Federation page reads both. */
+export function roundsDocument(records: readonly RoundRecord[]): RoundRecord[] {
+  return records.map(({ round, accuracy, bytesUpPerClinic, bytesDownPerClinic, ciphertextsPerClinic, present, validationAccuracy, phaseMs }) => ({
+    round,
+    accuracy,
+    bytesUpPerClinic,
+    bytesDownPerClinic,
+    ciphertextsPerClinic,
+    present,
+    validationAccuracy,
+    phaseMs,
+  }));
 }
 
 export interface TrafficRow {

@@ -8,9 +8,10 @@ import type { AbmilTraining } from './abmil.ts';
 import type { DomainName } from './channels.ts';
 import type { LocalCoordinator } from './coordinator.ts';
 import type { SplitName } from './dataset.ts';
+import type { RoundRecord } from './federation.ts';
 import { runSlideFederation } from './slide-federation.ts';
 import type { SlideFederationRun } from './slide-federation.ts';
-import { channelFor } from './simulation.ts';
+import { channelFor, compareRuns, roundsDocument } from './simulation.ts';
 import type { SimulationOptions } from './simulation.ts';
 import { prepareSlideClinics, syntheticSlides } from './slides.ts';
 import type { SlideClinicData, SlideSet } from './slides.ts';
@@ -87,4 +88,48 @@ export async function simulateSlides(opts: SlideSimulationOptions): Promise<Slid
     await coordinator?.close();
   }
   return { runs, test, clinics };
+}
+
+/** One run of `--level slide --json`: the tile document's run (rounds per round) plus the slide-level measures. */
+export interface SlideRunDocument {
+  /** The run's label: 'abmil' or 'mean-pool+<tile strategy>'. */
+  strategy: string;
+  domain: DomainName;
+  split: SplitName;
+  finalAccuracy: number;
+  rounds: RoundRecord[];
+  /** Macro one-vs-rest AUC of the final model on the test slides. */
+  auc: number;
+  /** Against the same label's unencrypted run; null for that run itself or when there is none. */
+  accuracyDeltaPp: number | null;
+  agreement: number | null;
+  ciphertextsPerClinic: number;
+  bytesUpPerRoundPerClinic: number;
+  bytesDownPerRoundPerClinic: number;
+  msPerRound: number;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** What `npm run simulate -- --level slide --json` prints: the tile-level document's shape, slide measures added. */
+export function slideSimulationDocument(report: SlideSimulationReport, settings: object): { settings: object; clinicSlides: number[]; runs: SlideRunDocument[] } {
+  const runs = report.runs.map((r): SlideRunDocument => {
+    const plain = report.runs.find((p) => p.label === r.label && p.domain === 'unencrypted');
+    const versus = r.domain !== 'unencrypted' && plain ? compareRuns(r, plain) : null;
+    return {
+      strategy: r.label,
+      domain: r.domain,
+      split: r.split,
+      finalAccuracy: r.finalAccuracy,
+      rounds: roundsDocument(r.rounds),
+      auc: r.auc,
+      accuracyDeltaPp: versus?.accuracyDeltaPp ?? null,
+      agreement: versus?.agreement ?? null,
+      ciphertextsPerClinic: r.rounds[0]?.ciphertextsPerClinic ?? 0,
+      bytesUpPerRoundPerClinic: Math.round(mean(r.rounds.map((x) => x.bytesUpPerClinic))),
+      bytesDownPerRoundPerClinic: Math.round(mean(r.rounds.map((x) => x.bytesDownPerClinic))),
+      msPerRound: Math.round(mean(r.rounds.map((x) => Object.values(x.phaseMs).reduce((a, b) => a + b, 0)))),
+    };
+  });
+  return { settings: { ...settings, level: 'slide', accuracyUnit: 'fraction of test slides' }, clinicSlides: report.clinics.map((c) => c.train.count), runs };
 }
