@@ -11,6 +11,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatDecimalBytes } from '../src/common/format-bytes.ts';
 import { convertCheckpoint } from '../src/vit/checkpoint.ts';
 import { imageProcessorJson, POOLINGS, tokenWidth } from '../src/vit/config.ts';
 import type { Pooling } from '../src/vit/config.ts';
@@ -91,10 +92,9 @@ try {
   const { config, processor, weights, dropped } = converted;
   const files = await buildModelFolder(vitConfigJson(config), imageProcessorJson(processor), weights, dtype);
   await writeModelDir(values.out, files);
-  const megabytes = ((files.get('model.safetensors')?.byteLength ?? 0) / 1e6).toFixed(1);
   const resampled = converted.resampledFrom ? `; position grid resampled ${converted.resampledFrom} -> ${config.image_size / config.patch_size}` : '';
   console.log(
-    `wrote ${values.out}: ${converted.family}${converted.catalogue ? ` (recognised: ${converted.catalogue})` : ''}, ${weights.size} tensors as ${dtype} (${megabytes} MB), pooling ${config.pooling}, ` +
+    `wrote ${values.out}: ${converted.family}${converted.catalogue ? ` (recognised: ${converted.catalogue})` : ''}, ${weights.size} tensors as ${dtype} (${formatDecimalBytes(files.get('model.safetensors')?.byteLength ?? 0)}), pooling ${config.pooling}, ` +
       `token width ${tokenWidth(config)}${resampled}${dropped.length ? `; dropped ${dropped.join(', ')}` : ''}`,
   );
 } catch (error) {

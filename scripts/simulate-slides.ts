@@ -1,13 +1,13 @@
 // `npm run simulate -- --level slide ...`: the slide-level comparison (src/fl/slide-simulation.ts) against a real
 // coordinator started in this process: slide accuracy and macro AUC per run, encrypted vs unencrypted (accuracy
 // difference and identical predictions), bytes and time per round, mean-pool (into each tile strategy) vs abmil.
+import { formatDecimalBytes } from '../src/common/format-bytes.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 import type { AggregatorKind } from '../src/fl/simulation.ts';
 import { simulateSlides, slideSimulationDocument } from '../src/fl/slide-simulation.ts';
 import type { SlideSimulationOptions } from '../src/fl/slide-simulation.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} KB`);
 
 export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>, json: boolean, aggregator: AggregatorKind): Promise<void> {
   const started = performance.now();
@@ -28,7 +28,7 @@ export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun
     lines.push(
       `${r.strategy.padEnd(23)} ${r.domain.padEnd(12)} ${String(r.rounds.length).padStart(6)}  ${pct(r.finalAccuracy).padStart(8)}  ${r.auc.toFixed(3)}  ` +
         `${(r.accuracyDeltaPp === null ? '-' : `${r.accuracyDeltaPp.toFixed(2)} pp`).padStart(10)}  ${(r.agreement === null ? '-' : pct(r.agreement)).padStart(7)}  ` +
-        `${String(r.ciphertextsPerClinic).padStart(4)}  ${kb(r.bytesUpPerRoundPerClinic).padStart(9)}  ${kb(r.bytesDownPerRoundPerClinic).padStart(10)}  ${String(r.msPerRound).padStart(8)}`,
+        `${String(r.ciphertextsPerClinic).padStart(4)}  ${formatDecimalBytes(r.bytesUpPerRoundPerClinic).padStart(9)}  ${formatDecimalBytes(r.bytesDownPerRoundPerClinic).padStart(10)}  ${String(r.msPerRound).padStart(8)}`,
     );
   }
   const c = report.clinics.map((x) => `${x.train.count} (${[0, 1, 2].map((k) => x.train.labels.filter((l) => l === k).length).join('/')})`);

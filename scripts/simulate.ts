@@ -3,6 +3,7 @@
 // (src/fl/simulation.ts) and prints, per round, accuracy, bytes up and down per clinic and the time of each phase;
 // then the comparison of each encrypted run with its unencrypted twin and the traffic against the gradient-encryption
 // baseline and the paper's 326 KB. With --json: one JSON document on stdout. Bad flags: a message and exit code 2.
+import { formatDecimalBytes } from '../src/common/format-bytes.ts';
 import { DOMAIN_NAMES } from '../src/fl/channels.ts';
 import type { DomainName } from '../src/fl/channels.ts';
 import { SPLIT_NAMES } from '../src/fl/dataset.ts';
@@ -144,7 +145,6 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} KB`);
 const ms = (x: number) => x.toFixed(0).padStart(5);
 
 function printRun(run: SimulationRun): void {
@@ -153,7 +153,7 @@ function printRun(run: SimulationRun): void {
   for (const r of run.rounds) {
     const p = r.phaseMs;
     out.push(
-      `${String(r.round).padStart(5)}  ${pct(r.accuracy).padStart(8)}  ${kb(r.bytesUpPerClinic).padStart(10)}  ${kb(r.bytesDownPerClinic).padStart(11)}  ${String(r.ciphertextsPerClinic).padStart(4)} |` +
+      `${String(r.round).padStart(5)}  ${pct(r.accuracy).padStart(8)}  ${formatDecimalBytes(r.bytesUpPerClinic).padStart(10)}  ${formatDecimalBytes(r.bytesDownPerClinic).padStart(11)}  ${String(r.ciphertextsPerClinic).padStart(4)} |` +
         `${ms(p.train)} ${ms(p.encrypt)}   ${ms(p.upload)}     ${ms(p.aggregate)}    ${ms(p.download)}   ${ms(p.decrypt)}    ${ms(p.evaluate)}` +
         (r.present.length < run.rounds[0]!.validationAccuracy.length ? `  (present: clinics ${r.present.join(', ')})` : ''),
     );
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     lines.push(
       `${t.strategy.padEnd(12)} ${t.domain.padEnd(20)} ${String(t.rounds).padStart(6)}  ${pct(t.finalAccuracy).padStart(8)}  ` +
         `${(c ? `${c.accuracyDeltaPp.toFixed(2)} pp` : '-').padStart(10)}  ${(c ? pct(c.agreement) : '-').padStart(7)}  ` +
-        `${kb(t.bytesUpPerRoundPerClinic).padStart(10)}  ${kb(t.bytesUpTotalPerClinic).padStart(11)}  ` +
+        `${formatDecimalBytes(t.bytesUpPerRoundPerClinic).padStart(10)}  ${formatDecimalBytes(t.bytesUpTotalPerClinic).padStart(11)}  ` +
         `${(t.savingVsGradientPerRound === null ? '-' : `${t.savingVsGradientPerRound.toFixed(1)}x`).padStart(12)}  ` +
         `${(t.savingVsGradientTotal === null ? '-' : `${t.savingVsGradientTotal.toFixed(1)}x`).padStart(12)}  ${t.ratioToPaperPerRound.toFixed(3)}x`,
     );

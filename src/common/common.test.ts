@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from './base64.ts';
 import { bytesEqual } from './bytes-equal.ts';
-import { formatBytes } from './format-bytes.ts';
+import { formatBytes, formatDecimalBytes } from './format-bytes.ts';
 import { fromHex, toHex } from './hex.ts';
 import { mulberry32 } from './mulberry32.ts';
 import { sha256Hex, sha256Stream } from './sha256.ts';
@@ -30,7 +30,7 @@ describe('common helpers', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
-  it('bytesEqual, wipe, mulberry32 and formatBytes', () => {
+  it('bytesEqual, wipe, mulberry32, formatBytes and formatDecimalBytes', () => {
     expect(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
     expect(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
     expect(bytesEqual(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
@@ -46,5 +46,10 @@ describe('common helpers', () => {
     expect(formatBytes(32 * 2 ** 20)).toBe('32 MiB');
     expect(formatBytes(64_545)).toBe('63.0 KiB');
     expect(formatBytes(1536)).toBe('1.50 KiB');
+    expect(formatDecimalBytes(999)).toBe('999 B');
+    expect(formatDecimalBytes(326_000)).toBe('326 kB');
+    expect(formatDecimalBytes(64_545)).toBe('64.5 kB');
+    expect(formatDecimalBytes(1_200_000)).toBe('1.20 MB');
+    expect(formatDecimalBytes(51_793_500, { fractionDigits: 0 })).toBe('52 MB');
   });
 });

@@ -2,10 +2,10 @@
 // and random ciphertexts, envelopes of the wrong preset, unknown ids. The service must answer every one with a 4xx,
 // stay up, and keep its memory bounded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../common/mulberry32.ts';
 import { HeContext } from '../he/context.ts';
 import { encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import { encodeBundle } from '../protocol/bundle.ts';
-import { mulberry32 } from '../vit/weights.ts';
 import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
 let coordinator: RunningCoordinator;

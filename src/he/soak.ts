@@ -5,6 +5,7 @@
 //   node --expose-gc --max-semi-space-size=1 src/he/soak.ts [ops]
 // The fixed young generation keeps V8's semi-space growth policy (a one-off ~20 MB step under envelope churn) out
 // of the reading, so RSS measures what is retained.
+import { parseArgs } from 'node:util';
 import { HeContext } from './context.ts';
 import { HeError } from './errors.ts';
 import { sealHeapBytes } from './seal.ts';
@@ -66,7 +67,25 @@ export async function runSoak(ops: number): Promise<SoakResult> {
   return result;
 }
 
+const USAGE = 'usage: node --expose-gc --max-semi-space-size=1 src/he/soak.ts [ops (a positive integer, default 10000)]';
+
+/** The operation count from the command line; a usage message for anything else. */
+function parseOps(args: string[]): number {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length > 1) throw new Error(`one operation count, got ${positionals.length} arguments`);
+  const [raw = '10000'] = positionals;
+  const ops = Number(raw);
+  if (!/^\d+$/.test(raw) || !(ops >= 1)) throw new Error(`ops must be a positive integer, got '${raw}'`);
+  return ops;
+}
+
 if (import.meta.main) {
-  const ops = Number(process.argv[2] ?? 10_000);
+  let ops: number;
+  try {
+    ops = parseOps(process.argv.slice(2));
+  } catch (error) {
+    console.error(`soak: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
   process.stdout.write(JSON.stringify(await runSoak(ops)) + '\n');
 }

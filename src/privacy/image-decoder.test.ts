@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../common/mulberry32.ts';
 import { clsTokens, drawAttackerTiles, readSampleTiles } from './audit-tiles.ts';
 import { trainImageDecoder } from './image-decoder.ts';
 import { psnr } from './psnr.ts';
@@ -35,8 +36,7 @@ describe('the insider decoder: [CLS] token → tile', () => {
 
   it('falls back to the mean image when the features carry nothing (early stopping on held-out pairs)', async () => {
     const tiles = drawAttackerTiles(20).map((t) => t.image);
-    let state = 7;
-    const noise = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const noise = mulberry32(7);
     const features = tiles.map(() => Float32Array.from({ length: 64 }, noise));
     const decoder = await trainImageDecoder(features, tiles, { epochs: 6, hidden: 64, learningRate: 3e-3 });
     const [guess] = await decoder.predict([Float32Array.from({ length: 64 }, noise)]);

@@ -13,6 +13,7 @@
 //   39+L     4  payload length P
 //   43+L     P  payload
 import { bytesEqual as equalBytes } from '../common/bytes-equal.ts';
+import { toHex } from '../common/hex.ts';
 
 export const ENVELOPE_MAGIC = 'CPHE';
 export const ENVELOPE_VERSION = 1;
@@ -100,8 +101,9 @@ function encodeFederationId(federationId: string): Uint8Array {
   return bytes;
 }
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('') + '…';
+/** The first 8 bytes in hex, enough to tell two digests apart in an error message. */
+function hexPrefix(bytes: Uint8Array): string {
+  return `${toHex(bytes.subarray(0, 8))}…`;
 }
 
 /** Byte length of the header for a given federation id (useful for size budgets). */
@@ -142,7 +144,7 @@ export function decodeEnvelope(bytes: Uint8Array, expect: EnvelopeExpectation = 
   }
   if (bytes.length < 4) throw new EnvelopeError('truncated', `${bytes.length} bytes, magic needs 4`);
   if (!equalBytes(bytes.subarray(0, 4), MAGIC_BYTES)) {
-    throw new EnvelopeError('bad-magic', `magic is ${hex(bytes.subarray(0, 4))}, expected '${ENVELOPE_MAGIC}'`);
+    throw new EnvelopeError('bad-magic', `magic is ${hexPrefix(bytes.subarray(0, 4))}, expected '${ENVELOPE_MAGIC}'`);
   }
   if (bytes.length < 7) throw new EnvelopeError('truncated', `${bytes.length} bytes, header needs at least 7`);
   const version = bytes[4] as number;
@@ -176,7 +178,7 @@ export function decodeEnvelope(bytes: Uint8Array, expect: EnvelopeExpectation = 
   }
   const presetHash = bytes.subarray(7 + fedLength, 7 + fedLength + PRESET_HASH_BYTES);
   if (expect.presetHash !== undefined && !equalBytes(presetHash, expect.presetHash)) {
-    throw new EnvelopeError('wrong-preset', `preset hash ${hex(presetHash)}, expected ${hex(expect.presetHash)}`);
+    throw new EnvelopeError('wrong-preset', `preset hash ${hexPrefix(presetHash)}, expected ${hexPrefix(expect.presetHash)}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const payloadLength = view.getUint32(7 + fedLength + PRESET_HASH_BYTES);

@@ -1,5 +1,6 @@
 // What a slide file is, from its first bytes and its TIFF directories, and the refusals for what this reader does not
 // read: each names the format and how to convert it, so a pathologist can act on it.
+import { toHex } from '../common/hex.ts';
 
 /** The conversion every refusal offers: libvips writes a tiled pyramidal TIFF this reader (and OpenSlide) reads. */
 export const CONVERT_HINT = 'convert it with `vips tiffsave <input> out.tif --tile --pyramid --compression jpeg --Q 85` and open out.tif';
@@ -26,7 +27,7 @@ export function sniffSlide(file: string, head: Uint8Array): void {
   const order = ascii(0, 2);
   if (order !== 'II' && order !== 'MM') {
     if (ascii(0, 4) === 'PK\x03\x04') throw new SlideError(file, `a ZIP archive (e.g. a MIRAX or DICOM export), not a slide file; ${CONVERT_HINT}`);
-    throw new SlideError(file, `not a TIFF file (it starts with bytes ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}); ${CONVERT_HINT}`);
+    throw new SlideError(file, `not a TIFF file (it starts with bytes ${toHex(head.subarray(0, 4))}); ${CONVERT_HINT}`);
   }
   const version = order === 'II' ? (head[2] ?? 0) | ((head[3] ?? 0) << 8) : ((head[2] ?? 0) << 8) | (head[3] ?? 0);
   if (version !== 42 && version !== 43) throw new SlideError(file, `not a TIFF file (version ${version}, expected 42 or BigTIFF 43)`);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../common/mulberry32.ts';
 import { VitModel } from './model.ts';
 import { readModelDir, useNodeWasmBackend } from './node-io.ts';
 import { preprocessRgba } from './preprocess.ts';
@@ -15,11 +16,8 @@ const TINY_DIR = new URL('../../public/models/tiny/', import.meta.url).pathname;
 /** A deterministic pseudo-random RGBA image. */
 function testImage(seed: number, width: number, height: number): Uint8ClampedArray {
   const rgba = new Uint8ClampedArray(width * height * 4);
-  let state = seed;
-  for (let i = 0; i < rgba.length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    rgba[i] = state >>> 24;
-  }
+  const next = mulberry32(seed);
+  for (let i = 0; i < rgba.length; i++) rgba[i] = Math.floor(next() * 256);
   return rgba;
 }
 

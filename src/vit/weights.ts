@@ -75,9 +75,6 @@ export function expectedVitTensors(config: VitConfig): ExpectedTensor[] {
   return tensors;
 }
 
-/** Re-exported for src/coordinator/fuzz.test.ts until it imports src/common directly. */
-export { mulberry32 };
-
 /** Deterministic weights: one mulberry32 stream over all tensors in canonical order. */
 export function randomVitWeights(config: VitConfig, seed: number): Map<string, Float32Array> {
   const next = mulberry32(seed);

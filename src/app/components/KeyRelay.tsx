@@ -1,17 +1,12 @@
 // The key relay on screen (stores/relay.ts): both people see the same 8-digit code before any key is wrapped; the
 // holder confirms it (typed or "codes match") before the key is released, the requester before it is opened, and a
 // mismatch stops the relay visibly and is audited at the coordinator.
-import { useEffect, useId, useState } from 'react';
-import { abortText, type RelayEntry, useRelay } from '../stores/relay.ts';
+import { useEffect, useId, useMemo, useState } from 'react';
+import { useKeys } from '../stores/keys.ts';
+import { abortText, type RelayClinic, type RelayEntry, useRelay } from '../stores/relay.ts';
 import { Busy, ErrorText } from './Section.tsx';
 
-interface Clinic {
-  token: string;
-  clinicId: string;
-  federationId: string;
-}
-
-function Compare({ clinic, entry }: { clinic: Clinic; entry: RelayEntry }) {
+function Compare({ clinic, entry }: { clinic: RelayClinic; entry: RelayEntry }) {
   const { confirm, reject } = useRelay();
   const [typed, setTyped] = useState('');
   const inputId = useId();
@@ -44,7 +39,7 @@ function Compare({ clinic, entry }: { clinic: Clinic; entry: RelayEntry }) {
   );
 }
 
-function Entry({ clinic, entry }: { clinic: Clinic; entry: RelayEntry }) {
+function Entry({ clinic, entry }: { clinic: RelayClinic; entry: RelayEntry }) {
   const { answer, request, reject } = useRelay();
   const again = (
     <button type="button" onClick={() => void request(clinic)}>
@@ -101,8 +96,12 @@ function Entry({ clinic, entry }: { clinic: Clinic; entry: RelayEntry }) {
 }
 
 /** Requests, answers and confirmations for this clinic; `holdsKey` decides which side of a relay it can take. */
-export function KeyRelay({ clinic, holdsKey, keyHolders }: { clinic: Clinic; holdsKey: boolean; keyHolders: number }) {
+export function KeyRelay({ clinic: access, holdsKey, keyHolders }: { clinic: Omit<RelayClinic, 'keys'>; holdsKey: boolean; keyHolders: number }) {
   const { entries, busy, error, poll, request } = useRelay();
+  // The relay store reaches the federation key only through what is handed to it here (stores do not call each other).
+  const bundle = useKeys((s) => s.relayBundle);
+  const adopt = useKeys((s) => s.adoptRelayedKeys);
+  const clinic = useMemo<RelayClinic>(() => ({ ...access, keys: { bundle, adopt } }), [access, bundle, adopt]);
   useEffect(() => {
     const controller = new AbortController();
     void poll(clinic, controller.signal);

@@ -16,7 +16,6 @@ import type { KeyRelayAbortReason } from '../../protocol/vocabulary.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import { identityPins } from '../lib/identity-pins.ts';
 import { loadOrCreateIdentity } from '../lib/keyvault.ts';
-import { useKeys } from './keys.ts';
 
 export type RelayPhase =
   /** requester: committed, no holder has answered yet */
@@ -44,22 +43,31 @@ export interface RelayEntry {
   abortReason: string | null;
 }
 
-interface Clinic {
+/** What a relay needs of this clinic's federation key; the component passes it in from the key store. */
+export interface RelayKeys {
+  /** The key bundle to wrap for `requesterName`, or null when there is none to release (its owner says why). */
+  bundle(requesterName: string): Uint8Array | null;
+  /** Keeps keys received through a confirmed relay (already unwrapped). */
+  adopt(federationId: string, bundle: Uint8Array): Promise<void>;
+}
+
+export interface RelayClinic {
   token: string;
   clinicId: string;
   federationId: string;
+  keys: RelayKeys;
 }
 
 interface RelayState {
   entries: RelayEntry[];
   busy: string | null;
   error: string | null;
-  request(clinic: Clinic): Promise<void>;
-  poll(clinic: Clinic, signal?: AbortSignal): Promise<void>;
-  answer(clinic: Clinic, relayId: string): Promise<void>;
+  request(clinic: RelayClinic): Promise<void>;
+  poll(clinic: RelayClinic, signal?: AbortSignal): Promise<void>;
+  answer(clinic: RelayClinic, relayId: string): Promise<void>;
   /** `typed` is the code the other person read out; empty means the person pressed "codes match" after comparing. */
-  confirm(clinic: Clinic, relayId: string, typed: string): Promise<void>;
-  reject(clinic: Clinic, relayId: string, reason: KeyRelayAbortReason): Promise<void>;
+  confirm(clinic: RelayClinic, relayId: string, typed: string): Promise<void>;
+  reject(clinic: RelayClinic, relayId: string, reason: KeyRelayAbortReason): Promise<void>;
 }
 
 interface Live {
@@ -119,7 +127,7 @@ export const useRelay = create<RelayState>()((set, get) => {
   const render = (me: string) => set({ entries: lastViews.map((v) => entryOf(v, me)).filter((e): e is RelayEntry => e !== null) });
 
   /** Moves one relay forward where this side's next step needs no person; each relay is worked on once at a time. */
-  async function advance(clinic: Clinic, view: KeyRelayView, state: Live): Promise<void> {
+  async function advance(clinic: RelayClinic, view: KeyRelayView, state: Live): Promise<void> {
     if (state.requester && !state.transcript && view.status === 'responded') {
       const transcript = requesterTranscript(state.requester, holderAnswer(view));
       const warning = await identityCheck(transcript.holderClinicId, view.holderName ?? 'the key holder', transcript.holderIdentityKey);
@@ -140,7 +148,7 @@ export const useRelay = create<RelayState>()((set, get) => {
     }
   }
 
-  async function receive(clinic: Clinic, view: KeyRelayView, state: Live): Promise<void> {
+  async function receive(clinic: RelayClinic, view: KeyRelayView, state: Live): Promise<void> {
     const { requester, transcript } = state as Required<Pick<Live, 'requester' | 'transcript'>>;
     set({ busy: 'Receiving the federation key…' });
     const identity = await loadOrCreateIdentity(clinic.clinicId);
@@ -153,7 +161,7 @@ export const useRelay = create<RelayState>()((set, get) => {
       await get().reject(clinic, view.relayId, 'transcript-mismatch');
       return;
     }
-    await useKeys.getState().adoptRelayedKeys(clinic.federationId, bundle);
+    await clinic.keys.adopt(clinic.federationId, bundle);
     await coordinatorApi.acceptKeyRelay(clinic.token, clinic.federationId, view.relayId);
     await pinIdentity(identityPins, transcript.holderClinicId, view.holderName ?? transcript.holderClinicId, transcript.holderIdentityKey);
     live.delete(view.relayId);
@@ -224,7 +232,7 @@ export const useRelay = create<RelayState>()((set, get) => {
       set({ error: null });
       try {
         if (state.holder) {
-          const bundle = useKeys.getState().relayBundle(view.requesterName);
+          const bundle = clinic.keys.bundle(view.requesterName);
           if (!bundle) return;
           set({ busy: `Releasing the key to ${view.requesterName}…` });
           const identity = await loadOrCreateIdentity(clinic.clinicId);

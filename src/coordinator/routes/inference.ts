@@ -2,6 +2,7 @@
 // and get encrypted logits back. SEAL's verdicts on what a caller sent are 400s naming the part; a failure of the
 // HE worker itself is the coordinator's (500).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { HeError } from '../../he/errors.ts';
 import { PRESETS, presetHash } from '../../he/params.ts';
 import { EvaluationKeyParamsSchema, FederationParamsSchema } from '../../protocol/api.ts';
@@ -21,18 +22,20 @@ function callersFault(e: unknown, code: string): never {
 
 export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, inference, metrics }) => {
   const binary = { auth: 'clinic', body: 'binary' } as const;
+  /** What a key holder publishes (evaluation keys, the served head) is one binary body of up to EVALUATION_KEY_LIMIT. */
+  const publication = { config: binary, bodyLimit: EVALUATION_KEY_LIMIT } as const;
+  /** The publishing clinic, its federation and the body: another federation's clinic gets a 404, a non-holder a 403. */
+  const published = async (request: FastifyRequest, fid: string, action: string) => {
+    const { clinic, federation } = await memberFederation(store, request, fid);
+    requireKeyHolder(clinic, action);
+    return { clinic, federation, bytes: binaryBody(request) };
+  };
 
   app.put(
     '/api/federations/:fid/evaluation-keys/:kind',
-    {
-      config: binary,
-      bodyLimit: EVALUATION_KEY_LIMIT,
-      schema: { summary: 'upload an evaluation key envelope (galois-keys or relin-keys); key holders only', params: EvaluationKeyParamsSchema },
-    },
+    { ...publication, schema: { summary: 'upload an evaluation key envelope (galois-keys or relin-keys); key holders only', params: EvaluationKeyParamsSchema } },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      requireKeyHolder(clinic, 'publish evaluation keys');
-      const bytes = binaryBody(request);
+      const { clinic, federation, bytes } = await published(request, request.params.fid, 'publish evaluation keys');
       const { kind } = request.params;
       try {
         // Header checks here; SEAL's own validity check runs when the inference worker loads the key.
@@ -50,15 +53,9 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
 
   app.put(
     '/api/federations/:fid/inference-model',
-    {
-      config: binary,
-      bodyLimit: EVALUATION_KEY_LIMIT,
-      schema: { summary: 'publish the head served for encrypted inference (in clear or encrypted, with its slot layout); key holders only', params: FederationParamsSchema },
-    },
+    { ...publication, schema: { summary: 'publish the head served for encrypted inference (in clear or encrypted, with its slot layout); key holders only', params: FederationParamsSchema } },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      requireKeyHolder(clinic, 'publish the inference model');
-      const bytes = binaryBody(request);
+      const { clinic, federation, bytes } = await published(request, request.params.fid, 'publish the inference model');
       const model = decodeInferenceModel(bytes);
       const sha = await blobs.put(bytes);
       await inference.prepareModel(federation.id, sha, bytes).catch((e: unknown) => callersFault(e, 'invalid-model'));

@@ -4,6 +4,7 @@
 // the cryptography (the clients check everything it says), but it enforces who may take each step and in which
 // order, and it audits every abort.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { fromBase64, toBase64 } from '../../common/base64.ts';
 import { checkWrappedShape, MAX_WRAPPED_BYTES } from '../../custody/keywrap.ts';
 import { FederationParamsSchema } from '../../protocol/api.ts';
@@ -39,11 +40,19 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
   const relays = store.keyRelays;
   const clinic = { auth: 'clinic' } as const;
 
-  /** The relay, visible to its requester and to key holders only; anything else is a 404 that reveals nothing. */
-  const relayOf = async (caller: ClinicRow, fid: string, relayId: string): Promise<KeyRelayRow> => {
-    const relay = await relays.get(fid, relayId);
-    if (!relay || (relay.requesterId !== caller.id && !caller.holdsKey)) throw new HttpError(404, 'not-found', `key relay ${relayId} not found`);
-    return relay;
+  /**
+   * The caller, its federation and the relay in the path. The relay is visible to its requester and to key holders
+   * only; anything else is a 404 that reveals nothing. `holderAction` first requires the caller to hold the key (403).
+   */
+  const relayCall = async (request: FastifyRequest, { fid, relayId }: { fid: string; relayId: string }, holderAction?: string) => {
+    const { clinic, federation } = await memberFederation(store, request, fid);
+    if (holderAction) requireKeyHolder(clinic, holderAction);
+    const relay = await relays.get(federation.id, relayId);
+    if (!relay || (relay.requesterId !== clinic.id && !clinic.holdsKey)) throw new HttpError(404, 'not-found', `key relay ${relayId} not found`);
+    return { clinic, federation, relay };
+  };
+  const requireRequester = (relay: KeyRelayRow, caller: ClinicRow, action: string): void => {
+    if (relay.requesterId !== caller.id) throw new HttpError(403, 'not-requester', `only the requesting clinic ${action}`);
   };
   const wrongStep = (relay: KeyRelayRow, step: string): never => {
     throw new HttpError(409, 'wrong-relay-step', `key relay ${relay.id} is ${relay.status}; ${step} is not its next step`);
@@ -92,9 +101,7 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/response',
     { config: clinic, schema: { summary: 'a key holder answers a commitment with its own ephemeral key and nonce', params: KeyRelayParams, body: KeyRelayContribution } },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      requireKeyHolder(clinic, 'answer key relays');
-      const relay = await relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation, relay } = await relayCall(request, request.params, 'answer key relays');
       if (!clinic.publicKey) throw new HttpError(409, 'no-public-key', 'set this clinic’s public key first (PUT /api/me/public-key)');
       if (!(await relays.answer(relay.id, clinic.id, clinic.publicKey, fromBase64(request.body.ephemeralKey), fromBase64(request.body.nonce)))) wrongStep(relay, 'an answer');
       await store.audit(clinic.id, 'key-relay.answered', { federationId: federation.id, relayId: relay.id });
@@ -106,9 +113,8 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/reveal',
     { config: clinic, schema: { summary: 'the requester opens its commitment (ephemeral key and nonce); both screens can then show the code', params: KeyRelayParams, body: KeyRelayContribution } },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      const relay = await relayOf(clinic, federation.id, request.params.relayId);
-      if (relay.requesterId !== clinic.id) throw new HttpError(403, 'not-requester', 'only the requesting clinic opens its commitment');
+      const { clinic, federation, relay } = await relayCall(request, request.params);
+      requireRequester(relay, clinic, 'opens its commitment');
       if (!(await relays.reveal(relay.id, fromBase64(request.body.ephemeralKey), fromBase64(request.body.nonce)))) wrongStep(relay, 'a reveal');
       await store.audit(clinic.id, 'key-relay.revealed', { federationId: federation.id, relayId: relay.id });
       return { ok: true };
@@ -123,8 +129,7 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
       schema: { summary: 'the answering holder delivers the federation key wrapped under the confirmed transcript (v2)', params: KeyRelayParams },
     },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      const relay = await relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation, relay } = await relayCall(request, request.params);
       if (relay.holderId !== clinic.id) throw new HttpError(403, 'not-answering-holder', 'only the key holder that answered this relay may deliver its wrapped key');
       const wrapped = binaryBody(request);
       try {
@@ -144,8 +149,7 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/wrapped',
     { config: clinic, schema: { summary: 'the wrapped federation key, for the requester of the relay only', params: KeyRelayParams } },
     async (request, reply) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      const relay = await relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, relay } = await relayCall(request, request.params);
       if (relay.requesterId !== clinic.id) throw new HttpError(404, 'not-found', 'no wrapped key for this clinic');
       if (relay.status !== 'wrapped' || !relay.wrappedSha) throw new HttpError(409, 'not-released', `key relay ${relay.id} is ${relay.status}: no wrapped key is released`);
       reply.type('application/octet-stream');
@@ -157,9 +161,8 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/accept',
     { config: clinic, schema: { summary: 'the requester opened the wrapped key: it becomes a key holder', params: KeyRelayParams } },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      const relay = await relayOf(clinic, federation.id, request.params.relayId);
-      if (relay.requesterId !== clinic.id) throw new HttpError(403, 'not-requester', 'only the requesting clinic accepts its key');
+      const { clinic, federation, relay } = await relayCall(request, request.params);
+      requireRequester(relay, clinic, 'accepts its key');
       if (!(await relays.accept(relay.id, clinic.id))) wrongStep(relay, 'acceptance');
       await store.audit(clinic.id, 'key-relay.accepted', { federationId: federation.id, relayId: relay.id, holder: relay.holderId });
       return { ok: true };
@@ -170,8 +173,7 @@ export const keyRelayRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = asy
     '/api/federations/:fid/key-relays/:relayId/abort',
     { config: clinic, schema: { summary: 'end a relay (codes differ, a broken commitment or wrap, or cancelled); always audited', params: KeyRelayParams, body: KeyRelayAbort } },
     async (request) => {
-      const { clinic, federation } = await memberFederation(store, request, request.params.fid);
-      const relay = await relayOf(clinic, federation.id, request.params.relayId);
+      const { clinic, federation, relay } = await relayCall(request, request.params);
       if (relay.requesterId !== clinic.id && relay.holderId !== clinic.id) throw new HttpError(403, 'not-a-party', 'only the requester or the answering holder may abort a relay');
       if (relay.status === 'accepted') throw new HttpError(409, 'already-accepted', `key relay ${relay.id} was already accepted; revoke the clinic instead`);
       // A second report of the same relay (the other side noticed too) is audited as well: both detections count.

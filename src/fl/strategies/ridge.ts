@@ -10,6 +10,7 @@
 // to D = 1024 (a ViT-L token); UNI2-h / H-optimus (1536) still work at 19 MB a clinic; beyond MAX_RIDGE_DIM (the
 // widest D whose summed statistics fit one bundle) it is refused before any statistic is computed, and
 // fedavg-head or prototypes (2 ciphertexts at D = 2560) do the job.
+import { formatDecimalBytes } from '../../common/format-bytes.ts';
 import { DEFAULT_MAX_COUNT } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
 import { TOKEN_LIMIT } from '../dataset.ts';
@@ -45,7 +46,7 @@ export class Ridge implements Strategy {
     if (dim > MAX_RIDGE_DIM) {
       throw new Error(
         `ridge: D = ${dim} needs ${length.toLocaleString('en')} values (${Math.ceil(length / 4096)} ciphertexts, ` +
-          `~${((Math.ceil(length / 4096) * 64_500) / 1e6).toFixed(0)} MB up per clinic); ridge is refused beyond D = ${MAX_RIDGE_DIM}: use fedavg-head or prototypes`,
+          `~${formatDecimalBytes(Math.ceil(length / 4096) * 64_500, { fractionDigits: 0 })} up per clinic); ridge is refused beyond D = ${MAX_RIDGE_DIM}: use fedavg-head or prototypes`,
       );
     }
     return length;
