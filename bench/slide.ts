@@ -1,6 +1,9 @@
 // Bench suite `slide`: per test slide (SVS-like, JPEG tiles of 240 px YCbCr and 256 px in a BigTIFF, written by
 // scripts/make-test-slides.ts), the open time, the level-0 tile decode rate, tissue detection time, and the
 // extraction rate (grid tile read + resize + tiny ViT on tfjs wasm, the Node backend), with the process's peak RSS.
+// Each extraction is timed end to end and as the forward pass alone on the same tiles read beforehand: the
+// difference is what reading, decoding and resizing cost beside the model (issue 17's overhead, target <= 10% for a
+// real model), for the tiny model and for a ViT-B/16-shaped fp16 model (seeded random weights).
 // The browser backends (WebGPU, threaded wasm) are measured by the vit-browser suite. Run alone: node bench/slide.ts
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +12,9 @@ import { join } from 'node:path';
 import { openSlideFile } from '../src/slide/open-node.ts';
 import { readGridTile, tileGrid } from '../src/slide/tiling.ts';
 import { detectTissue } from '../src/slide/tissue.ts';
+import type { Slide } from '../src/slide/slide.ts';
+import type { GridTile } from '../src/slide/tiling.ts';
+import type { ImageProcessorConfig } from '../src/vit/config.ts';
 import { embedRgbaImages } from '../src/vit/extract.ts';
 import { VitModel } from '../src/vit/model.ts';
 import { readModelDir, useNodeWasmBackend } from '../src/vit/node-io.ts';
@@ -25,6 +31,62 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   sample();
   return [result, performance.now() - started];
 }
+
+/**
+ * End to end (read, decode, resize, forward) and forward alone on the same tiles, `batch` at a time, after a warm-up
+ * batch: `repeats` alternating pairs, medians of each (the machine is shared; alternating spreads its noise over both).
+ */
+async function extractionTimes(slide: Slide, tiles: readonly GridTile[], model: VitModel, processor: ImageProcessorConfig, batch: number, repeats: number): Promise<{ endToEndMs: number; forwardMs: number }> {
+  const read = (part: readonly GridTile[]) => Promise.all(part.map((t) => readGridTile(slide, t, processor.size)));
+  await embedRgbaImages(model, processor, await read(tiles.slice(0, batch)), batch);
+  const images = await read(tiles);
+  const endToEnd: number[] = [];
+  const forward: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    endToEnd.push(
+      (
+        await timed(async () => {
+          for (let start = 0; start < tiles.length; start += batch) await embedRgbaImages(model, processor, await read(tiles.slice(start, start + batch)), batch);
+        })
+      )[1],
+    );
+    forward.push(
+      (
+        await timed(async () => {
+          for (let start = 0; start < images.length; start += batch) await embedRgbaImages(model, processor, images.slice(start, start + batch), batch);
+        })
+      )[1],
+    );
+  }
+  return { endToEndMs: median(endToEnd), forwardMs: median(forward) };
+}
+
+/** The same measurement with a ViT-B/16-shaped fp16 model at 224 px, 0.5 µm/px, on (up to 16) tissue tiles in batches of 8. */
+async function vitB16SlideRow(dir: string, path: string): Promise<object> {
+  const folder = join(dir, 'vit-b16');
+  const made = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'make-tiny-model.ts'), '--preset', 'vit-b16', '--out', folder, '--dtype', 'f16'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(made.stderr);
+  const { config, processor, weights } = await readModelDir(folder);
+  const model = VitModel.create(config, weights);
+  try {
+    const { slide } = await openSlideFile(path, 4);
+    const tiles = tileGrid(slide, await detectTissue(slide), { size: processor.size }).tiles.slice(0, 16);
+    const times = await extractionTimes(slide, tiles, model, processor, 8, 3);
+    return {
+      slide: `${path.split('/').pop() ?? path} (ViT-B/16)`,
+      extractTiles: tiles.length,
+      extractBackend: 'wasm (Node, 1 thread)',
+      extractModel: `ViT-B/16 fp16 ${processor.size}px`,
+      extractTilesPerS: tiles.length / (times.endToEndMs / 1000),
+      forwardAloneTilesPerS: tiles.length / (times.forwardMs / 1000),
+      extractOverheadPct: overheadPct(times),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+const overheadPct = (t: { endToEndMs: number; forwardMs: number }): number => Number((((t.endToEndMs - t.forwardMs) / t.forwardMs) * 100).toFixed(1));
 
 export async function run(): Promise<{ rows: object[] } & Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-slide-'));
@@ -51,12 +113,7 @@ export async function run(): Promise<{ rows: object[] } & Record<string, unknown
       const [mask, tissueMs] = await timed(() => detectTissue(slide));
       const grid = tileGrid(slide, mask, { size: processor.size });
       const tiles = grid.tiles.slice(0, 256);
-      const [, extractMs] = await timed(async () => {
-        for (let start = 0; start < tiles.length; start += 32) {
-          const images = await Promise.all(tiles.slice(start, start + 32).map((t) => readGridTile(slide, t, processor.size)));
-          await embedRgbaImages(model, processor, images, 32);
-        }
-      });
+      const extract = await extractionTimes(slide, tiles, model, processor, 32, 3);
       rows.push({
         slide: name,
         levelSize: `${slide.info.width}x${slide.info.height}`,
@@ -70,9 +127,12 @@ export async function run(): Promise<{ rows: object[] } & Record<string, unknown
         extractTiles: tiles.length,
         extractBackend: 'wasm (Node)',
         extractModel: `tiny ${processor.size}px`,
-        extractTilesPerS: tiles.length / (extractMs / 1000),
+        extractTilesPerS: tiles.length / (extract.endToEndMs / 1000),
+        forwardAloneTilesPerS: tiles.length / (extract.forwardMs / 1000),
+        extractOverheadPct: overheadPct(extract),
       });
     }
+    rows.push(await vitB16SlideRow(dir, join(dir, 'svs-ycbcr.svs')));
   } finally {
     clearInterval(ticker);
     model.dispose();
