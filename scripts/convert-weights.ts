@@ -8,14 +8,16 @@
 // Usage: npm run convert-weights -- --from <dir> --out <dir> [--dtype f32|f16|bf16]
 //          [--pooling cls|cls+mean|mean] [--image-size N]
 
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDecimalBytes } from '../src/common/format-bytes.ts';
+import { browserFit } from '../src/vit/catalogue.ts';
 import { convertCheckpoint } from '../src/vit/checkpoint.ts';
 import { imageProcessorJson, POOLINGS, tokenWidth } from '../src/vit/config.ts';
 import type { Pooling } from '../src/vit/config.ts';
-import { writeModelDir } from '../src/vit/node-io.ts';
+import { readSafetensorsHeader, writeModelDir } from '../src/vit/node-io.ts';
 import { readSafetensors } from '../src/vit/safetensors.ts';
 import type { DecodedTensor, SafetensorsDtype } from '../src/vit/safetensors.ts';
 import { buildModelFolder, vitConfigJson } from '../src/vit/weights.ts';
@@ -48,18 +50,29 @@ function pickleRefusal(dir: string, pickles: string[]): Error {
   );
 }
 
-/** All tensors of the checkpoint, from one file or from the shards its index names. */
-async function readCheckpointTensors(dir: string): Promise<Map<string, DecodedTensor>> {
-  const file = await readFile(join(dir, 'model.safetensors')).catch(() => undefined);
-  if (file) return readSafetensors(new Uint8Array(file)).tensors;
+/** The checkpoint's safetensors files: model.safetensors, or the shards its index names. */
+async function checkpointShards(dir: string): Promise<string[]> {
+  if (existsSync(join(dir, 'model.safetensors'))) return ['model.safetensors'];
   const index = (await readJson(dir, 'model.safetensors.index.json', true)) as { weight_map?: Record<string, string> } | undefined;
   if (!index) {
     const pickles = (await readdir(dir)).filter((name) => /\.(bin|pth|pt|ckpt|torch)$/.test(name));
     if (pickles.length > 0) throw pickleRefusal(dir, pickles);
     throw new Error(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
   }
+  return [...new Set(Object.values(index.weight_map ?? {}))];
+}
+
+/** Refuses a checkpoint a browser tab cannot hold from the files' headers alone, before any tensor is read. */
+async function refuseOversized(dir: string, shards: readonly string[]): Promise<void> {
+  let parameters = 0;
+  for (const shard of shards) for (const entry of (await readSafetensorsHeader(join(dir, shard))).values()) parameters += entry.shape.reduce((a, b) => a * b, 1);
+  browserFit({ name: `${dir} (its safetensors headers)`, parameters });
+}
+
+/** All tensors of the checkpoint, decoded to float32. */
+async function readCheckpointTensors(dir: string, shards: readonly string[]): Promise<Map<string, DecodedTensor>> {
   const tensors = new Map<string, DecodedTensor>();
-  for (const shard of new Set(Object.values(index.weight_map ?? {}))) {
+  for (const shard of shards) {
     for (const [name, tensor] of readSafetensors(new Uint8Array(await readFile(join(dir, shard)))).tensors) tensors.set(name, tensor);
   }
   return tensors;
@@ -85,7 +98,9 @@ try {
   if (imageSize !== undefined && !(Number.isInteger(imageSize) && imageSize > 0)) throw new Error(`--image-size ${values['image-size']}: expected a positive integer`);
   const configJson = await readJson(values.from, 'config.json');
   const processorJson = await readJson(values.from, 'preprocessor_config.json', true);
-  const converted = convertCheckpoint(configJson, processorJson, await readCheckpointTensors(values.from), {
+  const shards = await checkpointShards(values.from);
+  await refuseOversized(values.from, shards);
+  const converted = convertCheckpoint(configJson, processorJson, await readCheckpointTensors(values.from, shards), {
     ...(values.pooling ? { pooling: values.pooling as Pooling } : {}),
     ...(imageSize ? { imageSize } : {}),
   });

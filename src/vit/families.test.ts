@@ -4,7 +4,7 @@
 // `/work/venv-ref/bin/python scripts/fixtures/vit-families.py`).
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -143,6 +143,18 @@ describe('convert-weights CLI', () => {
     expect(tokenWidth(loaded.config)).toBe(64);
     // timm pretrained_cfg: bicubic, crop_pct 0.9 -> shorter side floor(32 / 0.9) = 35, centre crop 32.
     expect(loaded.processor).toMatchObject({ size: 32, resample: 'bicubic', shortest_edge: 35, image_mean: [0.5, 0.5, 0.5] });
+  });
+
+  it('refuses a checkpoint too large for a browser tab from its header, before reading its gigabytes', async () => {
+    // A ViT-H-sized tensor in a sparse file: the header is real, the 1.4 GB of data are a hole on disk.
+    const dir = join(scratch, 'huge');
+    const header = new TextEncoder().encode(JSON.stringify({ 'blocks.0.mlp.fc1.weight': { dtype: 'F16', shape: [700_000, 1000], data_offsets: [0, 1.4e9] } }));
+    const prefix = new Uint8Array(8);
+    new DataView(prefix.buffer).setBigUint64(0, BigInt(header.byteLength), true);
+    await writeModelDir(dir, new Map([['config.json', new TextEncoder().encode('{"architecture":"vit_huge_patch14_224"}')], ['model.safetensors', new Uint8Array([...prefix, ...header])]]));
+    await truncate(join(dir, 'model.safetensors'), 8 + header.byteLength + 1.4e9);
+    const failure = await cli('--from', dir, '--out', join(scratch, 'never')).then(() => '', (error: { stderr: string }) => error.stderr);
+    expect(failure).toMatch(/huge \(its safetensors headers\): 700M parameters is too large for a browser tab: it would need about 3\.9 GiB/);
   });
 
   it('refuses PyTorch pickles with the command that converts them, and bad options', async () => {

@@ -102,15 +102,27 @@ export interface TensorEntry {
 
 /** Reads a safetensors header and checks every entry against the file, without decoding any tensor. */
 export function indexSafetensors(file: Uint8Array): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
-  if (file.byteLength < 8) throw new Error(`safetensors: file is ${file.byteLength} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (8 + headerLength > file.byteLength) {
-    throw new Error(`safetensors: header length ${headerLength} runs past the end of the ${file.byteLength}-byte file`);
-  }
+  const headerLength = safetensorsHeaderLength(file, file.byteLength);
+  return parseSafetensorsHeader(file.subarray(8, 8 + headerLength), file.byteLength);
+}
+
+/** The header's length from the file's first 8 bytes (`prefix`), checked against the whole file's size. */
+export function safetensorsHeaderLength(prefix: Uint8Array, fileBytes: number): number {
+  if (prefix.byteLength < 8 || fileBytes < 8) throw new Error(`safetensors: file is ${fileBytes} bytes, shorter than the 8-byte header length`);
+  const headerLength = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+  if (8 + headerLength > fileBytes) throw new Error(`safetensors: header length ${headerLength} runs past the end of the ${fileBytes}-byte file`);
+  return headerLength;
+}
+
+/**
+ * The entries of a safetensors header (its JSON bytes), each checked against a file of `fileBytes` bytes: a caller
+ * that reads only the header (a multi-GB checkpoint) learns every tensor's shape without reading the data.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, fileBytes: number): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
+  const headerLength = headerBytes.byteLength;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder().decode(headerBytes));
   } catch (error) {
     throw new Error(`safetensors: header is not valid JSON (${(error as Error).message})`, { cause: error });
   }
@@ -118,7 +130,7 @@ export function indexSafetensors(file: Uint8Array): { entries: Map<string, Tenso
     throw new Error('safetensors: header is not a JSON object');
   }
   const dataStart = 8 + headerLength;
-  const dataLength = file.byteLength - dataStart;
+  const dataLength = fileBytes - dataStart;
   const entries = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
