@@ -6,6 +6,7 @@
 // to each clinic.
 import { formatBytes } from '../../common/format-bytes.ts';
 import type { LinearHead } from '../../he/head.ts';
+import { tokenWidth } from '../../vit/config.ts';
 import { ApiError, coordinatorApi } from '../api/coordinator.ts';
 import type { Phase, RoundResult, StoredHead } from '../stores/results.ts';
 import type { RoundClient } from '../../fl/round-client.ts';
@@ -140,7 +141,7 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
     );
     modelSha256 = init.modelSha256;
     const skipped = init.backend.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
-    return { value: null, detail: `${all.length} tiles → ${all.length} tokens of ${init.config.hidden_size} numbers on ${init.backend.backend}${reused ? ` (${reused} from this browser's cache)` : ''}${skipped ? `; skipped ${skipped}` : ''}.` };
+    return { value: null, detail: `${all.length} tiles → ${all.length} tokens of ${tokenWidth(init.config)} numbers on ${init.backend.backend}${reused ? ` (${reused} from this browser's cache)` : ''}${skipped ? `; skipped ${skipped}` : ''}.` };
   });
   phaseMs.extract = performance.now() - t0;
 
