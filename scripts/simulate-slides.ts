@@ -1,20 +1,19 @@
 // `npm run simulate -- --level slide ...`: the slide-level comparison (src/fl/slide-simulation.ts) against a real
-// coordinator started in this process: slide accuracy and macro AUC per run, encrypted vs unencrypted (accuracy
+// coordinator (started in this process, or running replicas): slide accuracy and macro AUC per run, encrypted vs unencrypted (accuracy
 // difference and identical predictions), bytes and time per round, mean-pool (into each tile strategy) vs abmil.
 import { formatDecimalBytes } from '../src/common/format-bytes.ts';
-import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 import type { AggregatorKind } from '../src/fl/simulation.ts';
 import { simulateSlides, slideSimulationDocument } from '../src/fl/slide-simulation.ts';
 import type { SlideSimulationOptions } from '../src/fl/slide-simulation.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>, json: boolean, aggregator: AggregatorKind): Promise<void> {
+export async function runSlideLevel(options: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>, json: boolean, aggregator: AggregatorKind, startCoordinator: NonNullable<SlideSimulationOptions['startCoordinator']>): Promise<void> {
   const started = performance.now();
   const report = await simulateSlides({
     ...options,
     aggregator,
-    startCoordinator: startEmbeddedCoordinator,
+    startCoordinator,
     ...(json ? {} : { onRun: (r) => process.stdout.write(`${r.label} / ${r.domain}: ${r.rounds.map((x) => pct(x.accuracy)).join(' ')}\n`) }),
   });
   const document = slideSimulationDocument(report, { ...options, aggregator });

@@ -1,6 +1,7 @@
 // `npm run simulate -- --clinics 3 --rounds 10 --strategy <name|all> --domain <name|all> --split <iid|label-skew|quantity-skew> [--json]`
 // Runs the federated strategies on the synthetic [CLS] dataset against a real coordinator started in this process
-// (src/fl/simulation.ts) and prints, per round, accuracy, bytes up and down per clinic and the time of each phase;
+// (src/fl/simulation.ts), or with `--coordinator <url>[,<url>…] --admin-token <token>` against running replicas
+// (clinics spread round-robin, a refused call moved to the next replica) and prints, per round, accuracy, bytes up and down per clinic and the time of each phase;
 // then the comparison of each encrypted run with its unencrypted twin and the traffic against the gradient-encryption
 // baseline and the paper's 326 KB. With --json: one JSON document on stdout. Bad flags: a message and exit code 2.
 import { formatDecimalBytes } from '../src/common/format-bytes.ts';
@@ -17,15 +18,20 @@ import { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from '../src/fl/strategies/index
 import type { SlideStrategyName, StrategyName } from '../src/fl/strategies/index.ts';
 import { runSlideLevel } from './simulate-slides.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
+import { TOKEN_PATTERN } from '../src/coordinator/security.ts';
+import { connectReplicas } from '../src/fl/coordinator.ts';
+import type { LocalCoordinator } from '../src/fl/coordinator.ts';
+import { parseReplicaUrls } from '../src/fl/replicas.ts';
 
 export class UsageError extends Error {}
 
 const USAGE = `usage: node scripts/simulate.ts [--level tile|slide] [--clinics N] [--rounds N]
          [--strategy ${STRATEGY_NAMES.join('|')}|all (tile) | ${SLIDE_STRATEGY_NAMES.join('|')}|all (slide)]
          [--domain ${DOMAIN_NAMES.join('|')}|all] [--split ${SPLIT_NAMES.join('|')}] [--json]
-         [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N] [--dim D] [--signal-fraction F (slide)] [--aggregator coordinator|in-process]`;
+         [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N] [--dim D] [--signal-fraction F (slide)] [--aggregator coordinator|in-process]
+         [--coordinator <url>[,<url>...] --admin-token <token>] (running replicas instead of an embedded coordinator)`;
 
-const VALUE_FLAGS = ['--level', '--clinics', '--rounds', '--strategy', '--domain', '--split', '--seed', '--train-per-class', '--test-per-class', '--local-epochs', '--dim', '--signal-fraction', '--aggregator'];
+const VALUE_FLAGS = ['--level', '--clinics', '--rounds', '--strategy', '--domain', '--split', '--seed', '--train-per-class', '--test-per-class', '--local-epochs', '--dim', '--signal-fraction', '--aggregator', '--coordinator', '--admin-token'];
 const OPTIONS = Object.fromEntries([...VALUE_FLAGS.map((f) => [f.slice(2), { type: 'string' as const }]), ['json', { type: 'boolean' as const }], ['help', { type: 'boolean' as const, short: 'h' }]]);
 type Level = 'tile' | 'slide';
 const LEVELS: readonly Level[] = ['tile', 'slide'];
@@ -54,6 +60,8 @@ export interface CliOptions {
   slides?: Omit<SlideSimulationOptions, 'onRun' | 'aggregator' | 'startCoordinator'>;
   /** --aggregator: the real coordinator (default) or the HE core's in-process sum. */
   aggregator?: AggregatorKind;
+  /** --coordinator/--admin-token: running replicas to use instead of a coordinator started in this process. */
+  replicas?: { urls: string[]; adminToken: string };
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -63,6 +71,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let domains: DomainName[] = [...DOMAIN_NAMES];
   const sim: Omit<SimulationOptions, 'onRun' | 'strategies' | 'domains'> = { ...DEFAULT_SIMULATION, training: { ...DEFAULT_SIMULATION.training } };
   let signalFraction = DEFAULT_SLIDE_SIMULATION.signalFraction;
+  let replicaUrls: string[] | undefined;
+  let adminToken: string | undefined;
   const seen = new Set<string>();
   // node:util parseArgs tokenises (--flag value, --flag=value); the checks and messages are ours, so strict is off.
   const { tokens } = parseArgv({ args: [...argv], options: OPTIONS, strict: false, tokens: true, allowPositionals: true });
@@ -122,8 +132,23 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         signalFraction = Number(value);
         if (!/^(0?\.\d+|1(\.0*)?)$/.test(value) || !(signalFraction > 0 && signalFraction <= 1)) throw new UsageError(`--signal-fraction must be a number in (0, 1], got '${value}'`);
         break;
+      case '--coordinator':
+        try {
+          replicaUrls = parseReplicaUrls(value);
+        } catch (e) {
+          throw new UsageError(`--coordinator: ${(e as Error).message}`);
+        }
+        break;
+      case '--admin-token':
+        if (!TOKEN_PATTERN.test(value)) throw new UsageError('--admin-token must be 16 to 128 characters of A-Z, a-z, 0-9, \'_\' and \'-\' (the coordinator\'s ADMIN_TOKEN)');
+        adminToken = value;
+        break;
     }
   }
+  if (replicaUrls && !adminToken) throw new UsageError('--coordinator needs --admin-token (the replicas\' ADMIN_TOKEN) to create its federations');
+  if (adminToken && !replicaUrls) throw new UsageError('--admin-token applies to --coordinator only');
+  if (replicaUrls && sim.aggregator === 'in-process') throw new UsageError('--coordinator and --aggregator in-process exclude each other');
+  const replicas = replicaUrls && adminToken ? { replicas: { urls: replicaUrls, adminToken } } : {};
   const names: readonly string[] = level === 'tile' ? STRATEGY_NAMES : SLIDE_STRATEGY_NAMES;
   const chosen = strategies === 'all' ? [...names] : oneOf("--strategy", strategies[0] as string, names, true);
   if (level === 'slide') {
@@ -133,14 +158,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (!seen.has('--split')) sim.split = DEFAULT_SLIDE_SIMULATION.split;
     if (!seen.has('--rounds')) sim.rounds = DEFAULT_SLIDE_SIMULATION.rounds;
     if (sim.clinics * 10 > sim.trainPerClass * 3) throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} slides, too few for ${sim.clinics} clinics (10 each)`);
-    return { json, level, simulation: { ...sim, strategies: STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction }, aggregator: sim.aggregator };
+    return { json, level, simulation: { ...sim, strategies: STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction }, aggregator: sim.aggregator, ...replicas };
   }
   if (seen.has('--signal-fraction')) throw new UsageError('--signal-fraction applies to --level slide only');
   // Every clinic needs tokens to train and validate on (splitClinics gives each at least 20).
   if (sim.clinics * 20 > sim.trainPerClass * 3) {
     throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} tokens, too few for ${sim.clinics} clinics (20 each)`);
   }
-  return { json, level, simulation: { ...sim, strategies: chosen as StrategyName[], domains } };
+  return { json, level, simulation: { ...sim, strategies: chosen as StrategyName[], domains }, ...replicas };
 }
 
 
@@ -179,12 +204,14 @@ async function main(): Promise<void> {
     process.stderr.write(e.message === 'help' ? `${USAGE}\n` : `simulate: ${e.message}\n${USAGE}\n`);
     process.exit(e.message === 'help' ? 0 : 2);
   }
+  const { replicas } = cli;
+  const startCoordinator = replicas ? (): Promise<LocalCoordinator> => connectReplicas(replicas.urls, replicas.adminToken) : startEmbeddedCoordinator;
   if (cli.slides) {
-    await runSlideLevel(cli.slides, cli.json, cli.aggregator ?? 'coordinator');
+    await runSlideLevel(cli.slides, cli.json, cli.aggregator ?? 'coordinator', startCoordinator);
     return;
   }
   const started = performance.now();
-  const report = await simulate({ ...cli.simulation, startCoordinator: startEmbeddedCoordinator, ...(cli.json ? {} : { onRun: printRun }) });
+  const report = await simulate({ ...cli.simulation, startCoordinator, ...(cli.json ? {} : { onRun: printRun }) });
   const traffic = trafficRows(report.runs);
   const compared = comparisons(report.runs);
   if (cli.json) {

@@ -14,6 +14,7 @@ describe('simulate CLI', () => {
     expect(json).toBe(true);
     expect(simulation).toMatchObject({ clinics: 3, rounds: 10, split: 'label-skew', domains: ['encrypted'], strategies: ['fedavg-head', 'prototypes', 'ridge'] });
     expect(parseArgs(['--strategy=ridge']).simulation.strategies).toEqual(['ridge']);
+    expect(parseArgs(['--coordinator', 'http://a:1,http://b:2/', '--admin-token', 'x'.repeat(16)]).replicas).toEqual({ urls: ['http://a:1', 'http://b:2'], adminToken: 'x'.repeat(16) });
     const bad: [string[], string][] = [
       [['--strategy', 'sgd'], "--strategy must be one of fedavg-head, prototypes, ridge, all; got 'sgd'"],
       [['--domain', 'he'], "--domain must be one of unencrypted, encrypted, gradient-encryption, all; got 'he'"],
@@ -25,6 +26,10 @@ describe('simulate CLI', () => {
       [['--json', '--json'], '--json is given twice'],
       [['--fast'], "unknown option '--fast'"],
       [['--clinics', '40', '--train-per-class', '100'], '--train-per-class 100 gives 300 tokens, too few for 40 clinics (20 each)'],
+      [['--coordinator', 'http://a:1'], "--coordinator needs --admin-token (the replicas' ADMIN_TOKEN) to create its federations"],
+      [['--admin-token', 'x'.repeat(16)], '--admin-token applies to --coordinator only'],
+      [['--coordinator', 'http://a:1', '--admin-token', 'short'], "--admin-token must be 16 to 128 characters of A-Z, a-z, 0-9, '_' and '-' (the coordinator's ADMIN_TOKEN)"],
+      [['--coordinator', 'http://a:1', '--admin-token', 'x'.repeat(16), '--aggregator', 'in-process'], '--coordinator and --aggregator in-process exclude each other'],
     ];
     for (const [args, message] of bad) expect(() => parseArgs(args), args.join(' ')).toThrow(new UsageError(message));
   });

@@ -1,5 +1,5 @@
-// Talking to a real cipherpath coordinator from Node (the caller starts it, e.g. src/coordinator/embedded.ts, so this
-// room does not depend on the server): create a federation and enrol clinics through the admin and invite routes,
+// Talking to a real cipherpath coordinator from Node (the caller starts it, e.g. src/coordinator/embedded.ts, or
+// names running replicas, so this room does not depend on the server): create a federation and enrol clinics through the admin and invite routes,
 // bind the round routes for a RoundClient (coordinatorRoundApi), and sum a simulated round through one RoundClient
 // per clinic (CoordinatorChannel): the same client the browser's round store uses. Only ciphertext bundles ever
 // reach the coordinator.
@@ -10,24 +10,54 @@ import type { ChannelRound, SumChannel } from './channels.ts';
 import { markerSecret } from './inclusion.ts';
 import { type RoundApi, RoundClient, type VerifiedAggregate } from './round-client.ts';
 import { contextCrypto } from './round-crypto.ts';
+import { ReplicaRoute, describeFetchError } from './replicas.ts';
 import type { StrategyName } from '../protocol/vocabulary.ts';
 
 /** A running coordinator the simulator may use: its URL, an admin token, and how to stop it. */
 export interface LocalCoordinator {
   url: string;
+  /** Replicas sharing one store, `url` among them: clinic i starts on replicas[i mod n] (default: `url` alone). */
+  replicas?: readonly string[];
   adminToken: string;
   close(): Promise<void>;
 }
 
-async function call<T>(base: string, path: string, init: RequestInit & { token?: string; binary?: boolean }): Promise<T> {
+/** The route of clinic `clinic` (or, for admin calls, of the first replica) over the coordinator's replicas. */
+export function replicaRoute(coordinator: LocalCoordinator, clinic = 0): ReplicaRoute {
+  return new ReplicaRoute(coordinator.replicas ?? [coordinator.url], clinic);
+}
+
+interface CallInit extends RequestInit {
+  token?: string;
+  binary?: boolean;
+  /** Safe to send again when the connection was cut mid-call (default: GET only). */
+  repeatable?: boolean;
+}
+
+async function call<T>(route: ReplicaRoute, path: string, init: CallInit): Promise<T> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
-  const response = await fetch(new URL(path, base), { ...init, headers });
+  const response = await route.fetch(path, { ...init, headers }, init.repeatable ?? (init.method ?? 'GET') === 'GET');
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: string; message?: string } | null;
     throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${body?.error ?? ''}: ${body?.message ?? response.statusText}`);
   }
   return (init.binary ? new Uint8Array(await response.arrayBuffer()) : await response.json()) as T;
+}
+
+/**
+ * Coordinator replicas already running on one store (a deployment): each URL must answer and take the admin token
+ * before any clinic trains, so a wrong URL or token is named at once. close() leaves the replicas running.
+ */
+export async function connectReplicas(urls: readonly string[], adminToken: string): Promise<LocalCoordinator> {
+  for (const url of urls) {
+    try {
+      await call<unknown>(new ReplicaRoute([url]), '/api/admin/federations', { token: adminToken });
+    } catch (e) {
+      throw new Error(`coordinator ${url}: ${describeFetchError(e)}`, { cause: e });
+    }
+  }
+  return { url: urls[0] as string, replicas: urls, adminToken, close: async () => {} };
 }
 
 const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -52,16 +82,17 @@ export interface FederationSpec {
   roundSeconds?: number;
 }
 
-/** Creates an agg-v1 federation and enrols `clinics` clinics through one-time invites. */
+/** Creates an agg-v1 federation and enrols `clinics` clinics through one-time invites, clinic i on its own route. */
 export async function enrolFederation(coordinator: LocalCoordinator, spec: FederationSpec): Promise<EnrolledFederation> {
-  const { url, adminToken } = coordinator;
+  const { adminToken } = coordinator;
+  const admin = replicaRoute(coordinator);
   const roundSeconds = spec.roundSeconds ?? 3600;
-  const federation = await call<FederationView>(url, '/api/admin/federations', {
+  const federation = await call<FederationView>(admin, '/api/admin/federations', {
     method: 'POST',
     token: adminToken,
     ...json({ name: spec.name, presetId: 'agg-v1', minClinics: spec.minClinics ?? spec.clinics, strategy: spec.strategy, roundSeconds }),
   });
-  const invites = await call<InvitesResponse>(url, `/api/admin/federations/${federation.id}/invites`, {
+  const invites = await call<InvitesResponse>(admin, `/api/admin/federations/${federation.id}/invites`, {
     method: 'POST',
     token: adminToken,
     ...json({ count: spec.clinics }),
@@ -69,21 +100,25 @@ export async function enrolFederation(coordinator: LocalCoordinator, spec: Feder
   const clinicTokens: string[] = [];
   const clinicIds: string[] = [];
   for (const [i, inviteCode] of invites.codes.entries()) {
-    const enrolled = await call<EnrolResponse>(url, '/api/enrol', { method: 'POST', ...json({ inviteCode, clinicName: `clinic ${i}` }) });
+    const enrolled = await call<EnrolResponse>(replicaRoute(coordinator, i), '/api/enrol', { method: 'POST', ...json({ inviteCode, clinicName: `clinic ${i}` }) });
     clinicTokens.push(enrolled.token);
     clinicIds.push(enrolled.clinicId);
   }
   return { federationId: federation.id, clinicTokens, clinicIds, minClinics: federation.minClinics, roundSeconds };
 }
 
-/** The round routes of `federationId` as clinic `token` calls them. */
-export function coordinatorRoundApi(url: string, token: string, federationId: string): RoundApi {
+/**
+ * The round routes of `federationId` as clinic `token` calls them, at one URL or over a route's replicas. An upload
+ * is repeatable: the same bundle sent again is recorded as a duplicate of the first, never as a second upload.
+ */
+export function coordinatorRoundApi(at: string | ReplicaRoute, token: string, federationId: string): RoundApi {
+  const route = typeof at === 'string' ? new ReplicaRoute([at]) : at;
   const base = (round: number) => `/api/federations/${encodeURIComponent(federationId)}/rounds/${round}`;
   return {
-    round: (round, signal) => call<RoundView>(url, base(round), { token, ...(signal ? { signal } : {}) }),
+    round: (round, signal) => call<RoundView>(route, base(round), { token, ...(signal ? { signal } : {}) }),
     upload: (round, bundle, signal) =>
-      call<UploadResponse>(url, `${base(round)}/uploads`, { method: 'POST', token, headers: { 'content-type': 'application/octet-stream' }, body: bundle as BodyInit, ...(signal ? { signal } : {}) }),
-    aggregate: (round, signal) => call<Uint8Array>(url, `${base(round)}/aggregate`, { token, binary: true, ...(signal ? { signal } : {}) }),
+      call<UploadResponse>(route, `${base(round)}/uploads`, { method: 'POST', token, repeatable: true, headers: { 'content-type': 'application/octet-stream' }, body: bundle as BodyInit, ...(signal ? { signal } : {}) }),
+    aggregate: (round, signal) => call<Uint8Array>(route, `${base(round)}/aggregate`, { token, binary: true, ...(signal ? { signal } : {}) }),
   };
 }
 
@@ -109,6 +144,7 @@ export class CoordinatorChannel implements SumChannel {
   readonly domain: 'encrypted' | 'gradient-encryption';
   readonly #opts: CoordinatorChannelOptions;
   readonly #clients: RoundClient[];
+  readonly #routes: ReplicaRoute[];
 
   constructor(opts: CoordinatorChannelOptions) {
     this.#opts = opts;
@@ -116,10 +152,11 @@ export class CoordinatorChannel implements SumChannel {
     const { ctx, secretKey, coordinator, federation } = opts;
     const crypto = contextCrypto(ctx, secretKey, federation.federationId);
     const secret = markerSecret(secretKey, federation.federationId);
+    this.#routes = federation.clinicTokens.map((_, i) => replicaRoute(coordinator, i));
     this.#clients = federation.clinicTokens.map(
       (token, i) =>
         new RoundClient({
-          api: coordinatorRoundApi(coordinator.url, token, federation.federationId),
+          api: coordinatorRoundApi(this.#routes[i] as ReplicaRoute, token, federation.federationId),
           crypto,
           federationId: federation.federationId,
           clinicId: federation.clinicIds[i] as string,
@@ -144,8 +181,10 @@ export class CoordinatorChannel implements SumChannel {
     for (const [clinic, values] of contributions) {
       length = values.length;
       const started = performance.now();
+      const repeatedBefore = this.#routes[clinic]?.repeated ?? 0;
       const receipt = await clientOf(clinic).contribute(round, values, bounds);
-      if (receipt.duplicate) throw new Error(`clinic ${clinic}: the coordinator already held an upload for round ${round}`);
+      // A duplicate is expected only when a cut upload was sent again (the first attempt had been stored).
+      if (receipt.duplicate && this.#routes[clinic]?.repeated === repeatedBefore) throw new Error(`clinic ${clinic}: the coordinator already held an upload for round ${round}`);
       encryptAndUploadMs += performance.now() - started;
       uploadMs += receipt.ms;
       bytesUp += receipt.bytes;
