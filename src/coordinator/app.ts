@@ -44,6 +44,7 @@ export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyIns
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: JSON_BODY_LIMIT,
+    keepAliveTimeout: config.keepAliveSeconds * 1000,
     trustProxy: config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Bodies are checked strictly (no coercion); path parameters are converted (a round arrives as text, is a number).

@@ -15,6 +15,8 @@ export interface CoordinatorConfig {
   logLevel: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Seconds an idle keep-alive connection stays open (Fastify's 72 by default); a proxy in front must idle out sooner. */
+  keepAliveSeconds: number;
   /** Fastify's trustProxy: false, true, or a comma-separated list of the proxies' addresses/CIDRs. */
   trustProxy: boolean | string;
   /** Demo federations one address may create per hour; live demo federations at most; hours before one is deleted. */
@@ -115,6 +117,7 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     logLevel: merged.LOG_LEVEL ?? 'info',
     rateLimitPerSecond,
     rateLimitBurst: Math.max(10, rateLimitPerSecond * 3),
+    keepAliveSeconds: positive('KEEP_ALIVE_SECONDS', merged.KEEP_ALIVE_SECONDS, 72, 3600),
     trustProxy: trustProxy(merged.TRUST_PROXY),
     demoPerAddressPerHour: Math.floor(positive('DEMO_PER_ADDRESS_PER_HOUR', merged.DEMO_PER_ADDRESS_PER_HOUR, 20, 1e6)),
     demoMaxLive: Math.floor(positive('DEMO_MAX_LIVE', merged.DEMO_MAX_LIVE, 50, 1e6)),

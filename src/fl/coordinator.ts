@@ -37,6 +37,11 @@ interface CallInit extends RequestInit {
 async function call<T>(route: ReplicaRoute, path: string, init: CallInit): Promise<T> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  // A fresh connection per request: the simulated clinics train and encrypt synchronously, often in the process that
+  // hosts the coordinator, so a block longer than the server's keep-alive (72 s) expires the server's timer and
+  // undici's earlier idle timer together; the next request then goes out on the socket the server closes before
+  // reading it (fetch failed, cause ECONNRESET). Undici never retries a POST, and a new loopback connection is cheap.
+  headers.set('connection', 'close');
   const response = await route.fetch(path, { ...init, headers }, init.repeatable ?? (init.method ?? 'GET') === 'GET');
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: string; message?: string } | null;
