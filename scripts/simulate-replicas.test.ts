@@ -1,7 +1,7 @@
 // `npm run simulate -- --coordinator a,b --admin-token T` against coordinator processes (src/coordinator/main.ts):
 // a wrong token or a dead URL is named before any training; on the postgres project, two replicas on one database
 // and one blob store share the run, one is SIGKILLed mid-run, and the run ends as an embedded run of the same seed.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
-import { TEST_ADMIN_TOKEN } from '../src/coordinator/testing.ts';
+import { killProcess, spawnCoordinator, TEST_ADMIN_TOKEN } from '../src/coordinator/testing.ts';
 import { connectReplicas } from '../src/fl/coordinator.ts';
 import { DEFAULT_SIMULATION, simulate } from '../src/fl/simulation.ts';
 import type { SimulationOptions } from '../src/fl/simulation.ts';
 
 const script = new URL('./simulate.ts', import.meta.url).pathname;
-const main = new URL('../src/coordinator/main.ts', import.meta.url).pathname;
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -27,35 +26,9 @@ afterAll(() => {
 async function startReplica(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-replica-'));
   dirs.push(dataDir);
-  const child = spawn(process.execPath, [main, '--port', '0', '--data-dir', dataDir, '--demo', 'off', '--log-level', process.env.REPLICA_LOG ?? 'warn'], {
-    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '100000', ...env },
-    stdio: ['ignore', 'pipe', process.env.REPLICA_LOG ? 'inherit' : 'pipe'],
-  });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`coordinator did not start: ${out}`)), 60_000);
-    const read = (chunk: Buffer) => {
-      if (process.env.REPLICA_LOG) process.stderr.write(`[${child.pid}] ${chunk.toString()}`);
-      out += chunk.toString();
-      const match = /open (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${out}`)));
-  });
-  return { child, url };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  const started = await spawnCoordinator(dataDir, { env, logLevel: process.env.REPLICA_LOG ?? 'warn', echo: Boolean(process.env.REPLICA_LOG) });
+  children.push(started.child);
+  return started;
 }
 
 /** Uploads a replica accepted (2xx), from its Prometheus counters. */
@@ -93,7 +66,7 @@ describe('simulate --coordinator', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("simulate: --coordinator: 'localhost:8080' is not an http:// or https:// URL");
     // On Postgres it shares the file's database but keeps blobs on its own disk: it must not watch the next test's rounds.
-    await stop(child);
+    await killProcess(child);
   });
 
   // Two processes on one SQLite file are not supported; replicas share state only through Postgres (the postgres
@@ -126,7 +99,7 @@ describe('simulate --coordinator', () => {
         servedByB = await uploadsServed(b.url);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      await stop(b.child);
+      await killProcess(b.child);
     })();
     const replicated = await simulate({ ...options, startCoordinator: () => connectReplicas([a.url, b.url], TEST_ADMIN_TOKEN) });
     await killB;

@@ -1,6 +1,6 @@
 // SIGKILL in the middle of a round: the coordinator process is killed without warning and restarted on the same
 // data directory. Every accepted upload must survive and the round must close with all of them.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { PostgresDriver } from './stores/postgres-driver.ts';
 import { SqlStore } from './stores/sql-store.ts';
 import { SqliteStore } from './stores/sqlite.ts';
-import { adminFederation, enrol, httpClient, TEST_ADMIN_TOKEN } from './testing.ts';
+import { adminFederation, enrol, httpClient, killProcess, spawnCoordinator } from './testing.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-crash-'));
 const children: ChildProcess[] = [];
@@ -22,35 +22,9 @@ afterAll(() => {
 });
 
 async function startProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--data-dir', dataDir, '--demo', 'off', '--log-level', 'warn'], {
-    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '10000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`coordinator did not start: ${out}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /open (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${out}`)));
-  });
-  return { child, url };
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  const started = await spawnCoordinator(dataDir);
+  children.push(started.child);
+  return started;
 }
 
 const tokensFor = (clinic: number): Float32Array[] => [Float32Array.from({ length: 24 }, (_, d) => Math.cos(clinic * 13 + d) * 4)];
@@ -72,7 +46,7 @@ describe('crash safety', () => {
     expect((await upload(0)).status).toBe(201);
     expect((await upload(1)).status).toBe(201);
 
-    await kill(child);
+    await killProcess(child);
     ({ child, url } = await startProcess());
     call = httpClient(url);
     const token = clinics[0]?.token as string;
@@ -82,7 +56,7 @@ describe('crash safety', () => {
 
     // The last upload completes the quorum and starts aggregation; kill at once, mid-aggregation at best.
     expect((await upload(2)).status).toBe(201);
-    await kill(child);
+    await killProcess(child);
     ({ child, url } = await startProcess());
     call = httpClient(url);
 
@@ -97,7 +71,7 @@ describe('crash safety', () => {
     const aggregate = await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token });
     const [sum] = await decryptTokenBatch(ctx, secretKey, decodeBundle(aggregate.bytes), 1, 24);
     for (let d = 0; d < 24; d++) expect(Math.abs((sum?.[d] ?? NaN) - [0, 1, 2].reduce((s, c) => s + (tokensFor(c)[0]?.[d] ?? 0), 0))).toBeLessThan(1e-6);
-    await kill(child);
+    await killProcess(child);
     ctx.dispose();
   });
 
@@ -112,7 +86,7 @@ describe('crash safety', () => {
       const body = encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(i)));
       expect((await call('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinics[i]?.token, binary: body })).status).toBe(201);
     }
-    await kill(child);
+    await killProcess(child);
     // The close had been taken (collecting -> aggregating) when the process died, before the aggregate was stored.
     const databaseUrl = process.env.DATABASE_URL; // the postgres project runs the coordinator on Postgres
     const store = databaseUrl ? new SqlStore(await PostgresDriver.open(databaseUrl)) : new SqliteStore(dataDir);
@@ -134,7 +108,7 @@ describe('crash safety', () => {
     const [sum] = await decryptTokenBatch(ctx, secretKey, decodeBundle((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token })).bytes), 1, 24);
     for (let d = 0; d < 24; d++) expect(Math.abs((sum?.[d] ?? NaN) - [0, 1].reduce((s, c) => s + (tokensFor(c)[0]?.[d] ?? 0), 0))).toBeLessThan(1e-6);
     expect((await call<RoundView>('GET', `/api/federations/${federationId}/rounds/2`, { token })).body.status).toBe('collecting');
-    await kill(child);
+    await killProcess(child);
     ctx.dispose();
   });
 });

@@ -1,5 +1,7 @@
 // Test harness for the coordinator: the real service (Store + HE worker pool + Fastify) on a loopback port with a
 // fresh data directory, and a small typed HTTP client. Used by the API, fuzz and crash tests; never by production.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { HeNodePool } from '../he/node-pool.ts';
 import { startEmbeddedCoordinator } from './embedded.ts';
 
@@ -67,4 +69,40 @@ export async function enrol(call: HttpCall, code: string, name: string): Promise
   const r = await call<{ clinicId: string; token: string }>('POST', '/api/enrol', { json: { inviteCode: code, clinicName: name } });
   if (r.status !== 201) throw new Error(`enrol ${name}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
+}
+
+/**
+ * `main.ts` as its own process on `dataDir` (demo off, admin token TEST_ADMIN_TOKEN), resolved with its URL once it
+ * prints it; `env` adds to this process's. `echo` copies its output to stderr (a test's debugging switch).
+ */
+export async function spawnCoordinator(dataDir: string, opts: { env?: Record<string, string>; logLevel?: string; echo?: boolean } = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--data-dir', dataDir, '--demo', 'off', '--log-level', opts.logLevel ?? 'warn'], {
+    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '100000', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`coordinator did not start: ${out}`)), 60_000);
+    const read = (chunk: Buffer) => {
+      if (opts.echo) process.stderr.write(`[${child.pid}] ${chunk.toString()}`);
+      out += chunk.toString();
+      const match = /open (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${out}`)));
+  });
+  return { child, url };
+}
+
+/** SIGKILL, as a crash: resolves once the process is gone. */
+export function killProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }
