@@ -36,15 +36,20 @@ const tokens = Array.from({ length: 5 }, (_, t) => Float32Array.from({ length: D
 const plainLogits = (x: Float32Array) =>
   Array.from({ length: CLASSES }, (_, c) => (head.biases[c] ?? 0) + Array.from(x).reduce((s, v, d) => s + v * (head.weights[c * DIM + d] ?? 0), 0));
 
+/** A federation whose first invitee becomes its key holder (founder); the other codes are returned for members. */
+async function withKeyHolder(on: HttpCall, invites: number) {
+  const { federationId, codes } = await adminFederation(on, { minClinics: 1, invites });
+  const holder = await enrol(on, codes[0] as string, 'Holder');
+  const identity = await createClinicIdentity();
+  await on('PUT', '/api/me/public-key', { token: holder.token, binary: identity.publicKeyRaw });
+  expect((await on('POST', `/api/federations/${federationId}/founder`, { token: holder.token })).status).toBe(200);
+  return { federationId, holder, memberCodes: codes.slice(1), secretKey: await generateSecretKey(ctx, federationId) };
+}
+
 describe('encrypted inference endpoint', () => {
   it('serves logits within 1e-4 of plaintext for a clear head and an encrypted head, single and batched', async () => {
-    const { federationId, codes } = await adminFederation(call, { minClinics: 1, invites: 2 });
-    const holder = await enrol(call, codes[0] as string, 'Holder');
-    const member = await enrol(call, codes[1] as string, 'Member');
-    const identity = await createClinicIdentity();
-    await call('PUT', '/api/me/public-key', { token: holder.token, binary: identity.publicKeyRaw });
-    expect((await call('POST', `/api/federations/${federationId}/founder`, { token: holder.token })).status).toBe(200);
-    const secretKey = await generateSecretKey(ctx, federationId);
+    const { federationId, holder, memberCodes, secretKey } = await withKeyHolder(call, 2);
+    const member = await enrol(call, memberCodes[0] as string, 'Member');
     const single = inferenceLayout(ctx, 'single', CLASSES, DIM);
     const batched = inferenceLayout(ctx, 'batched', CLASSES, DIM, { tokensPerGroup: 8 });
 
@@ -96,12 +101,7 @@ describe('encrypted inference endpoint', () => {
     const own = await startCoordinator({ pool });
     try {
       const ownCall = httpClient(own.url);
-      const { federationId, codes } = await adminFederation(ownCall, { minClinics: 1, invites: 1 });
-      const holder = await enrol(ownCall, codes[0] as string, 'Holder');
-      const identity = await createClinicIdentity();
-      await ownCall('PUT', '/api/me/public-key', { token: holder.token, binary: identity.publicKeyRaw });
-      expect((await ownCall('POST', `/api/federations/${federationId}/founder`, { token: holder.token })).status).toBe(200);
-      const secretKey = await generateSecretKey(ctx, federationId);
+      const { federationId, holder, secretKey } = await withKeyHolder(ownCall, 1);
       const single = inferenceLayout(ctx, 'single', CLASSES, DIM);
       const keys = generateInferenceKeys(ctx, secretKey, federationId, [single], { relin: false });
       expect((await ownCall('PUT', `/api/federations/${federationId}/evaluation-keys/galois-keys`, { token: holder.token, binary: keys.galoisKeys })).status).toBe(200);
