@@ -37,6 +37,8 @@ describe('npm run audit -- --quick --json', () => {
       'gradient-matching-16px',
       'insider-token-decoder',
       'coordinator-ciphertexts',
+      'abmil-update-clear',
+      'abmil-update-ciphertexts',
       'mean-guess',
     ]);
     for (const s of report.scenarios) {
@@ -61,6 +63,9 @@ describe('npm run audit -- --quick --json', () => {
     expect(psnrOf('gradient-analytic')).toBeGreaterThanOrEqual(40);
     expect(psnrOf('insider-token-decoder')).toBeGreaterThan(meanGuess + 1);
     expect(Math.abs(psnrOf('coordinator-ciphertexts') - meanGuess)).toBeLessThanOrEqual(1);
+    // A clear slide-level update gives tiles away; its ciphertexts do not.
+    expect(psnrOf('abmil-update-clear')).toBeGreaterThan(meanGuess + 1);
+    expect(Math.abs(psnrOf('abmil-update-ciphertexts') - meanGuess)).toBeLessThanOrEqual(1);
     expect(psnrOf('mean-guess')).toBe(meanGuess);
   });
 });

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { HeContext } from '../he/context.ts';
 import { sealKeyFile } from '../he/keyfile.ts';
 import { encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
+import { abmilScenarios } from './abmil-audit.ts';
 import { clsTokens, drawAttackerTiles, readSampleTiles, type LabelledTile } from './audit-tiles.ts';
 import { ciphertextFeatures } from './ciphertext-features.ts';
 import { createFcFirstModel, disposeFcFirstModel, fcFirstLayerGradients, recoverImageFromFirstLayerGradients } from './fc-gradient-attack.ts';
@@ -108,7 +109,18 @@ function averageMetrics(pairs: readonly ImageMetrics[]): ImageMetrics {
   return { psnr: mean('psnr'), ssim: mean('ssim'), nmi: mean('nmi') };
 }
 
-class ScenarioRecorder {
+/** Where a scenario's reconstructions are scored and kept (the recorder below; abmil-audit.ts adds its rows to it). */
+export interface ScenarioSink {
+  add(
+    scenario: Omit<AuditScenario, 'psnr' | 'ssim' | 'nmi' | 'lpips' | 'images' | 'seconds'>,
+    originals: readonly RgbImage[],
+    reconstructions: readonly RgbImage[],
+    started: number,
+    originalFile?: string,
+  ): Promise<ImageMetrics>;
+}
+
+class ScenarioRecorder implements ScenarioSink {
   readonly scenarios: AuditScenario[] = [];
   readonly images = new Map<string, RgbImage>();
   lpipsNote: string | undefined;
@@ -239,7 +251,6 @@ export async function runAudit(options: AuditOptions): Promise<AuditRun> {
 
     const insider = await trainImageDecoder(attackerTokens, attackerImages, decoderOptions);
     const insiderImages = await insider.predict(victimTokens);
-    insider.dispose();
     await recorder.add(
       {
         id: 'insider-token-decoder',
@@ -286,6 +297,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditRun> {
       started,
       samplesOriginal,
     );
+
+    const slideInput = { modelDir, classes, victims, victimTokens, attackerImages, attackerTokens, insider, meanImage, ctx, decoderOptions, samplesTarget, samplesOriginal, describeDecoder, quick };
+    try {
+      await abmilScenarios(recorder, slideInput);
+    } finally {
+      insider.dispose();
+    }
 
     started = performance.now();
     const meanGuess = await recorder.add(
