@@ -4,10 +4,12 @@
 // Each extraction is timed end to end and as the forward pass alone on the same tiles read beforehand: the
 // difference is what reading, decoding and resizing cost beside the model (issue 17's overhead, target <= 10% for a
 // real model), for the tiny model and for a ViT-B/16-shaped fp16 model (seeded random weights).
+// The ViT-B/16 row is also timed through NodeEmbedPool (what `npm run slide -- embed` runs) at 1 thread and at every
+// core: tfjs has no wasm threads under Node, so worker threads are where Node's cores come from (issue 17, point 4).
 // The browser backends (WebGPU, threaded wasm) are measured by the vit-browser suite. Run alone: node bench/slide.ts
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSlideFile } from '../src/slide/open-node.ts';
 import { readGridTile, tileGrid } from '../src/slide/tiling.ts';
@@ -17,6 +19,7 @@ import type { GridTile } from '../src/slide/tiling.ts';
 import type { ImageProcessorConfig } from '../src/vit/config.ts';
 import { embedRgbaImages } from '../src/vit/extract.ts';
 import { VitModel } from '../src/vit/model.ts';
+import { NodeEmbedPool } from '../src/vit/node-embed-pool.ts';
 import { readModelDir, useNodeWasmBackend } from '../src/vit/node-io.ts';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -61,8 +64,36 @@ async function extractionTimes(slide: Slide, tiles: readonly GridTile[], model: 
   return { endToEndMs: median(endToEnd), forwardMs: median(forward) };
 }
 
+/**
+ * `npm run slide -- embed`'s path (tiles read while NodeEmbedPool embeds earlier batches) at 1 thread and at every
+ * core, on the same tiles: `repeats` alternating pairs after a warm-up, medians.
+ */
+async function poolThreadRow(folder: string, path: string, tiles: readonly GridTile[], size: number, repeats: number): Promise<object> {
+  const { slide } = await openSlideFile(path, 4);
+  const cores = availableParallelism();
+  const pools = [await NodeEmbedPool.start(folder, 1), await NodeEmbedPool.start(folder, cores)];
+  try {
+    const embed = (pool: NodeEmbedPool) => pool.embedEach(tiles.length, (i) => readGridTile(slide, tiles[i]!, size), 4);
+    for (const pool of pools) await pool.embed([await readGridTile(slide, tiles[0]!, size)], 1);
+    const ms: number[][] = [[], []];
+    for (let r = 0; r < repeats; r++) for (const [i, pool] of pools.entries()) ms[i]!.push((await timed(() => embed(pool)))[1]);
+    const [one, all] = ms.map(median) as [number, number];
+    return {
+      slide: `${path.split('/').pop() ?? path} (ViT-B/16, npm run slide -- embed)`,
+      extractTiles: tiles.length,
+      extractBackend: `wasm (Node worker threads, 1 vs ${cores})`,
+      extractModel: `ViT-B/16 fp16 ${size}px, batch 4`,
+      poolTilesPerS1Thread: tiles.length / (one / 1000),
+      [`poolTilesPerS${cores}Threads`]: tiles.length / (all / 1000),
+      poolThreadSpeedup: Number((one / all).toFixed(2)),
+    };
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+}
+
 /** The same measurement with a ViT-B/16-shaped fp16 model at 224 px, 0.5 µm/px, on (up to 16) tissue tiles in batches of 8. */
-async function vitB16SlideRow(dir: string, path: string): Promise<object> {
+async function vitB16SlideRows(dir: string, path: string): Promise<object[]> {
   const folder = join(dir, 'vit-b16');
   const made = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'make-tiny-model.ts'), '--preset', 'vit-b16', '--out', folder, '--dtype', 'f16'], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(made.stderr);
@@ -72,7 +103,7 @@ async function vitB16SlideRow(dir: string, path: string): Promise<object> {
     const { slide } = await openSlideFile(path, 4);
     const tiles = tileGrid(slide, await detectTissue(slide), { size: processor.size }).tiles.slice(0, 16);
     const times = await extractionTimes(slide, tiles, model, processor, 8, 3);
-    return {
+    const single = {
       slide: `${path.split('/').pop() ?? path} (ViT-B/16)`,
       extractTiles: tiles.length,
       extractBackend: 'wasm (Node, 1 thread)',
@@ -81,6 +112,8 @@ async function vitB16SlideRow(dir: string, path: string): Promise<object> {
       forwardAloneTilesPerS: tiles.length / (times.forwardMs / 1000),
       extractOverheadPct: overheadPct(times),
     };
+    model.dispose();
+    return [single, await poolThreadRow(folder, path, tiles, processor.size, 3)];
   } finally {
     model.dispose();
   }
@@ -132,7 +165,7 @@ export async function run(): Promise<{ rows: object[] } & Record<string, unknown
         extractOverheadPct: overheadPct(extract),
       });
     }
-    rows.push(await vitB16SlideRow(dir, join(dir, 'svs-ycbcr.svs')));
+    rows.push(...(await vitB16SlideRows(dir, join(dir, 'svs-ycbcr.svs'))));
   } finally {
     clearInterval(ticker);
     model.dispose();

@@ -1,33 +1,34 @@
 // Runs the ViT feature extractor in Node on tfjs-backend-wasm (the same model code as the browser
 // worker) and prints one [CLS] token per image.
 //
-// Usage: npm run embed -- --model <dir> [--json] [--batch 8] <image.png|jpg ...>
-//   --json prints {"model":{...},"backend":"wasm","images":[...],"tokens":[[...], ...]}
+// Usage: npm run embed -- --model <dir> [--json] [--batch 8] [--threads <n>] <image.png|jpg ...>
+//   --json prints {"model":{...},"backend":"wasm","threads":n,"images":[...],"tokens":[[...], ...]}
+//   --threads: worker threads, each running the model on one wasm thread (default: every core)
 
 import { parseArgs } from 'node:util';
-import { embedRgbaImages } from '../src/vit/extract.ts';
-import { VitModel } from '../src/vit/model.ts';
-import { readImageFile, readModelDir, useNodeWasmBackend } from '../src/vit/node-io.ts';
+import { defaultEmbedThreads, NodeEmbedPool } from '../src/vit/node-embed-pool.ts';
+import { readImageFile } from '../src/vit/node-io.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { model: { type: 'string' }, json: { type: 'boolean', default: false }, batch: { type: 'string', default: '8' } },
+  options: { model: { type: 'string' }, json: { type: 'boolean', default: false }, batch: { type: 'string', default: '8' }, threads: { type: 'string' } },
 });
 try {
-  if (!values.model || positionals.length === 0) throw new Error('usage: npm run embed -- --model <dir> [--json] [--batch 8] <images...>');
-  const { backend } = await useNodeWasmBackend();
-  const { config, processor, weights, modelSha256 } = await readModelDir(values.model);
+  if (!values.model || positionals.length === 0) throw new Error('usage: npm run embed -- --model <dir> [--json] [--batch 8] [--threads <n>] <images...>');
+  const threads = values.threads === undefined ? defaultEmbedThreads() : Number(values.threads);
   const images = await Promise.all(positionals.map(readImageFile));
-  const model = VitModel.create(config, weights);
+  const pool = await NodeEmbedPool.start(values.model, threads);
+  const { config, processor, modelSha256 } = pool.model;
   const started = performance.now();
-  const tokens = await embedRgbaImages(model, processor, images, Number(values.batch));
+  const tokens = await pool.embed(images, Number(values.batch)).finally(() => pool.close());
   const msPerImage = (performance.now() - started) / images.length;
-  model.dispose();
+  // Each thread runs tfjs-backend-wasm single-threaded (tfjs has no wasm threads under Node).
+  const backend = 'wasm';
   if (values.json) {
-    const output = { model: { dir: values.model, modelSha256, config, processor }, backend, images: positionals, tokens: tokens.map((t) => Array.from(t)) };
+    const output = { model: { dir: values.model, modelSha256, config, processor }, backend, threads, images: positionals, tokens: tokens.map((t) => Array.from(t)) };
     console.log(JSON.stringify(output));
   } else {
-    console.log(`${values.model} (${modelSha256.slice(0, 12)}) on ${backend}: ${msPerImage.toFixed(1)} ms per image`);
+    console.log(`${values.model} (${modelSha256.slice(0, 12)}) on ${backend} in ${threads} thread(s): ${msPerImage.toFixed(1)} ms per image`);
     positionals.forEach((path, i) => {
       const token = tokens[i] as Float32Array;
       const norm = Math.hypot(...token);

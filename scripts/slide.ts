@@ -4,7 +4,8 @@
 //   npm run slide -- region <file> --level <n> --x <x> --y <y> --width <w> --height <h> --out <png>
 //       (x, y in level-0 pixels, as OpenSlide's read_region)
 //   npm run slide -- tiles <file> [--mpp 0.5] [--size 224] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--json]
-//   npm run slide -- embed <file> --model <dir> [--limit n] [--mpp 0.5] [--min-tissue 0.5] [--slide-mpp <µm/px>] --json
+//   npm run slide -- embed <file> --model <dir> [--limit n] [--mpp 0.5] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--threads n] --json
+//       (tiles are read and decoded while earlier batches run on the worker threads; default: every core)
 //
 // A file that cannot be read exits with code 2 and a message naming it; bad arguments exit 2 with the usage.
 import { writeFileSync } from 'node:fs';
@@ -15,14 +16,12 @@ import { SlideError } from '../src/slide/formats.ts';
 import { openSlideFile } from '../src/slide/open-node.ts';
 import { DEFAULT_TILING, readGridTile, tileGrid } from '../src/slide/tiling.ts';
 import { detectTissue } from '../src/slide/tissue.ts';
-import { embedRgbaImages } from '../src/vit/extract.ts';
-import { VitModel } from '../src/vit/model.ts';
-import { readModelDir, useNodeWasmBackend } from '../src/vit/node-io.ts';
+import { defaultEmbedThreads, NodeEmbedPool } from '../src/vit/node-embed-pool.ts';
 
 const USAGE = `usage: npm run slide -- info <file> [--json]
        npm run slide -- region <file> --level <n> --x <x> --y <y> --width <w> --height <h> --out <png>
        npm run slide -- tiles <file> [--mpp 0.5] [--size 224] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--json]
-       npm run slide -- embed <file> --model <dir> [--limit n] [--mpp 0.5] [--min-tissue 0.5] [--slide-mpp <µm/px>] --json`;
+       npm run slide -- embed <file> --model <dir> [--limit n] [--mpp 0.5] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--threads n] --json`;
 
 class UsageError extends Error {}
 
@@ -45,6 +44,7 @@ const { values, positionals } = (() => {
         model: { type: 'string' },
         limit: { type: 'string' },
         batch: { type: 'string', default: '8' },
+        threads: { type: 'string' },
       },
     });
   } catch (error) {
@@ -111,30 +111,30 @@ async function main(): Promise<void> {
   }
   if (!values.model) throw new UsageError('embed needs --model <dir>');
   if (!values.json) throw new UsageError('embed prints tokens as JSON: pass --json');
-  const { config, processor, weights, modelSha256 } = await readModelDir(values.model);
-  // tiles are cut at the model's input size unless --size says otherwise (then they are resized by the preprocessor)
-  const { opened, grid } = await tiling(file, processor.size);
-  const limit = values.limit === undefined ? grid.tiles.length : number('limit');
-  const tiles = grid.tiles.slice(0, limit);
-  const { backend } = await useNodeWasmBackend();
-  const model = VitModel.create(config, weights);
-  const images = [];
-  for (const tile of tiles) {
-    const region = await readGridTile(opened.slide, tile, grid.size);
-    images.push({ rgba: region.rgba, width: region.width, height: region.height });
+  const threads = number('threads', defaultEmbedThreads());
+  const batch = number('batch');
+  const pool = await NodeEmbedPool.start(values.model, threads);
+  try {
+    // tiles are cut at the model's input size unless --size says otherwise (then they are resized by the preprocessor)
+    const { opened, grid } = await tiling(file, pool.model.processor.size);
+    const limit = values.limit === undefined ? grid.tiles.length : number('limit');
+    const tiles = grid.tiles.slice(0, limit);
+    const tokens = await pool.embedEach(tiles.length, (i) => readGridTile(opened.slide, tiles[i]!, grid.size), batch);
+    console.log(
+      JSON.stringify({
+        file: opened.slide.info.file,
+        fingerprint: await slideFingerprint(opened.slide, opened.head),
+        model: { dir: values.model, modelSha256: pool.model.modelSha256 },
+        // every thread runs tfjs-backend-wasm single-threaded (tfjs has no wasm threads under Node)
+        backend: 'wasm',
+        threads,
+        mpp: grid.mpp,
+        tiles: tiles.map(({ x, y, size0 }, i) => ({ x, y, size0, token: Array.from(tokens[i] ?? []) })),
+      }),
+    );
+  } finally {
+    await pool.close();
   }
-  const tokens = await embedRgbaImages(model, processor, images, number('batch'));
-  model.dispose();
-  console.log(
-    JSON.stringify({
-      file: opened.slide.info.file,
-      fingerprint: await slideFingerprint(opened.slide, opened.head),
-      model: { dir: values.model, modelSha256 },
-      backend,
-      mpp: grid.mpp,
-      tiles: tiles.map(({ x, y, size0 }, i) => ({ x, y, size0, token: Array.from(tokens[i] ?? []) })),
-    }),
-  );
 }
 
 try {
