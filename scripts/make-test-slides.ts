@@ -1,5 +1,5 @@
 // Writes the test slides the reader is checked against, the way scanners and libvips write them: Aperio-like SVS files
-// (JPEG tiles in YCbCr below quality 90 and RGB above, a stripped thumbnail, label and macro, the Aperio
+// (JPEG tiles in YCbCr below quality 90 and RGB above, or JPEG 2000 tiles tagged 33003/33005, a stripped thumbnail, label and macro, the Aperio
 // ImageDescription set with tiffset), an SVS-like BigTIFF, and generic pyramidal TIFFs (JPEG, LZW, Deflate, zstd,
 // WebP, and one with OME-style SubIFDs). The tissue is the project's synthetic H&E (src/privacy/synthetic-tiles.ts),
 // drawn from fixed seeds, so every run writes the same pixels and the committed OpenSlide fixtures
@@ -91,6 +91,8 @@ const APERIO_HEADER = 'Aperio Image Library v12.0.16';
 
 interface SvsOptions {
   name: string;
+  /** JPEG (the common case), or JPEG 2000 tiles tagged as Aperio writes them: 33003 YCbCr components, 33005 RGB */
+  codec?: 'jpeg' | 33003 | 33005;
   quality: number;
   tile: number;
   bigTiff: boolean;
@@ -102,17 +104,21 @@ interface SvsOptions {
 async function writeSvs(dir: string, source: string, width: number, height: number, o: SvsOptions): Promise<string> {
   const work = join(dir, `${o.name}.parts`);
   mkdirSync(work, { recursive: true });
+  const codec = o.codec ?? 'jpeg';
+  // libvips writes JPEG 2000 tiles as bare codestreams of YCbCr components (Aperio's layout for 33003); it tags them
+  // 33004, so the assembled slide is retagged below. Tagged 33005 the same codestreams read as RGB components: the
+  // colours are then wrong, but OpenSlide reads them the same way, which is what the 33005 fixture checks.
   const tiled = (input: string, out: string): void =>
-    vips('tiffsave', input, out, '--tile', '--tile-width', String(o.tile), '--tile-height', String(o.tile), '--compression', 'jpeg', '--Q', String(o.quality));
+    vips('tiffsave', input, out, '--tile', '--tile-width', String(o.tile), '--tile-height', String(o.tile), '--compression', codec === 'jpeg' ? 'jpeg' : 'jp2k', '--Q', String(o.quality));
   const level0 = join(work, 'level0.tif');
   tiled(source, level0);
   // Aperio's RGB tiles carry component IDs 1,2,3 like YCbCr ones: colour must come from Photometric (as OpenSlide does)
-  const patch = o.quality >= 90 ? unmarkJpegRgb : undefined;
+  const patch = codec === 'jpeg' && o.quality >= 90 ? unmarkJpegRgb : undefined;
   const parts: AssemblyPart[] = [{ path: level0, newSubfileType: 0, patch }];
   const thumbnail = join(work, 'thumbnail.tif');
   vips('thumbnail', source, `${thumbnail}[compression=jpeg,Q=${o.quality}]`, '1024');
   parts.push({ path: thumbnail, newSubfileType: 0 });
-  const descriptions = [`${APERIO_HEADER}\n${width}x${height} [0,0 ${width}x${height}] (${o.tile}x${o.tile}) JPEG/${o.quality < 90 ? 'YCC' : 'RGB'} Q=${o.quality}|AppMag = ${o.appMag}|MPP = ${o.mpp}|Filename = ${o.name}`];
+  const descriptions = [`${APERIO_HEADER}\n${width}x${height} [0,0 ${width}x${height}] (${o.tile}x${o.tile}) ${codec === 'jpeg' ? `JPEG/${o.quality < 90 ? 'YCC' : 'RGB'}` : codec === 33003 ? 'J2K/YUV16' : 'J2K/KDU'} Q=${o.quality}|AppMag = ${o.appMag}|MPP = ${o.mpp}|Filename = ${o.name}`];
   descriptions.push(`${APERIO_HEADER}\n${width}x${height} -> 1024x${Math.round((1024 * height) / width)} - |AppMag = ${o.appMag}|MPP = ${o.mpp}`);
   for (const downsample of [4, 16]) {
     const small = join(work, `level-${downsample}.v`);
@@ -135,6 +141,8 @@ async function writeSvs(dir: string, source: string, width: number, height: numb
   const out = join(dir, `${o.name}.svs`);
   await assembleTiff(parts, out, o.bigTiff);
   descriptions.forEach((description, d) => execFileSync('tiffset', ['-d', String(d), '-s', '270', description, out]));
+  // the tiled levels are directories 0, 2 and 3 (1 is the thumbnail, 4 and 5 label and macro)
+  if (codec !== 'jpeg') for (const d of [0, 2, 3]) execFileSync('tiffset', ['-d', String(d), '-s', '259', String(codec), out]);
   rmSync(work, { recursive: true, force: true });
   return out;
 }
@@ -158,6 +166,8 @@ export async function makeTestSlides(dir: string, big = false, only?: readonly s
     'svs-ycbcr': () => writeSvs(dir, source, w, h, { name: 'svs-ycbcr', quality: 70, tile: 240, bigTiff: false, mpp: 0.2527, appMag: 40 }),
     'svs-rgb': () => writeSvs(dir, source, w, h, { name: 'svs-rgb', quality: 95, tile: 240, bigTiff: false, mpp: 0.499, appMag: 20 }),
     'svs-bigtiff': () => writeSvs(dir, source, w, h, { name: 'svs-bigtiff', quality: 80, tile: 256, bigTiff: true, mpp: 0.2635, appMag: 40 }),
+    'svs-j2k-ycbcr': () => writeSvs(dir, source, w, h, { name: 'svs-j2k-ycbcr', codec: 33003, quality: 70, tile: 240, bigTiff: false, mpp: 0.2527, appMag: 40 }),
+    'svs-j2k-rgb': () => writeSvs(dir, source, w, h, { name: 'svs-j2k-rgb', codec: 33005, quality: 70, tile: 256, bigTiff: false, mpp: 0.499, appMag: 20 }),
     'generic-jpeg': () => writeGeneric(dir, source, 'generic-jpeg', ['--compression', 'jpeg', '--Q', '85'], 0.25),
     'generic-lzw': () => writeGeneric(dir, source, 'generic-lzw', ['--compression', 'lzw', '--predictor', 'horizontal'], 0.25),
     'generic-deflate': () => writeGeneric(dir, source, 'generic-deflate', ['--compression', 'deflate', '--predictor', 'horizontal'], 0.5),

@@ -10,7 +10,8 @@ import openslide
 
 # The slides OpenSlide 3.4.1 reads in full (it ignores SubIFD levels, so generic-subifd is checked against
 # generic-lzw instead; zstd and webp are checked the same way).
-SLIDES = ['svs-ycbcr.svs', 'svs-rgb.svs', 'svs-bigtiff.svs', 'generic-jpeg.tif', 'generic-lzw.tif', 'generic-deflate.tif']
+SLIDES = ['svs-ycbcr.svs', 'svs-rgb.svs', 'svs-bigtiff.svs', 'svs-j2k-ycbcr.svs', 'svs-j2k-rgb.svs', 'generic-jpeg.tif',
+          'generic-lzw.tif', 'generic-deflate.tif']
 # (level, x, y) in level-0 pixels; 48 x 32 regions on glass and in tissue, straddling edges of 240 and 256 px tiles
 REGIONS = [(0, 220, 228), (0, 980, 980), (1, 980, 980)]
 SIZE = (48, 32)

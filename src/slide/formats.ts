@@ -33,14 +33,17 @@ export function sniffSlide(file: string, head: Uint8Array): void {
   if (version !== 42 && version !== 43) throw new SlideError(file, `not a TIFF file (version ${version}, expected 42 or BigTIFF 43)`);
 }
 
-/** Compression codes geotiff decodes here (none, LZW, JPEG, Deflate x2, PackBits, zstd, WebP). */
-const READABLE_COMPRESSION = new Set([1, 5, 7, 8, 32946, 32773, 50000, 50001]);
+/**
+ * Compression codes read here: geotiff's (none, LZW, JPEG, Deflate x2, PackBits, zstd, WebP) and Aperio's JPEG 2000
+ * (33003 YCbCr, 33005 RGB; jpeg2000.ts).
+ */
+const READABLE_COMPRESSION = new Set([1, 5, 7, 8, 32946, 32773, 50000, 50001, 33003, 33005]);
 
 /** Throws a precise refusal for a compression this reader cannot decode. */
 export function checkCompression(file: string, compression: number): void {
   if (READABLE_COMPRESSION.has(compression)) return;
-  if (compression === 33003 || compression === 33005) {
-    throw new SlideError(file, `Aperio JPEG 2000 tiles (TIFF compression ${compression}) are not decoded by this reader yet; ${CONVERT_HINT}`);
+  if (compression === 33004 || compression === 34712) {
+    throw new SlideError(file, `JPEG 2000 tiles tagged ${compression} (not Aperio's 33003/33005, so their colour space is unknown) are not read; ${CONVERT_HINT}`);
   }
   if (compression === 6) throw new SlideError(file, `old-style JPEG (TIFF compression 6) is not supported; ${CONVERT_HINT}`);
   throw new SlideError(file, `TIFF compression ${compression} is not supported; ${CONVERT_HINT}`);

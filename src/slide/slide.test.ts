@@ -51,8 +51,8 @@ function meanRgb({ rgba }: RgbaRegion): number[] {
 }
 
 describe('slide reader vs OpenSlide', () => {
-  it('has fixtures for SVS YCbCr, SVS RGB, BigTIFF, generic JPEG, LZW and Deflate', () => {
-    expect(fixtures.map((f) => f.file).sort()).toEqual(['generic-deflate.tif', 'generic-jpeg.tif', 'generic-lzw.tif', 'svs-bigtiff.svs', 'svs-rgb.svs', 'svs-ycbcr.svs']);
+  it('has fixtures for SVS YCbCr, SVS RGB, BigTIFF, Aperio JPEG 2000 (33003, 33005), generic JPEG, LZW and Deflate', () => {
+    expect(fixtures.map((f) => f.file).sort()).toEqual(['generic-deflate.tif', 'generic-jpeg.tif', 'generic-lzw.tif', 'svs-bigtiff.svs', 'svs-j2k-rgb.svs', 'svs-j2k-ycbcr.svs', 'svs-rgb.svs', 'svs-ycbcr.svs']);
   });
 
   for (const fixture of fixtures) {
@@ -166,16 +166,22 @@ describe('slide reader vs OpenSlide', () => {
     expect(slide.downsampleForMpp(0.5, 0.25)).toBe(2);
   });
 
-  it('refuses DICOM, JPEG 2000 SVS, plain images and untiled TIFFs with a message naming the file and a conversion', async () => {
+  it('refuses DICOM, JPEG 2000 of unknown colour, plain images and untiled TIFFs with a message naming the file and a conversion', async () => {
     const dicom = join(dir, 'slide.dcm');
     writeFileSync(dicom, Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.alloc(64)]));
     await expect(openSlideFile(dicom)).rejects.toThrow(/^slide\.dcm: a DICOM file .*vips tiffsave/);
-    for (const compression of [33003, 33005]) {
-      const j2k = join(dir, `j2k-${compression}.svs`);
+    for (const compression of [33004, 34712]) {
+      const j2k = join(dir, `j2k-${compression}.tif`);
       copyFileSync(join(dir, 'generic-lzw.tif'), j2k);
       execFileSync('tiffset', ['-s', '259', String(compression), j2k]);
-      await expect(openSlideFile(j2k)).rejects.toThrow(new RegExp(`^j2k-${compression}\\.svs: Aperio JPEG 2000 tiles \\(TIFF compression ${compression}\\).*vips tiffsave`));
+      await expect(openSlideFile(j2k)).rejects.toThrow(new RegExp(`^j2k-${compression}\\.tif: JPEG 2000 tiles tagged ${compression} .*vips tiffsave`));
     }
+    // Tagged as Aperio JPEG 2000 but holding LZW data: the slide opens, and its tiles fail with OpenJPEG's verdict.
+    const notJ2k = join(dir, 'not-j2k.svs');
+    copyFileSync(join(dir, 'generic-lzw.tif'), notJ2k);
+    execFileSync('tiffset', ['-s', '259', '33003', notJ2k]);
+    const { slide } = await openSlideFile(notJ2k);
+    await expect(slide.readTile(0, 0, 0)).rejects.toThrow(/^not-j2k\.svs: cannot decode tile \(0, 0\) of level 0: not a JPEG 2000 codestream \(it starts with bytes [0-9a-f]{8}, not ff4fff51\)/);
     await expect(openSlideFile(join(dir, 'source.png'))).rejects.toThrow(/^source\.png: a PNG image, not a slide/);
     const stripped = join(dir, 'stripped.tif');
     execFileSync('vips', ['tiffsave', join(dir, 'source.png'), stripped]);

@@ -3,6 +3,7 @@
 // Colour follows the TIFF Photometric tag, as OpenSlide does: geotiff's JPEG decoder applies no colour transform of
 // its own, and readRGB converts YCbCr, so Aperio RGB tiles (which do not mark RGB inside the JPEG) come out right.
 import { GeoTIFFImage, getDecoder, type GeoTIFF, type Pool } from 'geotiff';
+import { APERIO_J2K_RGB, APERIO_J2K_YCBCR, decodeAperioJpeg2000 } from './jpeg2000.ts';
 import { rgbFromJpegYcbcr } from './ycbcr.ts';
 import { checkCompression, checkNotNdpi, mppFromResolution, parseAperioDescription, positiveNumber, SlideError } from './formats.ts';
 
@@ -48,7 +49,18 @@ export interface SlideOpenOptions {
   pool?: Pool;
   /** decoded tiles kept (least recently used dropped first); 96 tiles of 256 px RGB ≈ 19 MB */
   tileCacheSize?: number;
+  /** where the bundler put OpenJPEG's `openjpegwasm_decode.wasm` (browser); Node finds it beside the module */
+  jpeg2000WasmUrl?: string;
 }
+
+/**
+ * How a level's tiles are decoded when not through geotiff's readRGB: YCbCr JPEG (converted as libjpeg does) or
+ * Aperio JPEG 2000 (OpenJPEG, jpeg2000.ts).
+ */
+type TileCodec = { kind: 'jpeg-ycbcr'; subsampling: [number, number] } | { kind: 'jpeg2000'; compression: typeof APERIO_J2K_YCBCR | typeof APERIO_J2K_RGB } | null;
+
+/** geotiff's decoder slot filled with "give me the stored bytes": JPEG 2000 tiles are decoded by OpenJPEG instead. */
+const STORED_BYTES = { decode: (buffer: ArrayBufferLike): Promise<ArrayBufferLike> => Promise.resolve(buffer) };
 
 /** Thrown where a physical scale is needed and the slide has none: the caller asks the user for the µm/px. */
 export class MissingMppError extends SlideError {
@@ -77,34 +89,46 @@ function rational(value: unknown): number | null {
   return pair && pair.length >= 2 && pair[1] ? (pair[0] ?? 0) / pair[1] : null;
 }
 
+/** A full tile's RGB clipped to the level (edge tiles are stored whole, padded past the level's edge). */
+function cropToLevel(full: Uint8Array, info: SlideLevel, col: number, row: number): Uint8Array {
+  const tw = Math.min(info.tileWidth, info.width - col * info.tileWidth);
+  const th = Math.min(info.tileHeight, info.height - row * info.tileHeight);
+  if (tw === info.tileWidth && th === info.tileHeight) return full;
+  const cropped = new Uint8Array(tw * th * 3);
+  for (let y = 0; y < th; y++) cropped.set(full.subarray(y * info.tileWidth * 3, (y * info.tileWidth + tw) * 3), y * tw * 3);
+  return cropped;
+}
+
 export class Slide {
   readonly info: SlideInfo;
   /** the TIFF images behind the levels and associated images, for fingerprinting */
   readonly images: readonly GeoTIFFImage[];
   private readonly levelImages: GeoTIFFImage[];
-  /** per level: the chroma subsampling of YCbCr JPEG tiles (converted here as libjpeg does), null otherwise */
-  private readonly jpegYcbcr: ([number, number] | null)[];
+  /** per level: how its tiles are decoded here, or null for geotiff's readRGB */
+  private readonly tileCodecs: TileCodec[];
   private readonly associatedImages: Map<string, GeoTIFFImage>;
   private readonly pool: Pool | undefined;
   private readonly cache = new Map<string, Promise<Uint8Array>>();
   private readonly jpegDecoders = new Map<number, Promise<{ decode(buffer: ArrayBufferLike): Promise<ArrayBufferLike> }>>();
   private readonly cacheSize: number;
+  private readonly jpeg2000WasmUrl: string | undefined;
 
   private constructor(
     info: SlideInfo,
     levelImages: GeoTIFFImage[],
-    jpegYcbcr: ([number, number] | null)[],
+    tileCodecs: TileCodec[],
     associated: Map<string, GeoTIFFImage>,
     images: GeoTIFFImage[],
     options: SlideOpenOptions,
   ) {
     this.info = info;
     this.levelImages = levelImages;
-    this.jpegYcbcr = jpegYcbcr;
+    this.tileCodecs = tileCodecs;
     this.associatedImages = associated;
     this.images = images;
     this.pool = options.pool;
     this.cacheSize = options.tileCacheSize ?? 96;
+    this.jpeg2000WasmUrl = options.jpeg2000WasmUrl;
   }
 
   /** Reads the directories of `tiff` and works out the layout; throws a SlideError naming the file otherwise. */
@@ -188,14 +212,16 @@ export class Slide {
       levels: levelInfo,
       associated: [...associated].map(([name, image]) => ({ name, width: image.getWidth(), height: image.getHeight() })).sort((a, b) => a.name.localeCompare(b.name)),
     };
-    const jpegYcbcr = await Promise.all(
-      levels.map(async (image) => {
-        if (Number(await tag(image, 'Compression')) !== 7 || Number(await tag(image, 'PhotometricInterpretation')) !== 6) return null;
+    const tileCodecs = await Promise.all(
+      levels.map(async (image): Promise<TileCodec> => {
+        const compression = Number(await tag(image, 'Compression'));
+        if (compression === APERIO_J2K_YCBCR || compression === APERIO_J2K_RGB) return { kind: 'jpeg2000', compression };
+        if (compression !== 7 || Number(await tag(image, 'PhotometricInterpretation')) !== 6) return null;
         const sub = Array.from((await tag<ArrayLike<number>>(image, 'YCbCrSubsampling')) ?? [2, 2]);
-        return [sub[0] ?? 2, sub[1] ?? 2] as [number, number];
+        return { kind: 'jpeg-ycbcr', subsampling: [sub[0] ?? 2, sub[1] ?? 2] };
       }),
     );
-    return new Slide(info, levels, jpegYcbcr, associated, all, options);
+    return new Slide(info, levels, tileCodecs, associated, all, options);
   }
 
   private level(index: number): { image: GeoTIFFImage; info: SlideLevel } {
@@ -251,10 +277,13 @@ export class Slide {
     const y0 = row * info.tileHeight;
     const window = [x0, y0, Math.min(info.width, x0 + info.tileWidth), Math.min(info.height, y0 + info.tileHeight)];
     const pool = this.pool ? { pool: this.pool } : {};
-    const subsampling = this.jpegYcbcr[levelIndex];
-    const decoded = subsampling
-      ? this.decodeYcbcrJpegTile(levelIndex, image, info, col, row, subsampling)
-      : image.readRGB({ window, interleave: true, ...pool });
+    const codec = this.tileCodecs[levelIndex] ?? null;
+    const decoded =
+      codec?.kind === 'jpeg-ycbcr'
+        ? this.decodeYcbcrJpegTile(levelIndex, image, info, col, row, codec.subsampling)
+        : codec?.kind === 'jpeg2000'
+          ? this.decodeJpeg2000Tile(image, info, col, row, codec.compression)
+          : image.readRGB({ window, interleave: true, ...pool });
     const request = decoded
       .then((pixels) => (pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels as unknown as ArrayLike<number>)))
       .catch((error: unknown) => {
@@ -286,13 +315,17 @@ export class Slide {
       this.jpegDecoders.set(levelIndex, decoder);
     }
     const { data } = await image.getTileOrStrip(col, row, 0, (await decoder) as never);
-    const full = rgbFromJpegYcbcr(new Uint8Array(data), info.tileWidth, info.tileHeight, ...subsampling);
-    const tw = Math.min(info.tileWidth, info.width - col * info.tileWidth);
-    const th = Math.min(info.tileHeight, info.height - row * info.tileHeight);
-    if (tw === info.tileWidth && th === info.tileHeight) return full;
-    const cropped = new Uint8Array(tw * th * 3);
-    for (let y = 0; y < th; y++) cropped.set(full.subarray(y * info.tileWidth * 3, (y * info.tileWidth + tw) * 3), y * tw * 3);
-    return cropped;
+    return cropToLevel(rgbFromJpegYcbcr(new Uint8Array(data), info.tileWidth, info.tileHeight, ...subsampling), info, col, row);
+  }
+
+  // Aperio stores every tile, edge tiles included, as a full-size JPEG 2000 codestream.
+  private async decodeJpeg2000Tile(image: GeoTIFFImage, info: SlideLevel, col: number, row: number, compression: typeof APERIO_J2K_YCBCR | typeof APERIO_J2K_RGB): Promise<Uint8Array> {
+    const { data } = await image.getTileOrStrip(col, row, 0, STORED_BYTES as never);
+    const tile = await decodeAperioJpeg2000(new Uint8Array(data), compression, this.jpeg2000WasmUrl);
+    if (tile.width !== info.tileWidth || tile.height !== info.tileHeight) {
+      throw new Error(`the JPEG 2000 codestream is ${tile.width}x${tile.height}, the level's tiles ${info.tileWidth}x${info.tileHeight}`);
+    }
+    return cropToLevel(tile.rgb, info, col, row);
   }
 
   /**
