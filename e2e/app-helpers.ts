@@ -34,3 +34,29 @@ export async function relayKey(holder: Page, requester: Page, requesterName: str
   await expect(requester.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
   return code;
 }
+
+/** Joins the federation of invite `code` on the Federation page as `name`. */
+export async function joinFederation(page: Page, code: string, name: string): Promise<void> {
+  await page.goto('/federation');
+  await page.getByLabel('Invite code').fill(code);
+  await page.getByLabel('Clinic name').fill(name);
+  await page.getByRole('button', { name: 'Join federation' }).click();
+  await expect(page.getByTestId('clinic-name')).toHaveText(name);
+}
+
+/** Exports the key holder's passphrase-protected key file; returns where Playwright saved the download. */
+export async function exportKeyFile(page: Page, passphrase: string): Promise<string> {
+  await page.getByText('Key file (passphrase-protected)').click();
+  await page.getByLabel('Key file passphrase').fill(passphrase);
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export key file' }).click();
+  return (await download).path();
+}
+
+/** Loads the sample tiles and takes part in round 1 of a federation whose quorum is one, until the round is done. */
+export async function takePartInRoundOne(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Load sample tiles' }).click();
+  await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
+  await page.getByRole('button', { name: 'Participate in round 1' }).click();
+  await expect(page.getByTestId('participation-done')).toContainText('Round 1 is done');
+}

@@ -4,24 +4,16 @@
 // both secret keys, taken from the exported key file (opened in Node); a key file from before encrypted inference is
 // refused with a precise message.
 import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { openKeyFile, sealKeyFile } from '../src/he/keyfile.ts';
 import { FLOODED_PRECISION } from '../src/he/noise-flooding.ts';
 import { decodeBundle } from '../src/protocol/bundle.ts';
 import { decodeInferenceModel } from '../src/protocol/inference-model.ts';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
-import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
+import { expectNoSeriousA11yViolations, exportKeyFile, joinFederation, logPageErrors, takePartInRoundOne } from './app-helpers.ts';
 import { LeakScanner } from './leak-scan.ts';
 
 const PASSPHRASE = 'inference e2e passphrase';
-
-async function join(page: Page, code: string, name: string): Promise<void> {
-  await page.goto('/federation');
-  await page.getByLabel('Invite code').fill(code);
-  await page.getByLabel('Clinic name').fill(name);
-  await page.getByRole('button', { name: 'Join federation' }).click();
-  await expect(page.getByTestId('clinic-name')).toHaveText(name);
-}
 
 test('publish the head encrypted, classify through the coordinator, agree with the local check, no key on the wire; a head published in clear leaves noise-flooded', async ({ browser, request }) => {
   const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
@@ -38,24 +30,17 @@ test('publish the head encrypted, classify through the coordinator, agree with t
   });
   const page = await context.newPage();
   logPageErrors(page, 'inference clinic');
-  await join(page, code, 'Clinic A');
+  await joinFederation(page, code, 'Clinic A');
   await page.getByRole('button', { name: 'Create federation key (founder)' }).click();
   await expect(page.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
-  await page.getByText('Key file (passphrase-protected)').click();
-  await page.getByLabel('Key file passphrase').fill(PASSPHRASE);
-  const download = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export key file' }).click();
-  const keyFile = new Uint8Array(readFileSync(await (await download).path()));
+  const keyFile = new Uint8Array(readFileSync(await exportKeyFile(page, PASSPHRASE)));
   const sealed = decodeBundle(keyFile);
   expect(sealed).toHaveLength(2);
   const [aggregationKey, inferenceKey] = await Promise.all(sealed.map((part) => openKeyFile(part, PASSPHRASE)));
   if (!aggregationKey || !inferenceKey) throw new Error('the key file lacks a key');
 
   // One round with a quorum of one trains the nearest-class-mean head.
-  await page.getByRole('button', { name: 'Load sample tiles' }).click();
-  await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
-  await page.getByRole('button', { name: 'Participate in round 1' }).click();
-  await expect(page.getByTestId('participation-done')).toContainText('Round 1 is done');
+  await takePartInRoundOne(page);
 
   await page.getByRole('link', { name: 'Inference' }).click();
   await expect(page.getByTestId('encrypted-availability')).toContainText('no model is published for encrypted inference yet: a key holder publishes it on this page');
@@ -106,7 +91,7 @@ test('publish the head encrypted, classify through the coordinator, agree with t
   const lateContext = await browser.newContext();
   const late = await lateContext.newPage();
   logPageErrors(late, 'late clinic');
-  await join(late, lateCode, 'Clinic B');
+  await joinFederation(late, lateCode, 'Clinic B');
   await late.getByLabel('Key file passphrase').fill(PASSPHRASE);
   await late.getByLabel('Key file', { exact: true }).setInputFiles({ name: 'old.cpkey', mimeType: 'application/octet-stream', buffer: Buffer.from(await sealKeyFile(aggregationKey, PASSPHRASE)) });
   await late.getByRole('button', { name: 'Import key file' }).click();

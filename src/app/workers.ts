@@ -11,6 +11,11 @@ export function heWorker(): HeWorkerClient {
   return he;
 }
 
+/** The HE worker if this page started one (erasing needs none started for it). */
+export function startedHeWorker(): HeWorkerClient | undefined {
+  return he;
+}
+
 export function vitWorker(): VitWorkerClient {
   vit ??= new VitWorkerClient(new Worker(new URL('../vit/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-vit' }));
   return vit;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createClinicIdentity } from './identity.ts';
-import { KeyWrapError, unwrapSecretKey, wrapSecretKey } from './keywrap.ts';
+import { KeyWrapError, type OpenUnder, type SealUnder, unwrapSecretKey, unwrapSecretKeyInto, wrapSecretKey } from './keywrap.ts';
 import { checkPin, identityFingerprint, type PinnedIdentity, type PinStore, pinIdentity } from './pinning.ts';
 import { answerRelay, holderTranscript, RelayAbort, requesterTranscript, startRelay } from './relay.ts';
 import { commitmentOpens, type RelayTranscript, transcriptHash } from './relay-transcript.ts';
@@ -41,6 +41,28 @@ describe('key relay', () => {
     // The identity key takes part: the ephemeral key alone (an attacker that stole it) does not open the wrap.
     const stranger = await createClinicIdentity();
     await expect(unwrapSecretKey(wrapped, { ...own, identityPrivateKey: stranger.privateKey }, atRequester)).rejects.toThrow(/does not open/);
+  });
+
+  it('the AES-GCM step runs where the key lives (a sealer and an opener handed the relay key, as the HE worker is) and the wrap is the same', async () => {
+    const { holder, requester, session, answered, atRequester, atHolder } = await honestRelay();
+    const holderKeys = { identityPrivateKey: holder.privateKey, ephemeralPrivateKey: answered.ephemeralPrivateKey };
+    const own = { identityPrivateKey: requester.privateKey, ephemeralPrivateKey: session.ephemeralPrivateKey };
+    // The other realm gets a structured clone of the non-extractable key, as postMessage gives a worker.
+    const keptThere: Uint8Array[] = [];
+    const sealThere: SealUnder = async (key, iv, aad) =>
+      new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad as BufferSource }, structuredClone(key), secret));
+    const openThere: OpenUnder<number> = async (key, iv, aad, sealed) => {
+      const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad as BufferSource }, structuredClone(key), sealed as BufferSource).catch(() => null);
+      if (!plain) return null;
+      return keptThere.push(new Uint8Array(plain));
+    };
+    const wrapped = await wrapSecretKey(sealThere, holderKeys, atHolder);
+    expect(Array.from(await unwrapSecretKey(wrapped, own, atRequester))).toEqual(Array.from(secret));
+    const fromBytes = await wrapSecretKey(secret, holderKeys, atHolder);
+    expect(await unwrapSecretKeyInto(fromBytes, own, atRequester, openThere)).toBe(1);
+    expect(Array.from(keptThere[0] ?? [])).toEqual(Array.from(secret));
+    await expect(unwrapSecretKeyInto(wrapped, own, { ...atRequester, federationId: 'fed-b' }, openThere)).rejects.toThrow(KeyWrapError);
+    expect(keptThere).toHaveLength(1);
   });
 
   it('every transcript field changes the code', async () => {

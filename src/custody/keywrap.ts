@@ -3,6 +3,9 @@
 // the info; AES-GCM-256 with the transcript hash as associated data. A key wrapped under any other transcript (a
 // substituted key, another relay, another federation) does not open.
 // The wrapped form is: magic 'CPWK', version 2, 32-byte HKDF salt, 12-byte IV, AES-GCM ciphertext+tag.
+// The AES-GCM step itself can run wherever the plaintext lives: the browser passes a sealer/opener that runs it in
+// the HE worker (the relay key is a non-extractable CryptoKey, which a worker can be handed), so the federation keys
+// never reach the page; callers that hold the bytes (Node, tests) pass them and WebCrypto runs it here.
 import { importPublicKey } from './identity.ts';
 import { encodeFields, type RelayTranscript, transcriptHash } from './relay-transcript.ts';
 
@@ -18,6 +21,22 @@ export interface RelayPrivateKeys {
   identityPrivateKey: CryptoKey;
   ephemeralPrivateKey: CryptoKey;
 }
+
+/** AES-GCM encryption of a plaintext that only the sealer holds, under `key` with `iv` and `additionalData`. */
+export type SealUnder = (key: CryptoKey, iv: Uint8Array, additionalData: Uint8Array) => Promise<Uint8Array>;
+/** AES-GCM decryption into wherever the plaintext is to live; resolves null when the tag does not verify. */
+export type OpenUnder<T> = (key: CryptoKey, iv: Uint8Array, additionalData: Uint8Array, sealed: Uint8Array) => Promise<T | null>;
+
+const sealBytes = (plain: Uint8Array): SealUnder => async (key, iv, additionalData) =>
+  new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: additionalData as BufferSource }, key, plain as BufferSource));
+
+const openBytes: OpenUnder<Uint8Array> = async (key, iv, additionalData, sealed) => {
+  try {
+    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: additionalData as BufferSource }, key, sealed as BufferSource));
+  } catch {
+    return null;
+  }
+};
 
 export class KeyWrapError extends Error {
   readonly code: 'malformed' | 'unwrap-failed';
@@ -45,12 +64,14 @@ async function relayKey(own: RelayPrivateKeys, peerIdentity: Uint8Array, peerEph
 
 const boundTo = (t: RelayTranscript): Uint8Array => encodeFields('cipherpath-key-relay-v2', [transcriptHash(t)]);
 
-export async function wrapSecretKey(secretKey: Uint8Array, holder: RelayPrivateKeys, transcript: RelayTranscript): Promise<Uint8Array> {
+/** Wraps the key bundle (its bytes, or a sealer that holds them) for the requester of the confirmed `transcript`. */
+export async function wrapSecretKey(secretKey: Uint8Array | SealUnder, holder: RelayPrivateKeys, transcript: RelayTranscript): Promise<Uint8Array> {
   const bound = boundTo(transcript);
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const key = await relayKey(holder, transcript.requesterIdentityKey, transcript.requesterEphemeralKey, salt, bound, 'encrypt');
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: bound as BufferSource }, key, secretKey as BufferSource));
+  const seal = secretKey instanceof Uint8Array ? sealBytes(secretKey) : secretKey;
+  const sealed = await seal(key, iv, bound);
   const out = new Uint8Array(HEADER_BYTES + sealed.byteLength);
   out.set(MAGIC, 0);
   out[MAGIC.length] = VERSION;
@@ -69,15 +90,18 @@ export function checkWrappedShape(wrapped: Uint8Array): void {
   }
 }
 
-export async function unwrapSecretKey(wrapped: Uint8Array, requester: RelayPrivateKeys, transcript: RelayTranscript): Promise<Uint8Array> {
+export function unwrapSecretKey(wrapped: Uint8Array, requester: RelayPrivateKeys, transcript: RelayTranscript): Promise<Uint8Array> {
+  return unwrapSecretKeyInto(wrapped, requester, transcript, openBytes);
+}
+
+/** unwrapSecretKey with the AES-GCM step done by `open` (the HE worker, which keeps the keys it opens). */
+export async function unwrapSecretKeyInto<T>(wrapped: Uint8Array, requester: RelayPrivateKeys, transcript: RelayTranscript, open: OpenUnder<T>): Promise<T> {
   checkWrappedShape(wrapped);
   const bound = boundTo(transcript);
   const salt = wrapped.subarray(MAGIC.length + 1, MAGIC.length + 1 + SALT_BYTES);
   const iv = wrapped.subarray(MAGIC.length + 1 + SALT_BYTES, HEADER_BYTES);
   const key = await relayKey(requester, transcript.holderIdentityKey, transcript.holderEphemeralKey, salt, bound, 'decrypt');
-  try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: bound as BufferSource }, key, wrapped.subarray(HEADER_BYTES) as BufferSource));
-  } catch {
-    throw new KeyWrapError('unwrap-failed', 'the wrapped key does not open under this relay’s confirmed transcript: it was made for another clinic or relay, or altered in transit');
-  }
+  const opened = await open(key, iv, bound, wrapped.subarray(HEADER_BYTES));
+  if (opened === null) throw new KeyWrapError('unwrap-failed', 'the wrapped key does not open under this relay’s confirmed transcript: it was made for another clinic or relay, or altered in transit');
+  return opened;
 }

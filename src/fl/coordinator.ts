@@ -7,7 +7,6 @@ import type { AggregationRound } from '../he/aggregate.ts';
 import type { HeContext } from '../he/context.ts';
 import type { EnrolResponse, FederationView, InvitesResponse, RoundView, UploadResponse } from '../protocol/api.ts';
 import type { ChannelRound, SumChannel } from './channels.ts';
-import { markerSecret } from './inclusion.ts';
 import { type RoundApi, RoundClient, type VerifiedAggregate } from './round-client.ts';
 import { contextCrypto } from './round-crypto.ts';
 import { ReplicaRoute, describeFetchError } from './replicas.ts';
@@ -156,7 +155,6 @@ export class CoordinatorChannel implements SumChannel {
     this.domain = opts.domain ?? 'encrypted';
     const { ctx, secretKey, coordinator, federation } = opts;
     const crypto = contextCrypto(ctx, secretKey, federation.federationId);
-    const secret = markerSecret(secretKey, federation.federationId);
     this.#routes = federation.clinicTokens.map((_, i) => replicaRoute(coordinator, i));
     this.#clients = federation.clinicTokens.map(
       (token, i) =>
@@ -166,7 +164,6 @@ export class CoordinatorChannel implements SumChannel {
           federationId: federation.federationId,
           clinicId: federation.clinicIds[i] as string,
           pinnedQuorum: federation.minClinics,
-          markerSecret: secret,
           pollMs: POLL_MS,
         }),
     );

@@ -1,9 +1,8 @@
 // Verifiable inclusion (issue 11, finding 8): a coordinator that serves "the aggregate" could instead serve one
 // clinic's upload added to itself, or leave a clinic out, and an honest clinic would decrypt a plausible result.
-// Each clinic therefore appends MARKER_SLOTS secret marker values after its strategy values. Marker k of clinic i in
-// round r is a number in [-1, 1] drawn by HKDF-SHA256 from a secret every key holder shares (derived from the
-// federation secret key, which the coordinator never sees), the federation id, r, i and k. After decrypting, a clinic
-// checks that
+// Each clinic therefore appends MARKER_SLOTS secret marker values after its strategy values. The markers are drawn
+// from the federation secret key, which the coordinator never sees (src/he/inclusion-markers.ts, computed where the
+// key lives: the HE worker in the browser). After decrypting, a clinic checks that
 //   - its own id is on the roster of submitters the coordinator lists (when it contributed),
 //   - the roster holds at least the quorum it pinned when it enrolled,
 //   - the aggregate has the ciphertext count (and, where the HE port sees it, the scale) the round declares,
@@ -11,33 +10,10 @@
 //     within CKKS error.
 // The coordinator cannot compute any marker, so it cannot make a sum of other contributions (or of the same one
 // twice, or of an old round's) match the roster it lists.
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { MARKER_SLOTS } from '../he/inclusion-markers.ts';
 
-export const MARKER_SLOTS = 8;
 /** Largest |observed - expected| accepted per marker: far above CKKS error (~1e-8 here), far below a marker's spread. */
 export const MARKER_TOLERANCE = 1e-3;
-
-const encoder = new TextEncoder();
-const MARKER_SALT = encoder.encode('cipherpath inclusion markers v1');
-
-/** The shared marker secret: HKDF of the federation secret-key envelope (identical bytes at every key holder). */
-export function markerSecret(federationSecretKey: Uint8Array, federationId: string): Uint8Array {
-  return hkdf(sha256, federationSecretKey, MARKER_SALT, encoder.encode(`marker secret\0${federationId}`), 32);
-}
-
-/** Clinic `clinicId`'s MARKER_SLOTS markers for `round`, each uniform in [-1, 1]. */
-export function markers(secret: Uint8Array, federationId: string, round: number, clinicId: string): Float64Array {
-  const out = new Float64Array(MARKER_SLOTS);
-  for (let k = 0; k < MARKER_SLOTS; k++) {
-    const bytes = hkdf(sha256, secret, undefined, encoder.encode(`marker\0${federationId}\0${round}\0${clinicId}\0${k}`), 8);
-    // 53 random bits give a double in [0, 1) exactly; mapped to [-1, 1).
-    const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
-    const unit = (view.getUint32(0) * 2 ** 21 + (view.getUint32(4) >>> 11)) / 2 ** 53;
-    out[k] = 2 * unit - 1;
-  }
-  return out;
-}
 
 /** values || this clinic's markers: what the clinic encrypts and uploads. */
 export function withMarkers(values: Float64Array, marks: Float64Array): Float64Array {
@@ -63,6 +39,8 @@ export interface InclusionEvidence {
   ciphertexts: { observed: number; expected: number };
   /** log2 of the aggregate's scale and of the round's declared scale, where the HE port can read it. */
   scaleBits?: { observed: number; expected: number };
+  /** The markers of each roster clinic for this round, in roster order (from the key holder's HE port). */
+  rosterMarkers: readonly Float64Array[];
 }
 
 export class InclusionError extends Error {
@@ -73,7 +51,7 @@ export class InclusionError extends Error {
 }
 
 /** Throws InclusionError naming the first check the aggregate fails; returns the strategy part of the sum. */
-export function verifyInclusion(secret: Uint8Array, e: InclusionEvidence): Float64Array {
+export function verifyInclusion(e: InclusionEvidence): Float64Array {
   const where = `round ${e.round} of federation ${e.federationId}`;
   const refuse = (why: string): never => {
     throw new InclusionError(`the coordinator's aggregate for ${where} fails the inclusion check: ${why}; the result is refused`);
@@ -87,7 +65,8 @@ export function verifyInclusion(secret: Uint8Array, e: InclusionEvidence): Float
   const length = e.sum.length - MARKER_SLOTS;
   if (length < 0) refuse(`it has ${e.sum.length} values, fewer than the ${MARKER_SLOTS} marker slots`);
   const expected = new Float64Array(MARKER_SLOTS);
-  for (const clinic of e.roster) markers(secret, e.federationId, e.round, clinic).forEach((m, k) => (expected[k] = (expected[k] as number) + m));
+  if (e.rosterMarkers.length !== e.roster.length) throw new Error(`markers of ${e.rosterMarkers.length} clinic(s) for a roster of ${e.roster.length}`);
+  for (const marks of e.rosterMarkers) marks.forEach((m, k) => (expected[k] = (expected[k] as number) + m));
   for (let k = 0; k < MARKER_SLOTS; k++) {
     const observed = e.sum[length + k] as number;
     const want = expected[k] as number;

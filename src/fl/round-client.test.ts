@@ -8,7 +8,7 @@ import { HeContext } from '../he/context.ts';
 import { generateSecretKey, sumCiphertexts } from '../he/tokens.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { coordinatorRoundApi, enrolFederation, type EnrolledFederation } from './coordinator.ts';
-import { InclusionError, markerSecret } from './inclusion.ts';
+import { InclusionError } from './inclusion.ts';
 import { type RoundApi, RoundClient, RoundFailedError } from './round-client.ts';
 import { contextCrypto } from './round-crypto.ts';
 
@@ -57,7 +57,7 @@ function clients(enrolled: EnrolledFederation, secretKey: Uint8Array, twist?: Tw
         return twist ? (await twist({ uploads, honest: real, clinicIds: enrolled.clinicIds })).aggregate : real;
       },
     };
-    return new RoundClient({ api, crypto: contextCrypto(ctx, secretKey, enrolled.federationId), federationId: enrolled.federationId, clinicId, pinnedQuorum: enrolled.minClinics, markerSecret: markerSecret(secretKey, enrolled.federationId), pollMs: 20 });
+    return new RoundClient({ api, crypto: contextCrypto(ctx, secretKey, enrolled.federationId), federationId: enrolled.federationId, clinicId, pinnedQuorum: enrolled.minClinics, pollMs: 20 });
   });
 }
 

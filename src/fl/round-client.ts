@@ -11,7 +11,8 @@ import type { AggregationRound } from '../he/aggregate.ts';
 import type { LinearHead } from '../he/head.ts';
 import type { RoundView, UploadResponse } from '../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
-import { MARKER_SLOTS, markers, verifyInclusion, withMarkers } from './inclusion.ts';
+import { MARKER_SLOTS } from '../he/inclusion-markers.ts';
+import { verifyInclusion, withMarkers } from './inclusion.ts';
 import type { ClinicData, Strategy } from './strategies/types.ts';
 
 /** The coordinator's round routes, already bound to this clinic's token and federation. */
@@ -32,6 +33,8 @@ export interface RoundCrypto {
    * aggregate's scale, also log2 of it and of the scale a round of `bounds` declares.
    */
   decrypt(parts: Uint8Array[], length: number, bounds: Required<AggregationRound>): Promise<{ sum: Float64Array; contributions: number; scaleBits?: { observed: number; expected: number } }>;
+  /** The inclusion markers of each of `clinicIds` for `round` (src/he/inclusion-markers.ts), drawn from the federation key. */
+  markers(round: number, clinicIds: readonly string[]): Promise<Float64Array[]>;
 }
 
 export interface RoundClientOptions {
@@ -41,8 +44,6 @@ export interface RoundClientOptions {
   clinicId: string;
   /** The federation's quorum as this clinic saw it when it enrolled (a later, smaller one is not trusted). */
   pinnedQuorum: number;
-  /** markerSecret() of the federation key (src/fl/inclusion.ts). */
-  markerSecret: Uint8Array;
   /** Status poll period while waiting (default 1 s). */
   pollMs?: number;
 }
@@ -115,8 +116,9 @@ export class RoundClient {
 
   /** Encrypts values || markers || 1 and uploads it to `round`. */
   async contribute(round: number, values: Float64Array, bounds: Required<AggregationRound>, signal?: AbortSignal): Promise<UploadReceipt> {
-    const { api, crypto, markerSecret, federationId, clinicId } = this.#opts;
-    const parts = await crypto.encrypt(withMarkers(values, markers(markerSecret, federationId, round, clinicId)), encodingBounds(bounds));
+    const { api, crypto, clinicId } = this.#opts;
+    const [own] = await crypto.markers(round, [clinicId]);
+    const parts = await crypto.encrypt(withMarkers(values, own as Float64Array), encodingBounds(bounds));
     const bundle = encodeBundle(parts);
     const started = performance.now();
     const reply = await api.upload(round, bundle, signal);
@@ -174,7 +176,7 @@ export class RoundClient {
    */
   async download(round: number, length: number, bounds: Required<AggregationRound>, opts: { contributed?: boolean; signal?: AbortSignal } = {}): Promise<VerifiedAggregate> {
     const { signal } = opts;
-    const { api, crypto, markerSecret, federationId, clinicId, pinnedQuorum } = this.#opts;
+    const { api, crypto, federationId, clinicId, pinnedQuorum } = this.#opts;
     const view = await api.round(round, signal);
     if (view.status !== 'closed') throw new Error(`round ${round} is still '${view.status}'; its aggregate is not ready`);
     let started = performance.now();
@@ -186,7 +188,7 @@ export class RoundClient {
     const expected = crypto.ciphertextCount(wire);
     // A wrong count is refused before decryption (the HE core would refuse it less clearly).
     const decrypted = parts.length === expected ? await crypto.decrypt(parts, wire, encodingBounds(bounds)) : { sum: new Float64Array(wire), contributions: 0 };
-    const sum = verifyInclusion(markerSecret, {
+    const sum = verifyInclusion({
       federationId,
       round,
       clinicId: opts.contributed === false ? null : clinicId,
@@ -196,6 +198,7 @@ export class RoundClient {
       contributions: decrypted.contributions,
       ciphertexts: { observed: parts.length, expected },
       ...('scaleBits' in decrypted && decrypted.scaleBits ? { scaleBits: decrypted.scaleBits } : {}),
+      rosterMarkers: await crypto.markers(round, view.submittedIds),
     });
     return { round, sum, roster: view.submittedIds, bytes: bundle.byteLength, downloadMs, decryptMs: performance.now() - started };
   }

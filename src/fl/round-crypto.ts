@@ -1,13 +1,16 @@
-// The round client's HE port on the HE core in this realm (Node: the simulator and the tests; the browser uses the
-// HE worker's same aggregate.ts functions through src/app). It also reads the aggregate's scale, which the
-// inclusion check compares with the round's declared one.
+// The round client's HE port on the HE core in this realm (Node: the simulator and the tests, which hold the key
+// bytes themselves; the browser uses the HE worker's same aggregate.ts functions by key handle through src/app). It
+// also reads the aggregate's scale, which the inclusion check compares with the round's declared one.
 import { aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution, weightedCiphertextCount } from '../he/aggregate.ts';
 import type { HeContext } from '../he/context.ts';
+import { markerSecret, markers } from '../he/inclusion-markers.ts';
 import { withScope } from '../he/scope.ts';
 import type { RoundCrypto } from './round-client.ts';
 
 export function contextCrypto(ctx: HeContext, secretKey: Uint8Array, federationId: string): RoundCrypto {
+  const secret = markerSecret(secretKey, federationId);
   return {
+    markers: async (round, clinicIds) => clinicIds.map((clinicId) => markers(secret, federationId, round, clinicId)),
     ciphertextCount: (length) => weightedCiphertextCount(ctx, length),
     encrypt: (values, bounds) => encryptWeightedContribution(ctx, secretKey, federationId, values, 1, bounds),
     async decrypt(parts, length, bounds) {

@@ -18,7 +18,7 @@
 // (see README "Weighted aggregation"). aggregationPresetFor() therefore moves such federations to agg-wide-v1,
 // whose two data primes give the same round 2^87 of scale.
 import type { AggregationPresetId } from '../protocol/vocabulary.ts';
-import type { HeContext } from './context.ts';
+import type { HeContext, SecretKeyRef } from './context.ts';
 import { HeError } from './errors.ts';
 import { PRESETS } from './params.ts';
 import { decryptSlots, encryptSlots } from './tokens.ts';
@@ -91,7 +91,7 @@ export function weightedCiphertextCount(ctx: HeContext, length: number): number 
 /** Enc(count * values || count) as seeded symmetric ciphertexts at the round's scale. */
 export async function encryptWeightedContribution(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   federationId: string,
   values: Float32Array | Float64Array,
   count: number,
@@ -128,7 +128,7 @@ export interface WeightedMean {
 /** Decrypts a summed contribution of `length` values and divides by the summed count. */
 export async function decryptWeightedMean(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   sums: readonly Uint8Array[],
   length: number,
 ): Promise<WeightedMean> {

@@ -1,14 +1,17 @@
 // Main-thread proxy for the browser HE worker (worker.ts) over src/rpc. The methods are declared once, in
 // handlers.ts; `call` is typed by that table, and the positional methods below are the facade the app calls.
-// Arguments are copied into the worker (the caller keeps its arrays); results are transferred back without a copy.
+// Arguments are copied into the worker (the caller keeps its arrays) except loadKey's, which moves the key away from
+// the caller; results are transferred back without a copy. Secret keys stay in the worker: methods take a KeyHandle.
 // Every method takes an optional trailing `{signal}`: aborting it rejects with an AbortError and cancels the handler.
 import type { AggregationRound, WeightedMean } from './aggregate.ts';
 import type { LinearHead } from './head.ts';
 import type { InferenceLayout, InferenceMode } from './inference.ts';
+import type { KeyHandle, KeyInfo } from './key-slots.ts';
 import type { PresetId } from './params.ts';
+import { wipe } from '../common/wipe.ts';
 import { heErrorFromWire } from './handlers.ts';
 import type { HeHandlers } from './handlers.ts';
-import { webWorkerChannel } from '../rpc/channel.ts';
+import { type Channel, webWorkerChannel } from '../rpc/channel.ts';
 import { RpcClient } from '../rpc/rpc.ts';
 import type { ArgsOf, CallOptions, MethodOf, ProgressOf, ResultOf } from '../rpc/rpc.ts';
 
@@ -17,12 +20,14 @@ export interface HeCallOptions {
 }
 
 export class HeWorkerClient {
-  readonly #worker: Worker;
+  readonly #terminate: () => void;
   readonly #rpc: RpcClient<HeHandlers>;
 
-  constructor(worker: Worker) {
-    this.#worker = worker;
-    this.#rpc = new RpcClient<HeHandlers>(webWorkerChannel(worker, 'HE worker'), { toError: heErrorFromWire });
+  /** A module worker running worker.ts, or (tests) any channel to heHandlers and how to end it. */
+  constructor(worker: Worker | { channel: Channel; terminate(): void }) {
+    const channel = 'channel' in worker ? worker.channel : webWorkerChannel(worker, 'HE worker');
+    this.#terminate = () => worker.terminate();
+    this.#rpc = new RpcClient<HeHandlers>(channel, { toError: heErrorFromWire });
   }
 
   /** Any method of the handler table by name (progress and cancel included). */
@@ -30,41 +35,68 @@ export class HeWorkerClient {
     return this.#rpc.call(method, args, opts);
   }
 
-  generateSecretKey(presetId: PresetId, federationId: string, opts?: HeCallOptions): Promise<Uint8Array> {
-    return this.call('generateSecretKey', { presetId, federationId }, opts);
+  /** A new secret key, made in the worker: only its handle and metadata come back. */
+  generateKey(presetId: PresetId, federationId: string, opts?: HeCallOptions): Promise<KeyInfo> {
+    return this.call('generateKey', { presetId, federationId }, opts);
   }
 
-  encryptTokenBatch(presetId: PresetId, secretKey: Uint8Array, federationId: string, tokens: Float32Array[], opts?: HeCallOptions): Promise<Uint8Array[]> {
-    return this.call('encryptTokenBatch', { presetId, secretKey, federationId, tokens }, opts);
+  /**
+   * Moves a secret-key envelope into a worker slot: a copy is transferred (this realm keeps no reference to it) and
+   * `envelope` itself is zero-filled at once, whatever the worker answers.
+   */
+  loadKey(envelope: Uint8Array, opts?: HeCallOptions): Promise<KeyInfo> {
+    const moved = envelope.slice();
+    wipe(envelope);
+    return this.call('loadKey', { key: moved }, { ...opts, transfer: [moved.buffer] });
   }
 
-  decryptTokenBatch(presetId: PresetId, secretKey: Uint8Array, ciphertexts: Uint8Array[], tokenCount: number, dim: number, opts?: HeCallOptions): Promise<Float64Array[]> {
-    return this.call('decryptTokenBatch', { presetId, secretKey, ciphertexts, tokenCount, dim }, opts);
+  /** Zero-fills the slot in the worker; the handle is unknown from then on. */
+  async dropKey(key: KeyHandle, opts?: HeCallOptions): Promise<void> {
+    await this.call('dropKey', { key }, opts);
   }
 
-  sealKeyFile(secretKey: Uint8Array, passphrase: string, opts?: HeCallOptions): Promise<Uint8Array> {
-    return this.call('sealKeyFile', { secretKey, passphrase }, opts);
+  /** Zero-fills every key slot in the worker (erase). */
+  async dropAllKeys(opts?: HeCallOptions): Promise<number> {
+    return (await this.call('dropAllKeys', undefined, opts)).dropped;
   }
 
-  openKeyFile(file: Uint8Array, passphrase: string, opts?: HeCallOptions): Promise<Uint8Array> {
+  sealKeyFile(key: KeyHandle, passphrase: string, opts?: HeCallOptions): Promise<Uint8Array> {
+    return this.call('sealKeyFile', { key, passphrase }, opts);
+  }
+
+  openKeyFile(file: Uint8Array, passphrase: string, opts?: HeCallOptions): Promise<KeyInfo> {
     return this.call('openKeyFile', { file, passphrase }, opts);
   }
 
-  /** Enc(count * values || count) for one aggregation round (see aggregate.ts). */
-  encryptWeightedContribution(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    federationId: string,
-    values: Float32Array | Float64Array,
-    count: number,
-    round: AggregationRound,
-    opts?: HeCallOptions,
-  ): Promise<Uint8Array[]> {
-    return this.call('encryptWeightedContribution', { presetId, secretKey, federationId, values, count, round }, opts);
+  /** AES-GCM of the keys (one envelope, or a bundle of several) under `aesKey`, done in the worker. */
+  sealKeys(keys: KeyHandle[], aesKey: CryptoKey, iv: Uint8Array, additionalData: Uint8Array, opts?: HeCallOptions): Promise<Uint8Array> {
+    return this.call('sealKeys', { keys, aesKey, iv, additionalData }, opts);
   }
 
-  decryptWeightedMean(presetId: PresetId, secretKey: Uint8Array, sums: Uint8Array[], length: number, opts?: HeCallOptions): Promise<WeightedMean> {
-    return this.call('decryptWeightedMean', { presetId, secretKey, sums, length }, opts);
+  /** Opens sealKeys' output into new slots; null when the AES-GCM tag does not verify. */
+  openSealedKeys(aesKey: CryptoKey, iv: Uint8Array, sealed: Uint8Array, additionalData: Uint8Array, opts?: HeCallOptions): Promise<KeyInfo[] | null> {
+    return this.call('openSealedKeys', { aesKey, iv, sealed, additionalData }, opts);
+  }
+
+  inclusionMarkers(key: KeyHandle, round: number, clinicIds: readonly string[], opts?: HeCallOptions): Promise<Float64Array[]> {
+    return this.call('inclusionMarkers', { key, round, clinicIds: [...clinicIds] }, opts);
+  }
+
+  encryptTokenBatch(key: KeyHandle, tokens: Float32Array[], opts?: HeCallOptions): Promise<Uint8Array[]> {
+    return this.call('encryptTokenBatch', { key, tokens }, opts);
+  }
+
+  decryptTokenBatch(key: KeyHandle, ciphertexts: Uint8Array[], tokenCount: number, dim: number, opts?: HeCallOptions): Promise<Float64Array[]> {
+    return this.call('decryptTokenBatch', { key, ciphertexts, tokenCount, dim }, opts);
+  }
+
+  /** Enc(count * values || count) for one aggregation round (see aggregate.ts). */
+  encryptWeightedContribution(key: KeyHandle, values: Float32Array | Float64Array, count: number, round: AggregationRound, opts?: HeCallOptions): Promise<Uint8Array[]> {
+    return this.call('encryptWeightedContribution', { key, values, count, round }, opts);
+  }
+
+  decryptWeightedMean(key: KeyHandle, sums: Uint8Array[], length: number, opts?: HeCallOptions): Promise<WeightedMean> {
+    return this.call('decryptWeightedMean', { key, sums, length }, opts);
   }
 
   inferenceLayout(
@@ -78,45 +110,24 @@ export class HeWorkerClient {
     return this.call('inferenceLayout', { presetId, mode, classes, dim, ...layoutOpts }, opts);
   }
 
-  generateInferenceKeys(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    federationId: string,
-    layouts: InferenceLayout[],
-    relin: boolean,
-    opts?: HeCallOptions,
-  ): Promise<{ galoisKeys: Uint8Array; relinKeys?: Uint8Array }> {
-    return this.call('generateInferenceKeys', { presetId, secretKey, federationId, layouts, relin }, opts);
+  generateInferenceKeys(key: KeyHandle, layouts: InferenceLayout[], relin: boolean, opts?: HeCallOptions): Promise<{ galoisKeys: Uint8Array; relinKeys?: Uint8Array }> {
+    return this.call('generateInferenceKeys', { key, layouts, relin }, opts);
   }
 
-  encryptInferenceInput(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    federationId: string,
-    tokens: (Float32Array | Float64Array)[],
-    layout: InferenceLayout,
-    opts?: HeCallOptions,
-  ): Promise<Uint8Array[][]> {
-    return this.call('encryptInferenceInput', { presetId, secretKey, federationId, tokens, layout }, opts);
+  encryptInferenceInput(key: KeyHandle, tokens: (Float32Array | Float64Array)[], layout: InferenceLayout, opts?: HeCallOptions): Promise<Uint8Array[][]> {
+    return this.call('encryptInferenceInput', { key, tokens, layout }, opts);
   }
 
-  encryptHeadForInference(
-    presetId: PresetId,
-    secretKey: Uint8Array,
-    federationId: string,
-    head: LinearHead,
-    layout: InferenceLayout,
-    opts?: HeCallOptions,
-  ): Promise<{ weights: Uint8Array[][]; biases: Uint8Array[] }> {
-    return this.call('encryptHeadForInference', { presetId, secretKey, federationId, head, layout }, opts);
+  encryptHeadForInference(key: KeyHandle, head: LinearHead, layout: InferenceLayout, opts?: HeCallOptions): Promise<{ weights: Uint8Array[][]; biases: Uint8Array[] }> {
+    return this.call('encryptHeadForInference', { key, head, layout }, opts);
   }
 
-  decryptLogits(presetId: PresetId, secretKey: Uint8Array, results: Uint8Array[], layout: InferenceLayout, tokenCount: number, opts?: HeCallOptions): Promise<Float64Array[]> {
-    return this.call('decryptLogits', { presetId, secretKey, results, layout, tokenCount }, opts);
+  decryptLogits(key: KeyHandle, results: Uint8Array[], layout: InferenceLayout, tokenCount: number, opts?: HeCallOptions): Promise<Float64Array[]> {
+    return this.call('decryptLogits', { key, results, layout, tokenCount }, opts);
   }
 
   terminate(): void {
-    this.#worker.terminate();
+    this.#terminate();
     this.#rpc.close('HE worker was terminated');
   }
 }

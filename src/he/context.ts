@@ -1,7 +1,9 @@
 // One SEALContext (+ encoder, evaluator) per preset per realm. Context creation costs 0.2-0.4 s at N=8192, so it is
-// cached; the secret-key session (encryptor, decryptor, key generator) is cached for the last key used, because a
-// seeded symmetric encryptor still needs a public key in node-seal's constructor (7-14 ms to derive).
+// cached. A secret-key session (encryptor, decryptor, key generator) costs 7-14 ms, because a seeded symmetric
+// encryptor still needs a public key in node-seal's constructor: a key slot (key-slots.ts) owns its session, and a
+// caller that passes key bytes instead (Node: the simulator, tests) gets the session of the last bytes used here.
 import { bytesEqual } from '../common/bytes-equal.ts';
+import { wipe } from '../common/wipe.ts';
 import { decodeEnvelope, encodeEnvelope } from '../protocol/envelope.ts';
 import type { EnvelopeKind } from '../protocol/envelope.ts';
 import { HeError, heTry } from './errors.ts';
@@ -27,14 +29,18 @@ interface Saveable {
   saveToArray(mode: unknown): unknown;
 }
 
-/** Everything derived from one secret key; owned by the context's one-entry cache. */
+/** Everything derived from one secret key; owned by a key slot or by the context's one-entry byte cache. */
 export interface KeySession {
+  readonly presetId: PresetId;
   readonly federationId: string;
   readonly secretKey: SecretKey;
   readonly keyGenerator: KeyGenerator;
   readonly encryptor: Encryptor;
   readonly decryptor: Decryptor;
 }
+
+/** A secret key as the HE functions take it: the secret-key envelope's bytes, or a session a key slot owns. */
+export type SecretKeyRef = Uint8Array | KeySession;
 
 const contexts = new Map<PresetId, Promise<HeContext>>();
 
@@ -146,47 +152,33 @@ export class HeContext {
     }
   }
 
-  /** The session for a secret-key envelope; re-derived only when the key bytes change. */
-  keySession(secretKeyEnvelope: Uint8Array, federationId?: string): KeySession {
+  /**
+   * The session of `key`: a slot's own session as it is, or for key bytes the cached session, re-derived only when
+   * the bytes change. `federationId`, when given, must be the key's.
+   */
+  keySession(key: SecretKeyRef, federationId?: string): KeySession {
+    if (!(key instanceof Uint8Array)) {
+      if (key.presetId !== this.preset.id) throw new HeError('mismatch', `a ${key.presetId} secret key cannot be used with preset ${this.preset.id}`);
+      checkFederation(key, federationId);
+      return key;
+    }
     const cached = this.#session;
-    if (cached && bytesEqual(cached.bytes, secretKeyEnvelope)) {
-      if (federationId !== undefined && cached.session.federationId !== federationId) {
-        throw new HeError(
-          'envelope:wrong-federation',
-          `secret key belongs to federation '${cached.session.federationId}', not '${federationId}'`,
-        );
-      }
+    if (cached && bytesEqual(cached.bytes, key)) {
+      checkFederation(cached.session, federationId);
       return cached.session;
     }
-    const envelope = heTry('reading the secret key', () =>
-      decodeEnvelope(secretKeyEnvelope, {
-        kind: 'secret-key',
-        presetHash: this.presetHash,
-        ...(federationId !== undefined ? { federationId } : {}),
-      }),
-    );
-    const seal = this.seal;
-    const session = heTry('loading the secret key', () =>
-      withScope((scope) => {
-        const secretKey = scope.track(new seal.SecretKey());
-        secretKey.loadFromArray(this.context, envelope.payload);
-        const keyGenerator = scope.track(new seal.KeyGenerator(this.context, secretKey));
-        const publicKey = scope.track(keyGenerator.createPublicKey());
-        const encryptor = scope.track(new seal.Encryptor(this.context, publicKey, secretKey));
-        const decryptor = scope.track(new seal.Decryptor(this.context, secretKey));
-        for (const o of [secretKey, keyGenerator, encryptor, decryptor]) scope.release(o);
-        return { federationId: envelope.federationId, secretKey, keyGenerator, encryptor, decryptor };
-      }),
-    );
+    const session = openKeySession(this, key, federationId);
     this.#dropSession();
-    this.#session = { bytes: secretKeyEnvelope.slice(), session };
+    this.#session = { bytes: key.slice(), session };
     return session;
   }
 
   #dropSession(): void {
-    const s = this.#session?.session;
+    const cached = this.#session;
     this.#session = undefined;
-    if (s) for (const o of [s.decryptor, s.encryptor, s.keyGenerator, s.secretKey]) o.delete();
+    if (!cached) return;
+    closeKeySession(cached.session);
+    wipe(cached.bytes);
   }
 
   dispose(): void {
@@ -196,4 +188,35 @@ export class HeContext {
     this.context.delete();
     contexts.delete(this.preset.id);
   }
+}
+
+function checkFederation(session: KeySession, federationId: string | undefined): void {
+  if (federationId !== undefined && session.federationId !== federationId) {
+    throw new HeError('envelope:wrong-federation', `secret key belongs to federation '${session.federationId}', not '${federationId}'`);
+  }
+}
+
+/** Loads a secret-key envelope of `ctx`'s preset into SEAL objects; the caller owns them (closeKeySession). */
+export function openKeySession(ctx: HeContext, secretKeyEnvelope: Uint8Array, federationId?: string): KeySession {
+  const envelope = heTry('reading the secret key', () =>
+    decodeEnvelope(secretKeyEnvelope, { kind: 'secret-key', presetHash: ctx.presetHash, ...(federationId !== undefined ? { federationId } : {}) }),
+  );
+  const seal = ctx.seal;
+  return heTry('loading the secret key', () =>
+    withScope((scope) => {
+      const secretKey = scope.track(new seal.SecretKey());
+      secretKey.loadFromArray(ctx.context, envelope.payload);
+      const keyGenerator = scope.track(new seal.KeyGenerator(ctx.context, secretKey));
+      const publicKey = scope.track(keyGenerator.createPublicKey());
+      const encryptor = scope.track(new seal.Encryptor(ctx.context, publicKey, secretKey));
+      const decryptor = scope.track(new seal.Decryptor(ctx.context, secretKey));
+      for (const o of [secretKey, keyGenerator, encryptor, decryptor]) scope.release(o);
+      return { presetId: ctx.preset.id, federationId: envelope.federationId, secretKey, keyGenerator, encryptor, decryptor };
+    }),
+  );
+}
+
+/** Deletes a session's SEAL objects (SEAL frees the key's memory; the wasm heap itself never shrinks). */
+export function closeKeySession(session: KeySession): void {
+  for (const o of [session.decryptor, session.encryptor, session.keyGenerator, session.secretKey]) o.delete();
 }

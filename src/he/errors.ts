@@ -11,6 +11,7 @@ export type HeErrorCode =
   | 'out-of-range' // a value would overflow the preset's headroom
   | 'bad-passphrase'
   | 'bad-keyfile'
+  | 'unknown-key' // no key slot has this handle (dropped, or the worker restarted)
   | 'worker' // the worker died or answered nonsense
   | `envelope:${EnvelopeError['code']}`;
 

@@ -1,7 +1,7 @@
 // Encrypted linear inference of a C x D head on encrypted tokens (preset inf-v1), head in clear or encrypted: key
 // generation, input and head encryption, the coordinator's evaluation, decryption. The slot layout (one formula for
 // every token width D and class count C, with its Galois steps) is in inference-layout.ts.
-import type { Ciphertext, HeContext, Plaintext } from './context.ts';
+import type { Ciphertext, HeContext, Plaintext, SecretKeyRef } from './context.ts';
 import { HeError, heTry, toHeError } from './errors.ts';
 import { checkHead } from './head.ts';
 import type { LinearHead } from './head.ts';
@@ -16,7 +16,7 @@ export type { InferenceLayout, InferenceMode } from './inference-layout.ts';
 /** Key holder: Galois keys for exactly the steps of `layouts` (+ relinearization keys for an encrypted head). */
 export function generateInferenceKeys(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   federationId: string,
   layouts: readonly InferenceLayout[],
   opts: { relin: boolean },
@@ -39,7 +39,7 @@ export function generateInferenceKeys(
 /** Client: encrypts tokens in `layout`; one array of ciphertextsPerGroup envelopes per group of B tokens. */
 export function encryptInferenceInput(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   federationId: string,
   tokens: readonly (Float32Array | Float64Array)[],
   layout: InferenceLayout,
@@ -78,7 +78,7 @@ export function encryptInferenceInput(
 /** Key holder (ciphertext x ciphertext mode): the head encrypted in `layout`. */
 export function encryptHeadForInference(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   federationId: string,
   head: LinearHead,
   layout: InferenceLayout,
@@ -325,7 +325,7 @@ export function evaluateLinear(
 /** Key holder: logits[t][c] for the first `tokenCount` tokens of one group's results. */
 export function decryptLogits(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   results: readonly Uint8Array[],
   layout: InferenceLayout,
   tokenCount: number,

@@ -5,6 +5,7 @@
 //
 // Payload layout (big-endian): version u8 (1) | kdf u8 (1 = PBKDF2-SHA256) | iterations u32 | salt[16] | iv[12] |
 // AES-GCM ciphertext of the secret-key envelope, 16-byte tag appended.
+import { wipe } from '../common/wipe.ts';
 import { decodeEnvelope, encodeEnvelope } from '../protocol/envelope.ts';
 import { HeError, toHeError } from './errors.ts';
 
@@ -58,11 +59,13 @@ export async function sealKeyFile(secretKey: Uint8Array, passphrase: string): Pr
   header.set(salt, 6);
   header.set(iv, 6 + SALT_BYTES);
   const key = await deriveKey(passphrase, salt, KEYFILE_ITERATIONS);
-  const sealed = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: additionalData(header, inner.federationId, inner.presetHash) },
-    key,
-    new Uint8Array(secretKey),
-  );
+  const plain = new Uint8Array(secretKey);
+  let sealed: ArrayBuffer;
+  try {
+    sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(header, inner.federationId, inner.presetHash) }, key, plain);
+  } finally {
+    wipe(plain);
+  }
   const payload = new Uint8Array(header.length + sealed.byteLength);
   payload.set(header, 0);
   payload.set(new Uint8Array(sealed), header.length);
@@ -112,6 +115,7 @@ export async function openKeyFile(file: Uint8Array, passphrase: string): Promise
   try {
     decodeEnvelope(secretKey, { kind: 'secret-key', federationId: outer.federationId, presetHash: outer.presetHash });
   } catch (e) {
+    wipe(secretKey);
     throw toHeError(e, 'reading the secret key inside a key file');
   }
   return secretKey;

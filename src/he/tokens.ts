@@ -1,7 +1,7 @@
 // Token batches: k = floor(slotCount / dim) tokens per ciphertext, token t of a batch in slots [t*dim, (t+1)*dim).
 // Clinics hold the federation secret key, so uploads use seeded symmetric encryption (half the bytes of
 // public-key encryption). Sums are index-wise: ciphertext j of every clinic is added into result j.
-import type { HeContext } from './context.ts';
+import type { HeContext, SecretKeyRef } from './context.ts';
 import { HeError, heTry, toHeError } from './errors.ts';
 import { withScope } from './scope.ts';
 
@@ -34,7 +34,7 @@ export async function generateSecretKey(ctx: HeContext, federationId: string): P
 /** Encodes `values` (already laid out in slots) and returns a seeded symmetric ciphertext envelope. */
 export function encryptSlots(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   federationId: string,
   values: Float64Array,
   scale = ctx.scale,
@@ -49,7 +49,7 @@ export function encryptSlots(
 }
 
 /** Decrypts a ciphertext envelope (any level) to its slot values. */
-export function decryptSlots(ctx: HeContext, secretKey: Uint8Array, ciphertext: Uint8Array, what: string): Float64Array {
+export function decryptSlots(ctx: HeContext, secretKey: SecretKeyRef, ciphertext: Uint8Array, what: string): Float64Array {
   const session = ctx.keySession(secretKey);
   return withScope((scope) => {
     const ct = scope.track(ctx.loadCiphertext(ciphertext, session.federationId, what, true));
@@ -61,7 +61,7 @@ export function decryptSlots(ctx: HeContext, secretKey: Uint8Array, ciphertext: 
 
 export async function encryptTokenBatch(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   federationId: string,
   tokens: readonly Float32Array[] | readonly Float64Array[],
 ): Promise<Uint8Array[]> {
@@ -143,7 +143,7 @@ export async function sumCiphertexts(
 
 export async function decryptTokenBatch(
   ctx: HeContext,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyRef,
   ciphertexts: readonly Uint8Array[],
   tokenCount: number,
   dim: number,

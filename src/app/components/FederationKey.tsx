@@ -17,7 +17,8 @@ function downloadBlob(blob: Blob, name: string): void {
 }
 
 export function FederationKeySection({ token, clinicId, federationId, presetId }: { token: string; clinicId: string; federationId: string; presetId: PresetId }) {
-  const { secretKey, busy, error, restore, createKey, importKeyFile, exportKeyFile } = useKeys();
+  const { aggregation, busy, error, restore, createKey, importKeyFile, exportKeyFile } = useKeys();
+  const holdsKey = aggregation !== null;
   const { keyHolders, refresh } = useSession();
   const [passphrase, setPassphrase] = useState('');
   const [file, setFile] = useState<File | null>(null);
@@ -35,20 +36,20 @@ export function FederationKeySection({ token, clinicId, federationId, presetId }
   return (
     <Section step={2} title="Federation key">
       <p>The secret key decrypts the federation's results. It never leaves this browser unprotected.</p>
-      <p data-testid="key-status">{secretKey ? 'This clinic holds the federation key.' : 'No federation key on this browser yet.'}</p>
-      {!secretKey && keyHolders === 0 ? (
+      <p data-testid="key-status">{holdsKey ? 'This clinic holds the federation key.' : 'No federation key on this browser yet.'}</p>
+      {!holdsKey && keyHolders === 0 ? (
         <button type="button" onClick={() => void createKey(clinic, presetId).then(refresh)}>
           Create federation key (founder)
         </button>
       ) : null}
-      <KeyRelay clinic={clinic} holdsKey={secretKey !== null} keyHolders={keyHolders} />
-      <details open={!secretKey && keyHolders > 0}>
+      <KeyRelay clinic={clinic} holdsKey={holdsKey} keyHolders={keyHolders} />
+      <details open={!holdsKey && keyHolders > 0}>
         <summary>Key file (passphrase-protected)</summary>
         <div className="row">
           <label htmlFor={passId}>Key file passphrase</label>
           <input id={passId} type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="new-password" />
         </div>
-        {secretKey ? (
+        {holdsKey ? (
           <button
             type="button"
             onClick={() =>

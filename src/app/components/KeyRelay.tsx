@@ -99,9 +99,9 @@ function Entry({ clinic, entry }: { clinic: RelayClinic; entry: RelayEntry }) {
 export function KeyRelay({ clinic: access, holdsKey, keyHolders }: { clinic: Omit<RelayClinic, 'keys'>; holdsKey: boolean; keyHolders: number }) {
   const { entries, busy, error, poll, request } = useRelay();
   // The relay store reaches the federation key only through what is handed to it here (stores do not call each other).
-  const bundle = useKeys((s) => s.relayBundle);
+  const sealer = useKeys((s) => s.relaySealer);
   const adopt = useKeys((s) => s.adoptRelayedKeys);
-  const clinic = useMemo<RelayClinic>(() => ({ ...access, keys: { bundle, adopt } }), [access, bundle, adopt]);
+  const clinic = useMemo<RelayClinic>(() => ({ ...access, keys: { sealer, adopt } }), [access, sealer, adopt]);
   useEffect(() => {
     const controller = new AbortController();
     void poll(clinic, controller.signal);

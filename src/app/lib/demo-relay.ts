@@ -2,13 +2,14 @@
 // (commit, answer, reveal, wrap under the transcript, accept) and the page compares the two codes itself, where
 // two people would read them to each other. A mismatch aborts the relay at the coordinator and stops the demo.
 import { toBase64 } from '../../common/base64.ts';
-import { unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
+import { unwrapSecretKeyInto, wrapSecretKey } from '../../custody/keywrap.ts';
 import { answerRelay, holderTranscript, requesterTranscript, startRelay } from '../../custody/relay.ts';
 import { contribution, holderAnswer, requesterReveal, seenRequest } from '../../custody/relay-wire.ts';
 import { transcriptHash } from '../../custody/relay-transcript.ts';
 import { sasMatches, shortAuthenticationString } from '../../custody/sas.ts';
 import type { KeyRelayView } from '../../protocol/key-relay.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
+import { type FederationKeys, relayOpener, relaySealer } from './federation-keys.ts';
 import { loadOrCreateIdentity } from './keyvault.ts';
 
 interface DemoClinic {
@@ -17,8 +18,8 @@ interface DemoClinic {
   token: string;
 }
 
-/** Relays `bundle` from `holder` to `requester`; returns the unwrapped bundle and the code both sides showed. */
-export async function relayInPage(federationId: string, holder: DemoClinic, requester: DemoClinic, bundle: Uint8Array): Promise<{ received: Uint8Array; code: string }> {
+/** Relays `keys` from `holder` to `requester` (sealed and opened in the HE worker); returns the requester's new keys and the code both sides showed. */
+export async function relayInPage(federationId: string, holder: DemoClinic, requester: DemoClinic, keys: FederationKeys): Promise<{ received: FederationKeys; code: string }> {
   const holderIdentity = await loadOrCreateIdentity(holder.clinicId);
   const requesterIdentity = await loadOrCreateIdentity(requester.clinicId);
   const viewFor = async (clinic: DemoClinic, relayId: string): Promise<KeyRelayView> => {
@@ -39,12 +40,13 @@ export async function relayInPage(federationId: string, holder: DemoClinic, requ
     await coordinatorApi.abortKeyRelay(holder.token, federationId, relayId, { reason: 'code-mismatch' });
     throw new Error(`the relay codes differ for ${requester.name} (${holderCode} at ${holder.name}, ${requesterCode} at ${requester.name}): the coordinator substituted keys; no key was released and the demo stops`);
   }
-  const wrapped = await wrapSecretKey(bundle, { identityPrivateKey: holderIdentity.privateKey, ephemeralPrivateKey: held.ephemeralPrivateKey }, atHolder);
+  const wrapped = await wrapSecretKey(relaySealer(keys), { identityPrivateKey: holderIdentity.privateKey, ephemeralPrivateKey: held.ephemeralPrivateKey }, atHolder);
   await coordinatorApi.deliverWrappedKey(holder.token, federationId, relayId, wrapped);
-  const received = await unwrapSecretKey(
+  const received = await unwrapSecretKeyInto(
     await coordinatorApi.wrappedKey(requester.token, federationId, relayId),
     { identityPrivateKey: requesterIdentity.privateKey, ephemeralPrivateKey: session.ephemeralPrivateKey },
     atRequester,
+    relayOpener(`the keys ${requester.name} received`),
   );
   await coordinatorApi.acceptKeyRelay(requester.token, federationId, relayId);
   return { received, code: holderCode };

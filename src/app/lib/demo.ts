@@ -14,9 +14,9 @@ import { accuracyOn, headFromSum, type LabelledTokens, maxWeightDifference, pred
 import { roundClient } from './round-client.ts';
 import { extractTokens } from './extraction.ts';
 import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from './encrypted-inference.ts';
-import { createFederationKeys, decodeKeyBundle, encodeKeyBundle, storeFederationKeys } from './federation-keys.ts';
+import { createFederationKeys, dropKeys, type FederationKeys, storeFederationKeys } from './federation-keys.ts';
 import { relayInPage } from './demo-relay.ts';
-import { loadOrCreateIdentity, loadSecretKey } from './keyvault.ts';
+import { loadOrCreateIdentity } from './keyvault.ts';
 import { loadSamples, type SampleTile } from './samples.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
 
@@ -86,6 +86,16 @@ function labelled(clinic: SimClinic, tokens: Map<string, Float32Array>): Labelle
 }
 
 export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCallbacks): Promise<DemoSummary> {
+  // Every clinic's keys by vault slot, open in the HE worker while the demo runs; zero-filled there when it ends.
+  const clinicKeys = new Map<string, FederationKeys>();
+  try {
+    return await demo(forcedBackend, cb, clinicKeys);
+  } finally {
+    await dropKeys([...clinicKeys.values()].flatMap((k) => [k.aggregation, k.inference]));
+  }
+}
+
+async function demo(forcedBackend: BackendName | undefined, cb: DemoCallbacks, clinicKeys: Map<string, FederationKeys>): Promise<DemoSummary> {
   const started = performance.now();
   const phaseMs: Partial<Record<Phase, number>> = {};
 
@@ -118,12 +128,14 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
 
   await timed('key', cb, 'Clinic A creates the federation key…', async () => {
     const keys = await createFederationKeys(PRESET, federationId);
+    clinicKeys.set(founder.slot, keys);
     await coordinatorApi.found(founder.token, federationId);
     await storeFederationKeys(founder.slot, keys);
     const codesSeen: string[] = [];
     for (const clinic of joiners) {
-      const { received, code } = await relayInPage(federationId, founder, clinic, encodeKeyBundle(keys));
-      await storeFederationKeys(clinic.slot, decodeKeyBundle(received, `the keys ${clinic.name} received`));
+      const { received, code } = await relayInPage(federationId, founder, clinic, keys);
+      clinicKeys.set(clinic.slot, received);
+      await storeFederationKeys(clinic.slot, received);
       codesSeen.push(`${clinic.name} ${code}`);
     }
     return { value: null, detail: `Relay codes matched on both sides before any key was wrapped: ${codesSeen.join('; ')}. Each clinic's copies (aggregation and inference key) are sealed in its own key-vault slots.` };
@@ -147,13 +159,11 @@ export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCa
 
   t0 = performance.now();
   // Each simulated clinic takes part through its own src/fl RoundClient, as the round store does for a real one.
-  const roundClients = await Promise.all(
-    clinics.map(async (clinic) => {
-      const secretKey = await loadSecretKey(clinic.slot);
-      if (!secretKey) throw new Error(`${clinic.name}'s key-vault slot is empty`);
-      return roundClient({ token: clinic.token, clinicId: clinic.clinicId, federationId, presetId: PRESET, pinnedQuorum: clinic.pinnedQuorum, secretKey });
-    }),
-  );
+  const roundClients = clinics.map((clinic) => {
+    const keys = clinicKeys.get(clinic.slot);
+    if (!keys) throw new Error(`${clinic.name} holds no key`);
+    return roundClient({ token: clinic.token, clinicId: clinic.clinicId, federationId, presetId: PRESET, pinnedQuorum: clinic.pinnedQuorum, aggregationKey: keys.aggregation.handle });
+  });
   const contributions = new Map<number, Float64Array>();
   const uploadedBytes: number[] = [];
   let uploadMs = 0;

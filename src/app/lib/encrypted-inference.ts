@@ -10,7 +10,8 @@ import { encodeInferenceModel } from '../../protocol/inference-model.ts';
 import { floodNoise } from '../../he/noise-flooding.ts';
 import { ApiError, coordinatorApi, type PublishedModel } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
-import { INFERENCE_PRESET, loadFederationKeys } from './federation-keys.ts';
+import type { KeyHandle } from '../../he/key-slots.ts';
+import { dropKeys, INFERENCE_PRESET, loadInferenceKey } from './federation-keys.ts';
 
 /** What a browser needs to use a federation's coordinator: its enrolment token and the vault slot of its keys. */
 export interface InferenceAccess {
@@ -40,11 +41,21 @@ export interface EncryptedLogits {
 /** Groups per request: bounded so progress moves and one request stays a few MB (the coordinator takes ≤ 64). */
 const GROUPS_PER_REQUEST = { single: 8, batched: 4 } as const;
 
-async function inferenceKey(access: InferenceAccess): Promise<Uint8Array> {
-  const keys = await loadFederationKeys(access.keySlot);
-  if (!keys) throw new Error(`this browser holds no key for federation ${access.federationId}; get it on the Federation page (relay or key file) first`);
-  if (!keys.inference) throw new Error('this browser holds only the aggregation key (stored by an older version); import a current key file on the Federation page');
-  return keys.inference;
+/** Runs `use` with the inference key opened from the vault into the HE worker, and zero-fills its slot afterwards. */
+async function withInferenceKey<T>(access: InferenceAccess, use: (key: KeyHandle) => Promise<T>): Promise<T> {
+  const key = await loadInferenceKey(access.keySlot);
+  if ('missing' in key) {
+    throw new Error(
+      key.missing === 'keys'
+        ? `this browser holds no key for federation ${access.federationId}; get it on the Federation page (relay or key file) first`
+        : 'this browser holds only the aggregation key (stored by an older version); import a current key file on the Federation page',
+    );
+  }
+  try {
+    return await use(key.handle);
+  } finally {
+    await dropKeys([key]);
+  }
 }
 
 /**
@@ -59,17 +70,20 @@ export async function inferenceLayouts(classes: number, dim: number): Promise<Re
   return { single, batched: await he.inferenceLayout(INFERENCE_PRESET, 'batched', classes, dim, { tokensPerGroup }) };
 }
 
-export async function publishInferenceModel(access: InferenceAccess, head: LinearHead, opts: { protection: HeadProtection; mode: InferenceMode }): Promise<PublishReport> {
-  const key = await inferenceKey(access);
+export function publishInferenceModel(access: InferenceAccess, head: LinearHead, opts: { protection: HeadProtection; mode: InferenceMode }): Promise<PublishReport> {
+  return withInferenceKey(access, (key) => publishWith(key, access, head, opts));
+}
+
+async function publishWith(key: KeyHandle, access: InferenceAccess, head: LinearHead, opts: { protection: HeadProtection; mode: InferenceMode }): Promise<PublishReport> {
   const he = heWorker();
   const layouts = await inferenceLayouts(head.classes, head.dim);
   const layout = layouts[opts.mode];
   const encrypted = opts.protection === 'encrypted';
-  const { galoisKeys, relinKeys } = await he.generateInferenceKeys(INFERENCE_PRESET, key, access.federationId, [layouts.single, layouts.batched], encrypted);
+  const { galoisKeys, relinKeys } = await he.generateInferenceKeys(key, [layouts.single, layouts.batched], encrypted);
   await coordinatorApi.putEvaluationKey(access.token, access.federationId, 'galois-keys', galoisKeys);
   if (relinKeys) await coordinatorApi.putEvaluationKey(access.token, access.federationId, 'relin-keys', relinKeys);
   const model = encrypted
-    ? encodeInferenceModel({ layout, encrypted: true, ...(await he.encryptHeadForInference(INFERENCE_PRESET, key, access.federationId, head, layout)) })
+    ? encodeInferenceModel({ layout, encrypted: true, ...(await he.encryptHeadForInference(key, head, layout)) })
     : // The head was decrypted from an aggregate: it leaves this clinic noise-flooded (src/he/noise-flooding.ts).
       encodeInferenceModel({ layout, encrypted: false, weights: floodNoise(head.weights), biases: floodNoise(head.biases) });
   const { sha256 } = await coordinatorApi.putInferenceModel(access.token, access.federationId, model);
@@ -99,7 +113,18 @@ export async function classifyEncrypted(
   const { layout } = model;
   const dim = tokens[0]?.length ?? 0;
   if (dim !== layout.dim) throw new Error(`the published model takes ${layout.dim}-number tokens and these tiles have ${dim}; extract them with the model the federation was trained on`);
-  const key = await inferenceKey(access);
+  return withInferenceKey(access, (key) => classifyWith(key, access, tokens, model, onProgress, signal));
+}
+
+async function classifyWith(
+  key: KeyHandle,
+  access: InferenceAccess,
+  tokens: readonly Float32Array[],
+  model: PublishedModel,
+  onProgress: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<EncryptedLogits> {
+  const { layout } = model;
   const he = heWorker();
   const perRequest = GROUPS_PER_REQUEST[layout.mode] * layout.tokensPerGroup;
   const logits: Float64Array[] = [];
@@ -108,7 +133,7 @@ export async function classifyEncrypted(
   onProgress(0, tokens.length);
   for (let at = 0; at < tokens.length; at += perRequest) {
     const chunk = tokens.slice(at, at + perRequest);
-    const groups = await he.encryptInferenceInput(INFERENCE_PRESET, key, access.federationId, chunk, layout);
+    const groups = await he.encryptInferenceInput(key, chunk, layout);
     const body = encodeBundle(groups.flat());
     const answer = await coordinatorApi.infer(access.token, access.federationId, body, signal);
     bytesUp += body.byteLength;
@@ -119,7 +144,7 @@ export async function classifyEncrypted(
     }
     for (let g = 0; g < groups.length; g++) {
       const count = Math.min(layout.tokensPerGroup, chunk.length - g * layout.tokensPerGroup);
-      logits.push(...(await he.decryptLogits(INFERENCE_PRESET, key, results.slice(g * layout.passes, (g + 1) * layout.passes), layout, count)));
+      logits.push(...(await he.decryptLogits(key, results.slice(g * layout.passes, (g + 1) * layout.passes), layout, count)));
     }
     onProgress(logits.length, tokens.length);
   }

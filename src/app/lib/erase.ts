@@ -1,11 +1,13 @@
-// "Erase all local data": every IndexedDB database of this origin (keys, tiles, token cache), a picked model folder
-// (Cache API) and localStorage. This page's connections are closed first and refuse to reopen until the reload that
+// "Erase all local data": the HE worker's key slots (zero-filled), every IndexedDB database of this origin (keys,
+// tiles, token cache), a picked model folder (Cache API) and localStorage. This page's connections are closed first and refuse to reopen until the reload that
 // follows, and every other connection (other tabs, workers) closes on the delete's versionchange (src/common/idb.ts),
 // so the databases are gone when this resolves.
 import { deleteDatabase, shutDownDatabases } from '../../common/idb.ts';
+import { startedHeWorker } from '../workers.ts';
 import { forgetModelChoice } from './model-choice.ts';
 
 export async function eraseAllLocalData(): Promise<void> {
+  await startedHeWorker()?.dropAllKeys();
   await forgetModelChoice();
   await shutDownDatabases();
   localStorage.clear();

@@ -1,9 +1,14 @@
 // Local custody of the federation secret key: stored in IndexedDB encrypted (AES-GCM) under a non-extractable
 // WebCrypto key that lives in the same database. Script on this origin can use the key but never read it out, and
-// the stored bytes alone are useless on another machine.
+// the stored bytes alone are useless on another machine. The AES-GCM step runs in the HE worker, which is handed the
+// (non-extractable) wrapping key: a stored key opens straight into a worker key slot and is stored from one, so this
+// page only ever moves ciphertext. (Reading IndexedDB in the worker would save nothing: the stored entry is
+// ciphertext either way, and the vault would need a second IndexedDB client.)
 import type { DBSchema } from 'idb';
 import { database } from '../../common/idb.ts';
 import { type ClinicIdentity, createClinicIdentity } from '../../custody/identity.ts';
+import type { KeyHandle, KeyInfo } from '../../he/key-slots.ts';
+import { heWorker } from '../workers.ts';
 
 const WRAPPING_KEY_ID = 'wrapping-key';
 
@@ -35,21 +40,28 @@ async function wrappingKey(): Promise<CryptoKey> {
   return key;
 }
 
-export async function storeSecretKey(slot: string, secretKey: Uint8Array): Promise<void> {
+const slotBinding = (slot: string) => new TextEncoder().encode(slot);
+
+/** Seals the key in worker slot `key` into vault slot `slot` (AES-GCM in the worker, the slot name as associated data). */
+export async function storeSecretKey(slot: string, key: KeyHandle): Promise<void> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(slot) }, await wrappingKey(), secretKey as BufferSource);
-  await write(`sk:${slot}`, { iv, sealed });
+  const sealed = await heWorker().sealKeys([key], await wrappingKey(), iv, slotBinding(slot));
+  await write(`sk:${slot}`, { iv, sealed: sealed.buffer as ArrayBuffer });
 }
 
-export async function loadSecretKey(slot: string): Promise<Uint8Array | undefined> {
+/** Opens vault slot `slot` into a new worker key slot; undefined when the vault holds no such key. */
+export async function loadSecretKey(slot: string): Promise<KeyInfo | undefined> {
   const entry = await read<SealedKey>(`sk:${slot}`);
   if (!entry) return undefined;
-  const plain = await crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: entry.iv as BufferSource, additionalData: new TextEncoder().encode(slot) },
-    await wrappingKey(),
-    entry.sealed,
-  );
-  return new Uint8Array(plain);
+  const opened = await heWorker().openSealedKeys(await wrappingKey(), entry.iv, new Uint8Array(entry.sealed), slotBinding(slot));
+  if (!opened) throw new Error(`the key in vault slot ${slot} does not open under this browser's vault key (it was altered, or copied from another browser)`);
+  const [key] = opened;
+  if (opened.length !== 1 || !key) throw new Error(`vault slot ${slot} holds ${opened.length} keys, not 1`);
+  return key;
+}
+
+export async function hasSecretKey(slot: string): Promise<boolean> {
+  return (await read<SealedKey>(`sk:${slot}`)) !== undefined;
 }
 
 /** This clinic's ECDH identity for key relay; the private key is non-extractable and never leaves IndexedDB. */

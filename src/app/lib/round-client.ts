@@ -1,9 +1,10 @@
 // src/fl's RoundClient bound to this browser: the SPA's coordinator client for the round routes and the HE worker
-// for encryption (the same src/he/aggregate.ts functions the simulator calls in Node). Only bindings live here; the
-// round itself (contribute, wait, download, verify) is src/fl/round-client.ts.
+// for encryption and the inclusion markers (the same src/he functions the simulator calls in Node), by the handle of
+// the aggregation key in the worker's key slot. Only bindings live here; the round itself (contribute, wait,
+// download, verify) is src/fl/round-client.ts.
+import type { KeyHandle } from '../../he/key-slots.ts';
 import type { PresetId } from '../../he/params.ts';
 import { PRESETS } from '../../he/params.ts';
-import { markerSecret } from '../../fl/inclusion.ts';
 import { RoundClient } from '../../fl/round-client.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
@@ -15,17 +16,18 @@ export interface ClinicAccess {
   presetId: PresetId;
   /** The federation's quorum when this clinic enrolled. */
   pinnedQuorum: number;
-  secretKey: Uint8Array;
+  /** The aggregation key's handle in the HE worker. */
+  aggregationKey: KeyHandle;
 }
 
-const clients = new Map<string, { secretKey: Uint8Array; client: RoundClient }>();
+const clients = new Map<string, { key: KeyHandle; client: RoundClient }>();
 
 /** The one RoundClient of this clinic in this federation (so every caller shares its per-round poller). */
 export function roundClient(access: ClinicAccess): RoundClient {
-  const key = `${access.federationId}#${access.clinicId}#${access.token}#${access.pinnedQuorum}`;
-  const known = clients.get(key);
-  if (known && known.secretKey === access.secretKey) return known.client;
-  const { token, federationId, presetId, secretKey } = access;
+  const cacheKey = `${access.federationId}#${access.clinicId}#${access.token}#${access.pinnedQuorum}`;
+  const known = clients.get(cacheKey);
+  if (known && known.key === access.aggregationKey) return known.client;
+  const { token, federationId, presetId, aggregationKey: key } = access;
   const slots = PRESETS[presetId].polyModulusDegree / 2;
   const client = new RoundClient({
     api: {
@@ -35,17 +37,17 @@ export function roundClient(access: ClinicAccess): RoundClient {
     },
     crypto: {
       ciphertextCount: (length) => Math.ceil((length + 1) / slots),
-      encrypt: (values, bounds) => heWorker().encryptWeightedContribution(presetId, secretKey, federationId, values, 1, bounds),
+      encrypt: (values, bounds) => heWorker().encryptWeightedContribution(key, values, 1, bounds),
       async decrypt(parts, length) {
-        const { mean, totalCount } = await heWorker().decryptWeightedMean(presetId, secretKey, parts, length);
+        const { mean, totalCount } = await heWorker().decryptWeightedMean(key, parts, length);
         return { sum: mean.map((v) => v * totalCount), contributions: totalCount };
       },
+      markers: (round, clinicIds) => heWorker().inclusionMarkers(key, round, clinicIds),
     },
     federationId,
     clinicId: access.clinicId,
     pinnedQuorum: access.pinnedQuorum,
-    markerSecret: markerSecret(secretKey, federationId),
   });
-  clients.set(key, { secretKey, client });
+  clients.set(cacheKey, { key, client });
   return client;
 }

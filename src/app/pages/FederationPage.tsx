@@ -175,14 +175,14 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
   const epochsId = useId();
   const federationId = federation.id;
   const presetId = federation.presetId as PresetId;
-  const secretKey = useKeys((s) => s.secretKey);
+  const aggregationKey = useKeys((s) => s.aggregation?.handle ?? null);
   const { tiles, tokens: tokenMap } = useTiles();
   const tokens = orderedTokens(tiles, tokenMap);
   const { view, upload, participation, decryptedSum, step, busy, error, watch, participate, decryptAggregate, participateRound, resume } = useRound();
   const record = useResults((s) => s.record);
   const extract = useTiles((s) => s.extract);
   const pinnedQuorum = useSession((s) => s.pinnedQuorum) ?? federation.minClinics;
-  const access = useMemo(() => (secretKey ? { token, clinicId, federationId, presetId, pinnedQuorum, secretKey } : null), [token, clinicId, federationId, presetId, pinnedQuorum, secretKey]);
+  const access = useMemo(() => (aggregationKey ? { token, clinicId, federationId, presetId, pinnedQuorum, aggregationKey } : null), [token, clinicId, federationId, presetId, pinnedQuorum, aggregationKey]);
   const mine = upload?.federationId === federationId ? upload : null;
   const shownRound = mine?.round ?? federation.currentRound;
   // The round's one poller (the participation's wait joins it).
@@ -209,7 +209,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
       return snapshot();
     },
   };
-  const canUpload = secretKey !== null && tokens !== null && busy === null;
+  const canUpload = aggregationKey !== null && tokens !== null && busy === null;
   const strategy = APP_STRATEGIES.find((s) => s === federation.strategy);
   const supported = strategy !== undefined;
   const epochsValid = Number.isInteger(epochs) && epochs >= 1 && epochs <= LOCAL_EPOCHS_MAX;
@@ -232,13 +232,13 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
       <div className="row">
         <button
           type="button"
-          disabled={!secretKey || busy !== null || waiting || participatedHere || !supported || !epochsValid}
+          disabled={!aggregationKey || busy !== null || waiting || participatedHere || !supported || !epochsValid}
           onClick={() => access && void participateRound(access, federation, tileAccess, { clinicId, epochs }).then(finish)}
         >
           Participate in round {federation.currentRound}
         </button>
         <span className="muted small">
-          {!secretKey
+          {!aggregationKey
             ? 'Needs the federation key (step 2).'
             : strategy
               ? STRATEGY_LABELS[strategy].participate
@@ -269,7 +269,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
           <button
             type="button"
             className="secondary"
-            disabled={view?.status !== 'closed' || !secretKey || !tokens || busy !== null}
+            disabled={view?.status !== 'closed' || !aggregationKey || !tokens || busy !== null}
             onClick={() => access && tokens && void decryptAggregate({ access, round: shownRound, tokenCount: tokens.length, dim: tokens[0]?.length ?? 0 })}
           >
             Download and decrypt the sum

@@ -164,8 +164,8 @@ export function PrivacyPage() {
       if (!token) throw new Error('the token was not cached after extraction');
       setStep({ text: 'Encrypting it as a clinic would (a throwaway key)…', done: 2 });
       const he = heWorker();
-      const key = await he.generateSecretKey('agg-v1', PRIVACY_CHECK_FEDERATION);
-      const [ciphertext] = await he.encryptTokenBatch('agg-v1', key, PRIVACY_CHECK_FEDERATION, [token]);
+      const key = await he.generateKey('agg-v1', PRIVACY_CHECK_FEDERATION);
+      const [ciphertext] = await he.encryptTokenBatch(key.handle, [token]).finally(() => he.dropKey(key.handle));
       if (!ciphertext) throw new Error('the HE worker returned no ciphertext');
       setStep({ text: 'Scoring the reconstructions…', done: 3 });
       const original = rgbFromRgba(tile.width, tile.height, tile.rgba);

@@ -4,7 +4,7 @@
 // person confirmed it too is the wrap opened. A mismatch aborts the relay at the coordinator, where it is audited.
 // The relay's ephemeral secrets live in this page's memory only: a reload loses them and the relay starts again.
 import { create } from 'zustand';
-import { KeyWrapError, unwrapSecretKey, wrapSecretKey } from '../../custody/keywrap.ts';
+import { KeyWrapError, type SealUnder, unwrapSecretKeyInto, wrapSecretKey } from '../../custody/keywrap.ts';
 import { checkPin, identityFingerprint, pinIdentity } from '../../custody/pinning.ts';
 import { answerRelay, type HolderSession, holderTranscript, RelayAbort, requesterTranscript, type RequesterSession, startRelay } from '../../custody/relay.ts';
 import { contribution, holderAnswer, requesterReveal, seenRequest } from '../../custody/relay-wire.ts';
@@ -14,6 +14,7 @@ import { toBase64 } from '../../common/base64.ts';
 import type { KeyRelayView } from '../../protocol/key-relay.ts';
 import type { KeyRelayAbortReason } from '../../protocol/vocabulary.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
+import { type FederationKeys, relayOpener } from '../lib/federation-keys.ts';
 import { identityPins } from '../lib/identity-pins.ts';
 import { loadOrCreateIdentity } from '../lib/keyvault.ts';
 
@@ -45,10 +46,10 @@ export interface RelayEntry {
 
 /** What a relay needs of this clinic's federation key; the component passes it in from the key store. */
 export interface RelayKeys {
-  /** The key bundle to wrap for `requesterName`, or null when there is none to release (its owner says why). */
-  bundle(requesterName: string): Uint8Array | null;
-  /** Keeps keys received through a confirmed relay (already unwrapped). */
-  adopt(federationId: string, bundle: Uint8Array): Promise<void>;
+  /** Seals the key bundle for `requesterName` in the HE worker, or null when there is none to release (its owner says why). */
+  sealer(requesterName: string): SealUnder | null;
+  /** Keeps keys received through a confirmed relay (opened into the HE worker). */
+  adopt(federationId: string, keys: FederationKeys): Promise<void>;
 }
 
 export interface RelayClinic {
@@ -153,15 +154,16 @@ export const useRelay = create<RelayState>()((set, get) => {
     set({ busy: 'Receiving the federation key…' });
     const identity = await loadOrCreateIdentity(clinic.clinicId);
     const wrapped = await coordinatorApi.wrappedKey(clinic.token, clinic.federationId, view.relayId);
-    let bundle: Uint8Array;
+    let keys: FederationKeys;
     try {
-      bundle = await unwrapSecretKey(wrapped, { identityPrivateKey: identity.privateKey, ephemeralPrivateKey: requester.ephemeralPrivateKey }, transcript);
+      const requesterKeys = { identityPrivateKey: identity.privateKey, ephemeralPrivateKey: requester.ephemeralPrivateKey };
+      keys = await unwrapSecretKeyInto(wrapped, requesterKeys, transcript, relayOpener('the key received from the key holder'));
     } catch (e) {
       if (!(e instanceof KeyWrapError)) throw e;
       await get().reject(clinic, view.relayId, 'transcript-mismatch');
       return;
     }
-    await clinic.keys.adopt(clinic.federationId, bundle);
+    await clinic.keys.adopt(clinic.federationId, keys);
     await coordinatorApi.acceptKeyRelay(clinic.token, clinic.federationId, view.relayId);
     await pinIdentity(identityPins, transcript.holderClinicId, view.holderName ?? transcript.holderClinicId, transcript.holderIdentityKey);
     live.delete(view.relayId);
@@ -232,12 +234,11 @@ export const useRelay = create<RelayState>()((set, get) => {
       set({ error: null });
       try {
         if (state.holder) {
-          const bundle = clinic.keys.bundle(view.requesterName);
-          if (!bundle) return;
+          const seal = clinic.keys.sealer(view.requesterName);
+          if (!seal) return;
           set({ busy: `Releasing the key to ${view.requesterName}…` });
           const identity = await loadOrCreateIdentity(clinic.clinicId);
-          const wrapped = await wrapSecretKey(bundle, { identityPrivateKey: identity.privateKey, ephemeralPrivateKey: state.holder.ephemeralPrivateKey }, state.transcript);
-          bundle.fill(0);
+          const wrapped = await wrapSecretKey(seal, { identityPrivateKey: identity.privateKey, ephemeralPrivateKey: state.holder.ephemeralPrivateKey }, state.transcript);
           await coordinatorApi.deliverWrappedKey(clinic.token, clinic.federationId, relayId, wrapped);
           await pinIdentity(identityPins, view.requesterId, view.requesterName, state.transcript.requesterIdentityKey);
           state.confirmed = true;
