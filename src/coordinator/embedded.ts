@@ -33,8 +33,9 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     LOG_LEVEL: 'silent',
     // Simulated clinics share one address; the rate limiter is not what these callers exercise.
     RATE_LIMIT_PER_SECOND: '100000',
-    // On Postgres, a job whose holder died comes back after pg-boss's shortest heartbeat.
+    // On Postgres, a job whose holder died comes back after pg-boss's shortest heartbeat and a 1 s retry delay.
     JOB_HEARTBEAT_SECONDS: '10',
+    JOB_RETRY_DELAY_SECONDS: '1',
     ...(process.env.CIPHERPATH_TEST_PG_CLUSTER ? { DATABASE_URL: await createTestDatabase(process.env.CIPHERPATH_TEST_PG_CLUSTER) } : {}),
     ...opts.env,
   });

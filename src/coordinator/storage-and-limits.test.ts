@@ -73,9 +73,10 @@ describe('honest storage', () => {
       const accepted = await call<{ sha256: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: body });
       expect(accepted.status).toBe(201);
       expect((await closes(round)).submitted).toEqual(['Solo']);
-      // Retention: once the aggregate is stored, the round's uploads are deleted; the aggregate stays.
-      const blobs = readdirSync(join(coordinator.dataDir, 'blobs'));
-      expect(blobs).not.toContain(accepted.body.sha256);
+      // Retention: once the aggregate is stored, the round's uploads are deleted (by the retention job the close
+      // wrote, which the closing replica starts at once); the aggregate stays.
+      for (let i = 0; i < 50 && readdirSync(join(coordinator.dataDir, 'blobs')).includes(accepted.body.sha256); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readdirSync(join(coordinator.dataDir, 'blobs'))).not.toContain(accepted.body.sha256);
       expect((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token: clinic.token })).status).toBe(200);
       expect(new TextDecoder().decode((await call('GET', '/metrics')).bytes)).toMatch(/cipherpath_blob_bytes \d+/);
     } finally {

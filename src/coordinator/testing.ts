@@ -77,8 +77,8 @@ export async function enrol(call: HttpCall, code: string, name: string): Promise
  */
 export async function spawnCoordinator(dataDir: string, opts: { env?: Record<string, string>; logLevel?: string; echo?: boolean } = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--data-dir', dataDir, '--demo', 'off', '--log-level', opts.logLevel ?? 'warn'], {
-    // On Postgres, a job the killed process held comes back after pg-boss's shortest heartbeat.
-    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '100000', JOB_HEARTBEAT_SECONDS: '10', ...opts.env },
+    // On Postgres, a job a killed process held comes back after pg-boss's shortest heartbeat and a 1 s retry delay.
+    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '100000', JOB_HEARTBEAT_SECONDS: '10', JOB_RETRY_DELAY_SECONDS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -9,8 +9,9 @@ import type { DeadLetterView } from '../../protocol/api.ts';
 import type { RoundKey } from '../stores/types.ts';
 import { JOB_NAMES, type JobHandlers, type JobLogger, type JobName, type JobQueue, roundKey, type SendOptions } from './types.ts';
 
-const QUEUES: Readonly<Record<JobName, string>> = { aggregate: 'cipherpath-aggregate', deadline: 'cipherpath-deadline', retention: 'cipherpath-retention' };
-const DEAD_LETTER_QUEUE = 'cipherpath-dead-letter';
+/** pg-boss queue names (in its `pgboss` schema), one per job, and the dead-letter queue all three fail into. */
+export const QUEUES: Readonly<Record<JobName, string>> = { aggregate: 'cipherpath-aggregate', deadline: 'cipherpath-deadline', retention: 'cipherpath-retention' };
+export const DEAD_LETTER_QUEUE = 'cipherpath-dead-letter';
 /** pg-boss's own connections per replica (its default is 10); docs/deployment.md counts them. */
 export const PG_BOSS_POOL_SIZE = 3;
 /** Dead letters stay this long for the admin to see (pg-boss deletes queued jobs after their retention). */
