@@ -3,6 +3,8 @@
 // that fails every attempt dead-lettered and shown to the admin, deadlines judged by the database's clock, two
 // coordinators on one database aggregating a round once, and no job left running, retrying or failed afterwards.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -17,7 +19,7 @@ import { roundJobs } from './jobs/types.ts';
 import { createTestDatabase } from './stores/postgres-cluster.ts';
 import { PostgresDriver } from './stores/postgres-driver.ts';
 import { SqlStore } from './stores/sql-store.ts';
-import { adminFederation, enrol, type HttpCall, httpClient, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
+import { adminFederation, enrol, type HttpCall, httpClient, spawnCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
 // The postgres project gives each file a database (DATABASE_URL); the unit project may still see the cluster variable.
 const cluster = process.env.DATABASE_URL ? process.env.CIPHERPATH_TEST_PG_CLUSTER : undefined;
@@ -67,16 +69,19 @@ async function federationOf(call: HttpCall, clinics: number, opts: { minClinics:
   return { federationId, enrolled, secretKey, upload, round };
 }
 
-/** pg-boss's jobs of the cipherpath queues in `url`'s database, as (queue, state, key) rows. */
-async function jobRows(url: string): Promise<{ name: string; state: string; key: string | null }[]> {
+/** One query on `url`'s database, on a connection of its own. */
+async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query('SELECT name, state::text AS state, singleton_key AS key FROM pgboss.job ORDER BY created_on')).rows;
+    return (await client.query(text, values)).rows as T[];
   } finally {
     await client.end();
   }
 }
+
+/** pg-boss's jobs of the cipherpath queues in `url`'s database, as (queue, state, key) rows. */
+const jobRows = (url: string) => query<{ name: string; state: string; key: string | null }>(url, 'SELECT name, state::text AS state, singleton_key AS key FROM pgboss.job ORDER BY created_on');
 
 describe('embedded: the in-process queue', () => {
   it('says so on the admin route: no job queue, no dead letters', async () => {
@@ -240,6 +245,30 @@ describe.skipIf(!cluster)('pg-boss on Postgres', () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+
+  it('stops pg-boss on SIGTERM: the process exits 0, its instance is marked stopped, no connection of it stays; it held at most 4 + 3', async () => {
+    const url = await createTestDatabase(cluster as string);
+    const database = new URL(url).pathname.slice(1);
+    const dataDir = mkdtempSync(join(tmpdir(), 'cipherpath-jobs-'));
+    try {
+      const { child, url: replica } = await spawnCoordinator(dataDir, { env: { DATABASE_URL: url, BLOB_STORE: 'postgres' } });
+      const call = httpClient(replica);
+      const f = await federationOf(call, 1, { minClinics: 1 });
+      expect((await f.upload(call, 0)).status).toBe(201);
+      await until('round 1', () => f.round(call), (r) => r.status === 'closed');
+      const connections = await query<{ pgboss: boolean }>(url, "SELECT application_name LIKE 'pgboss%' AS pgboss FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]);
+      expect(connections.filter((c) => c.pgboss).length).toBeLessThanOrEqual(3);
+      expect(connections.filter((c) => !c.pgboss).length).toBeLessThanOrEqual(4);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const instances = await query<{ pid: number; stopped: boolean }>(url, 'SELECT pid, stopped_on IS NOT NULL AS stopped FROM pgboss.instance');
+      expect(instances).toEqual([{ pid: child.pid, stopped: true }]);
+      expect(await query(url, 'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
