@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HeContext } from '../he/context.ts';
-import { HeNodePool } from '../he/node-pool.ts';
+import { describe, expect, it, vi } from 'vitest';
+import type { HeNodePool } from '../he/node-pool.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { AuditEntry, JobsView, RoundView } from '../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
@@ -19,27 +18,18 @@ import { roundJobs } from './jobs/types.ts';
 import { createTestDatabase } from './stores/postgres-cluster.ts';
 import { PostgresDriver } from './stores/postgres-driver.ts';
 import { SqlStore } from './stores/sql-store.ts';
-import { adminFederation, enrol, type HttpCall, httpClient, spawnCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
+import { adminFederation, enrol, type HttpCall, httpClient, sharedHe, spawnCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
 // The postgres project gives each file a database (DATABASE_URL); the unit project may still see the cluster variable.
 const cluster = process.env.DATABASE_URL ? process.env.CIPHERPATH_TEST_PG_CLUSTER : undefined;
 const admin = { token: TEST_ADMIN_TOKEN };
-let pool: HeNodePool;
-let ctx: HeContext;
-beforeAll(async () => {
-  pool = HeNodePool.start(1);
-  ctx = await HeContext.create('agg-v1');
-});
-afterAll(async () => {
-  await pool.close();
-  ctx.dispose();
-});
+const he = sharedHe();
 
 const tokensFor = (clinic: number): Float32Array[] => [Float32Array.from({ length: 8 }, (_, d) => Math.sin(clinic * 5 + d) * 2)];
 
 /** This HE pool, its sums counted or refused: the rest of it is the real pool. */
 function poolWith(sum: (real: HeNodePool['sumCiphertexts']) => HeNodePool['sumCiphertexts']): HeNodePool {
-  return new Proxy(pool, {
+  return new Proxy(he.pool, {
     get: (target, prop) => {
       if (prop === 'sumCiphertexts') return sum(target.sumCiphertexts.bind(target));
       const value = Reflect.get(target, prop) as unknown;
@@ -62,8 +52,8 @@ async function until<T>(what: string, read: () => Promise<T>, done: (value: T) =
 async function federationOf(call: HttpCall, clinics: number, opts: { minClinics: number; roundSeconds?: number }) {
   const { federationId, codes } = await adminFederation(call, { ...opts, invites: clinics });
   const enrolled = await Promise.all(codes.map((code, i) => enrol(call, code, `J${i}`)));
-  const secretKey = await generateSecretKey(ctx, federationId);
-  const bodies = await Promise.all(enrolled.map(async (_, i) => encodeBundle(await encryptTokenBatch(ctx, secretKey, federationId, tokensFor(i)))));
+  const secretKey = await generateSecretKey(he.ctx, federationId);
+  const bodies = await Promise.all(enrolled.map(async (_, i) => encodeBundle(await encryptTokenBatch(he.ctx, secretKey, federationId, tokensFor(i)))));
   const upload = (via: HttpCall, i: number) => via('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: enrolled[i]?.token, binary: bodies[i] });
   const round = (via: HttpCall, n = 1) => via<RoundView>('GET', `/api/federations/${federationId}/rounds/${n}`, { token: enrolled[0]?.token }).then((r) => r.body);
   return { federationId, enrolled, secretKey, upload, round };
@@ -85,7 +75,7 @@ const jobRows = (url: string) => query<{ name: string; state: string; key: strin
 
 describe('embedded: the in-process queue', () => {
   it('says so on the admin route: no job queue, no dead letters', async () => {
-    const coordinator = await startCoordinator({ pool, env: { DATABASE_URL: '' } });
+    const coordinator = await startCoordinator({ pool: he.pool, env: { DATABASE_URL: '' } });
     try {
       const jobs = await httpClient(coordinator.url)<JobsView>('GET', '/api/admin/jobs', admin);
       expect(jobs.status).toBe(200);
@@ -182,7 +172,7 @@ describe.skipIf(!cluster)('pg-boss on Postgres', () => {
 
   it('closes a round whose deadline passed by the database clock, while this process’s clock says it is hours away', async () => {
     const url = await createTestDatabase(cluster as string);
-    const coordinator = await startCoordinator({ pool, env: { DATABASE_URL: url } });
+    const coordinator = await startCoordinator({ pool: he.pool, env: { DATABASE_URL: url } });
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     try {
@@ -227,7 +217,7 @@ describe.skipIf(!cluster)('pg-boss on Postgres', () => {
       expect(last.map((r) => r.status).sort()).toEqual([200, 201]);
       const closed = await until('round 1', () => f.round(callB), (r) => r.status === 'closed');
       expect(closed.submitted.sort()).toEqual(['J0', 'J1', 'J2']);
-      const [sum] = await decryptTokenBatch(ctx, f.secretKey, decodeBundle((await callA('GET', `/api/federations/${f.federationId}/rounds/1/aggregate`, { token: f.enrolled[0]?.token })).bytes), 1, 8);
+      const [sum] = await decryptTokenBatch(he.ctx, f.secretKey, decodeBundle((await callA('GET', `/api/federations/${f.federationId}/rounds/1/aggregate`, { token: f.enrolled[0]?.token })).bytes), 1, 8);
       for (let d = 0; d < 8; d++) expect(Math.abs((sum?.[d] ?? NaN) - [0, 1, 2].reduce((s, c) => s + (tokensFor(c)[0]?.[d] ?? 0), 0))).toBeLessThan(1e-6);
       // One replica summed, once; one closed round in the audit; one aggregation job, completed.
       expect(sums.filter((n) => n > 0)).toHaveLength(1);

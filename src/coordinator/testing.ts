@@ -2,10 +2,26 @@
 // fresh data directory, and a small typed HTTP client. Used by the API, fuzz and crash tests; never by production.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { HeNodePool } from '../he/node-pool.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { HeContext } from '../he/context.ts';
+import { HeNodePool } from '../he/node-pool.ts';
 import { startEmbeddedCoordinator } from './embedded.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** One HE worker pool (a single thread) and an agg-v1 context for a test file: opened before its tests, closed after. */
+export function sharedHe(): { readonly pool: HeNodePool; readonly ctx: HeContext } {
+  const he = {} as { pool: HeNodePool; ctx: HeContext };
+  beforeAll(async () => {
+    he.pool = HeNodePool.start(1);
+    he.ctx = await HeContext.create('agg-v1');
+  });
+  afterAll(async () => {
+    he.ctx.dispose();
+    await he.pool.close();
+  });
+  return he;
+}
 
 export interface RunningCoordinator {
   url: string;
