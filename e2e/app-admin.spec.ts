@@ -1,7 +1,8 @@
 // Admin page (hospital IT): a wrong admin token is refused with a 401 message; the right one stays in this tab's
 // sessionStorage only; a federation is created with the preset advice; invite codes are issued, shown once, and one
 // of them enrols a clinic on the Federation page; the rounds table and the audit log (with the clinic's enrolment)
-// follow, a round can be reset (confirmed twice, audited), and the browser verifies the audit hash chain.
+// follow, a round can be reset (confirmed twice, audited), the browser verifies the audit hash chain, and the
+// background-jobs section says the embedded coordinator has no job queue.
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
 import { expectNoSeriousA11yViolations, logPageErrors } from './app-helpers.ts';
@@ -23,6 +24,8 @@ test('admin: token, create a federation, invite a clinic, rounds, a round reset 
   expect(storage.local).not.toContain(E2E_ADMIN_TOKEN);
   expect(storage.session).toContain(E2E_ADMIN_TOKEN);
   await expect(page.getByTestId('audit-chain')).toContainText('Chain verified');
+  // The e2e coordinator runs embedded: its background work is in-process, and the page says there is no job queue.
+  await expect(page.getByTestId('job-queue')).toContainText('No job queue: this coordinator runs embedded (node:sqlite)');
 
   // The preset advice follows the expected federation size (src/he aggregationPresetFor).
   await page.getByLabel('Expected clinics').fill('1000');

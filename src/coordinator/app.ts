@@ -24,6 +24,7 @@ import { roundRoutes } from './routes/rounds.ts';
 import { installStatic } from './routes/static.ts';
 import { RoundRunner } from './rounds.ts';
 import { Maintenance } from './maintenance.ts';
+import type { JobLogger, JobQueue } from './jobs/types.ts';
 import type { BlobStore, Store } from './stores/types.ts';
 
 export interface CoordinatorDeps {
@@ -32,6 +33,8 @@ export interface CoordinatorDeps {
   blobs: BlobStore;
   pool: HeNodePool;
   adminTokenHash: string;
+  /** Opens the job queue that goes with the store (stores/open.ts), given the app's logger. */
+  openJobs(log: JobLogger): Promise<JobQueue>;
 }
 
 /** JSON bodies are small; binary routes declare their own limit (1 MiB unless they say otherwise). */
@@ -39,7 +42,8 @@ const JSON_BODY_LIMIT = 64 * 1024;
 const BINARY_BODY_LIMIT = 1024 * 1024;
 const VERSION = '0.1.0';
 
-export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyInstance; rounds: RoundRunner; metrics: Metrics; maintenance: Maintenance }> {
+/** The app with its round runner working jobs; stop `jobs` after closing the app, before the pool and the store. */
+export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyInstance; rounds: RoundRunner; metrics: Metrics; maintenance: Maintenance; jobs: JobQueue }> {
   const { config, store, blobs, pool } = deps;
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -50,10 +54,16 @@ export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyIns
   // Bodies are checked strictly (no coercion); path parameters are converted (a round arrives as text, is a number).
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const metrics = new Metrics();
-  const rounds = new RoundRunner({ store, blobs, pool, log: app.log, metrics });
+  const jobs = await deps.openJobs(app.log);
+  const rounds = new RoundRunner({ store, blobs, pool, log: app.log, metrics, jobs });
   const maintenance = new Maintenance(store, blobs, config.retainUploads);
-  rounds.onClosed = () => maintenance.afterRoundClosed();
-  const context: CoordinatorContext = { config, store, blobs, pool, rounds, metrics, inference: new InferenceService(store, blobs, pool), maintenance };
+  try {
+    await rounds.start(() => maintenance.afterRoundClosed());
+  } catch (e) {
+    await jobs.stop();
+    throw e;
+  }
+  const context: CoordinatorContext = { config, store, blobs, pool, rounds, jobs, metrics, inference: new InferenceService(store, blobs, pool), maintenance };
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: BUNDLE_LIMITS.maxTotalBytes }, (_req, body, done) => done(null, body));
   app.addHook('onRoute', (route) => {
@@ -72,5 +82,5 @@ export async function buildApp(deps: CoordinatorDeps): Promise<{ app: FastifyIns
 
   for (const routes of [opsRoutes, adminRoutes, enrolmentRoutes, keyRelayRoutes, roundRoutes, inferenceRoutes]) await app.register(routes, context);
   await installStatic(app, config.staticDir);
-  return { app, rounds, metrics, maintenance };
+  return { app, rounds, metrics, maintenance, jobs };
 }

@@ -35,6 +35,8 @@ export interface CoordinatorConfig {
   blobStore: 'fs' | 'postgres' | `s3://${string}`;
   /** An S3-compatible endpoint (for non-AWS object storage); credentials come from the usual AWS_* variables. */
   s3Endpoint: string | undefined;
+  /** The pg-boss job queue (DATABASE_URL only); the same on every replica, since they are the queues' settings. */
+  jobs: { heartbeatSeconds: number; retryLimit: number; retryDelaySeconds: number };
 }
 
 /** Each flag and the environment variable it overrides. */
@@ -55,6 +57,12 @@ const FLAGS = {
 function positive(name: string, raw: string | undefined, fallback: number, max: number): number {
   const value = Number(raw ?? fallback);
   if (!Number.isFinite(value) || value <= 0 || value > max) throw new Error(`${name} must be a number in (0, ${max}], got ${raw}`);
+  return value;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  const value = Number(raw ?? fallback);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got ${raw}`);
   return value;
 }
 
@@ -128,5 +136,11 @@ export function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Coo
     databaseUrl: database,
     blobStore: blobStore(merged.BLOB_STORE, database),
     s3Endpoint: merged.S3_ENDPOINT || undefined,
+    jobs: {
+      // pg-boss refuses heartbeats under 10 s.
+      heartbeatSeconds: integer('JOB_HEARTBEAT_SECONDS', merged.JOB_HEARTBEAT_SECONDS, 15, 10, 3600),
+      retryLimit: integer('JOB_RETRY_LIMIT', merged.JOB_RETRY_LIMIT, 5, 0, 100),
+      retryDelaySeconds: integer('JOB_RETRY_DELAY_SECONDS', merged.JOB_RETRY_DELAY_SECONDS, 5, 0, 3600),
+    },
   };
 }

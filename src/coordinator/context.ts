@@ -6,6 +6,7 @@ import type { RoundView } from '../protocol/api.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import type { InferenceService } from './inference.ts';
+import type { JobQueue } from './jobs/types.ts';
 import type { Maintenance } from './maintenance.ts';
 import type { Metrics } from './metrics.ts';
 import { clinicOf } from './plugins/auth.ts';
@@ -18,6 +19,7 @@ export interface CoordinatorContext {
   blobs: BlobStore;
   pool: HeNodePool;
   rounds: RoundRunner;
+  jobs: JobQueue;
   metrics: Metrics;
   inference: InferenceService;
   maintenance: Maintenance;

@@ -60,8 +60,10 @@ describe('crash safety', () => {
     ({ child, url } = await startProcess());
     call = httpClient(url);
 
+    // On Postgres the killed process may already hold the aggregation job: it comes back once its heartbeat (10 s
+    // here) lapses, so this waits up to 30 s.
     let round: RoundView | undefined;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       round = (await call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token })).body;
       if (round.status === 'closed') break;
       await new Promise((resolve) => setTimeout(resolve, 100));

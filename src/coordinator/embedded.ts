@@ -33,10 +33,13 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     LOG_LEVEL: 'silent',
     // Simulated clinics share one address; the rate limiter is not what these callers exercise.
     RATE_LIMIT_PER_SECOND: '100000',
+    // On Postgres, a job whose holder died comes back after pg-boss's shortest heartbeat and a 1 s retry delay.
+    JOB_HEARTBEAT_SECONDS: '10',
+    JOB_RETRY_DELAY_SECONDS: '1',
     ...(process.env.CIPHERPATH_TEST_PG_CLUSTER ? { DATABASE_URL: await createTestDatabase(process.env.CIPHERPATH_TEST_PG_CLUSTER) } : {}),
     ...opts.env,
   });
-  const { store, blobs } = await openStores(config, { ...(opts.blobWrite ? { blobWrite: opts.blobWrite } : {}) });
+  const { store, blobs, openJobs } = await openStores(config, { ...(opts.blobWrite ? { blobWrite: opts.blobWrite } : {}) });
   const pool = opts.pool ?? HeNodePool.start(config.heWorkers);
   const cleanup = async () => {
     if (!opts.pool) await pool.close();
@@ -44,8 +47,8 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const { app, rounds, maintenance } = await buildApp({ config, store, blobs, pool, adminTokenHash: sha256Hex(adminToken) });
-    const stopDeadlines = rounds.watchDeadlines();
+    const { app, rounds, maintenance, jobs } = await buildApp({ config, store, blobs, pool, adminTokenHash: sha256Hex(adminToken), openJobs });
+    const stopRounds = rounds.watchRounds();
     const stopMaintenance = maintenance.watch((e) => app.log.error({ err: String(e) }, 'maintenance failed'));
     const url = await app.listen({ host: config.host, port: 0 });
     return {
@@ -53,10 +56,10 @@ export async function startEmbeddedCoordinator(opts: { pool?: HeNodePool; heWork
       adminToken,
       dataDir,
       async close() {
-        stopDeadlines();
+        stopRounds();
         stopMaintenance();
         await app.close();
-        await rounds.idle();
+        await jobs.stop();
         await cleanup();
       },
     };

@@ -9,7 +9,7 @@ import { openStores } from './stores/open.ts';
 
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
-  const { store, blobs } = await openStores(config);
+  const { store, blobs, openJobs } = await openStores(config);
   const firstStart = (await store.getMeta('admin_token_hash')) === undefined;
 
   let printedAdminToken: string | undefined;
@@ -27,19 +27,21 @@ async function main(): Promise<void> {
   }
 
   const pool = HeNodePool.start(config.heWorkers);
-  const { app, rounds, maintenance } = await buildApp({ config, store, blobs, pool, adminTokenHash });
+  const { app, rounds, maintenance, jobs } = await buildApp({ config, store, blobs, pool, adminTokenHash, openJobs });
   const collected = await maintenance.collectOrphans();
   if (collected) app.log.info({ collected }, 'orphaned blobs deleted');
-  await rounds.resumeAfterRestart();
+  // What a restart must pick up: due rounds, and aggregating rounds whose job was lost with the process.
+  await rounds.sweep();
   const stopMaintenance = maintenance.watch((e) => app.log.error({ err: String(e) }, 'maintenance failed'));
-  const stopDeadlines = rounds.watchDeadlines();
+  const stopRounds = rounds.watchRounds();
 
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
-    stopDeadlines();
+    stopRounds();
     stopMaintenance();
     await app.close();
-    await rounds.idle();
+    // Waits for the jobs running here (pg-boss: then closes its pool) before their HE pool and store go.
+    await jobs.stop();
     await pool.close();
     await store.close();
     process.exit(0);

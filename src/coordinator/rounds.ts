@@ -1,20 +1,23 @@
 // Round lifecycle: collecting → aggregating → closed (or failed). A round aggregates as soon as every enrolled
-// clinic has uploaded, or at its deadline if at least the quorum has; below the quorum it keeps collecting. The
-// close is a compare-and-set, so it happens once however many requests race. Aggregation never wedges a round: an
-// upload that cannot be added to the others (another scale or count, a corrupt blob) is quarantined and the round
-// closes with the rest if the quorum still holds, otherwise it fails visibly and the next round opens. A round left
-// 'aggregating' by a crash is picked up again by the watcher. The sum runs in the HE worker pool, never on the
-// event loop.
+// clinic has uploaded, or at its deadline if at least the quorum has; below the quorum it keeps collecting. "Due" is
+// judged by the database's clock (Store.dueRounds), never a replica's. The close is a compare-and-set that writes the
+// aggregation job in the same transaction (jobs/types.ts roundJobs), so it happens once however many requests or
+// replicas race, and a closed round always has its job. The job runs on whichever replica takes it, in that
+// replica's HE worker pool, never on the event loop; the result is another compare-and-set, so a job delivered twice
+// stores one result. Aggregation never wedges a round: an upload that cannot be added to the others (another scale or
+// count, a corrupt blob) is quarantined and the round closes with the rest if the quorum still holds, otherwise it
+// fails visibly and the next round opens. A sweeper, every second on every replica, closes due rounds whose deadline
+// job was lost and re-issues the aggregation of a round whose job is gone (ensure).
 import { HeError } from '../he/errors.ts';
 import type { HeNodePool } from '../he/node-pool.ts';
 import type { PresetId } from '../he/params.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { type JobLogger, type JobQueue, roundJobs } from './jobs/types.ts';
 import type { Metrics } from './metrics.ts';
-import type { BlobStore, Store, UploadRow } from './stores/types.ts';
+import type { BlobStore, RoundKey, Store, UploadRow } from './stores/types.ts';
 
-export interface RoundLogger {
+export interface RoundLogger extends JobLogger {
   info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
 }
 
 interface Contribution {
@@ -23,49 +26,58 @@ interface Contribution {
 }
 
 export class RoundRunner {
-  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly store: Store;
   private readonly blobs: BlobStore;
   private readonly pool: HeNodePool;
   private readonly log: RoundLogger;
   private readonly metrics: Metrics;
-  /** Called after a round closes (retention of its uploads). */
-  onClosed: (() => Promise<void>) | undefined;
+  private readonly jobs: JobQueue;
 
-  constructor(deps: { store: Store; blobs: BlobStore; pool: HeNodePool; log: RoundLogger; metrics: Metrics }) {
+  constructor(deps: { store: Store; blobs: BlobStore; pool: HeNodePool; log: RoundLogger; metrics: Metrics; jobs: JobQueue }) {
     this.store = deps.store;
     this.blobs = deps.blobs;
     this.pool = deps.pool;
     this.log = deps.log;
     this.metrics = deps.metrics;
+    this.jobs = deps.jobs;
+    this.store.setRoundEvents(roundJobs(this.jobs));
   }
 
-  /** Starts aggregation when due; resolves when the round is closed or failed (or at once if not due). */
-  maybeAggregate(federationId: string, round: number): Promise<void> {
-    const key = `${federationId}#${round}`;
-    const running = this.inFlight.get(key);
-    if (running) return running;
-    const job = this.closeIfDue(federationId, round)
-      .catch((e: unknown) => {
-        // A failure of the HE pool itself leaves the round 'aggregating'; the watcher retries it.
-        this.log.error({ federationId, round, err: String(e) }, 'aggregation failed');
-      })
-      .finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, job);
-    return job;
+  /** Starts working jobs on this replica; `retention` runs after a round closes. */
+  async start(retention: () => Promise<void>): Promise<void> {
+    const logged = (what: string, run: (round: RoundKey) => Promise<void>) => async (round: RoundKey) => {
+      try {
+        await run(round);
+      } catch (e) {
+        // Thrown on: the queue retries the job (pg-boss), or the sweeper re-issues it (in-process).
+        this.log.error({ ...round, err: String(e) }, `${what} failed`);
+        throw e;
+      }
+    };
+    await this.jobs.work({
+      aggregate: logged('aggregation', (round) => this.aggregateJob(round)),
+      deadline: logged('deadline close', (round) => this.closeIfDue(round)),
+      retention: logged('retention', retention),
+    });
   }
 
-  private async closeIfDue(federationId: string, round: number): Promise<void> {
+  /** After an upload: closes the round if it is now due. Never rejects (the sweeper retries what failed here). */
+  async maybeAggregate(federationId: string, round: number): Promise<void> {
+    await this.closeIfDue({ federationId, round }).catch((e: unknown) => this.log.error({ federationId, round, err: String(e) }, 'close failed'));
+  }
+
+  private async closeIfDue(round: RoundKey): Promise<void> {
+    if ((await this.store.dueRounds(round)).length === 0) return;
+    // The aggregation job is written in the close's transaction; this replica looks for it at once.
+    if (await this.store.tryClose(round.federationId, round.round)) this.jobs.wake('aggregate');
+  }
+
+  /** The aggregation job: idempotent, since a queue may deliver it again (a retry, a replica that died holding it). */
+  private async aggregateJob({ federationId, round }: RoundKey): Promise<void> {
     const federation = await this.store.getFederation(federationId);
     const state = await this.store.getRound(federationId, round);
-    if (!federation || !state || (state.status !== 'collecting' && state.status !== 'aggregating')) return;
-    if (state.status === 'collecting') {
-      const uploads = (await this.store.uploadsFor(federationId, round)).filter((u) => !u.quarantined).length;
-      const everyone = uploads >= (await this.store.clinicsOf(federationId)).length;
-      const pastDeadline = Date.parse(state.deadlineAt) <= Date.now();
-      if (uploads < federation.minClinics || !(everyone || pastDeadline)) return;
-      if (!(await this.store.tryClose(federationId, round))) return;
-    }
+    // Closed, failed or reset meanwhile (the compare-and-sets decided): nothing left to do.
+    if (!federation || state?.status !== 'aggregating') return;
     await this.aggregate(federationId, federation.presetId, federation.minClinics, round);
   }
 
@@ -93,11 +105,12 @@ export class RoundRunner {
     }
     const sum = await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts));
     const sha = await this.blobs.put(encodeBundle(sum));
+    // The retention job is written in the same transaction as the result.
     if (!(await this.store.completeAggregation(federationId, round, { aggregateSha: sha, ciphertextCount: sum.length, clinics: kept.length }))) return;
+    this.jobs.wake('retention');
     this.metrics.inc('cipherpath_rounds_closed_total');
     this.metrics.inc('cipherpath_aggregation_seconds_sum', {}, (performance.now() - started) / 1000);
     this.log.info({ federationId, round, clinics: kept.length, ms: Math.round(performance.now() - started) }, 'round aggregated');
-    await this.onClosed?.();
   }
 
   /**
@@ -137,26 +150,32 @@ export class RoundRunner {
     return kept;
   }
 
-  async resumeAfterRestart(): Promise<void> {
-    const pending = [...(await this.store.roundsWithStatus('aggregating')), ...(await this.store.roundsWithStatus('collecting'))];
-    await Promise.all(pending.map((r) => this.maybeAggregate(r.federationId, r.round)));
+  /**
+   * Closes the rounds that are due by the database's clock (a lost deadline job, a crash between the last upload and
+   * the close) and re-issues the aggregation of aggregating rounds whose job is gone (a crash before the queue had
+   * it, an in-process job that failed); a dead-lettered one stays for the admin.
+   */
+  async sweep(): Promise<void> {
+    for (const round of await this.store.dueRounds()) await this.closeIfDue(round);
+    for (const r of await this.store.roundsWithStatus('aggregating')) await this.jobs.ensure('aggregate', { federationId: r.federationId, round: r.round });
   }
 
-  /** Once a second: rounds past their deadline, and rounds stuck 'aggregating' (a crash, a pool failure). */
-  watchDeadlines(): () => void {
+  /** The sweep once a second; returns a function that stops it. */
+  watchRounds(): () => void {
+    let sweeping = false;
     const timer = setInterval(() => {
-      void (async () => {
-        for (const r of await this.store.roundsWithStatus('collecting')) {
-          if (Date.parse(r.deadlineAt) <= Date.now()) void this.maybeAggregate(r.federationId, r.round);
-        }
-        for (const r of await this.store.roundsWithStatus('aggregating')) void this.maybeAggregate(r.federationId, r.round);
-      })().catch((e: unknown) => this.log.error({ err: String(e) }, 'deadline watcher failed'));
+      if (sweeping) return;
+      sweeping = true;
+      this.sweep()
+        .catch((e: unknown) => this.log.error({ err: String(e) }, 'round sweep failed'))
+        .finally(() => (sweeping = false));
     }, 1000);
     timer.unref();
     return () => clearInterval(timer);
   }
 
+  /** Resolves once the jobs running on this replica have settled. */
   async idle(): Promise<void> {
-    await Promise.all(this.inFlight.values());
+    await this.jobs.idle();
   }
 }

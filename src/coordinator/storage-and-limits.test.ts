@@ -4,10 +4,8 @@
 // rotated and revoked by the admin; garbage Galois keys and off-curve public keys are refused at upload.
 import { readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClinicIdentity } from '../custody/identity.ts';
-import { HeContext } from '../he/context.ts';
-import { HeNodePool } from '../he/node-pool.ts';
 import { PRESETS, presetHash } from '../he/params.ts';
 import { encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { RoundView } from '../protocol/api.ts';
@@ -15,23 +13,14 @@ import { encodeBundle } from '../protocol/bundle.ts';
 import { encodeEnvelope } from '../protocol/envelope.ts';
 import { startEmbeddedCoordinator } from './embedded.ts';
 import { readConfig } from './config.ts';
-import { adminFederation, enrol, type HttpCall, httpClient, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
+import { adminFederation, enrol, type HttpCall, httpClient, sharedHe, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
-let pool: HeNodePool;
-let ctx: HeContext;
-beforeAll(async () => {
-  pool = HeNodePool.start(1);
-  ctx = await HeContext.create('agg-v1');
-});
-afterAll(async () => {
-  ctx.dispose();
-  await pool.close();
-});
+const he = sharedHe();
 
 async function oneClinicRound(call: HttpCall) {
   const { federationId, codes } = await adminFederation(call, { minClinics: 1, invites: 1 });
   const clinic = await enrol(call, codes[0] as string, 'Solo');
-  const body = encodeBundle(await encryptTokenBatch(ctx, await generateSecretKey(ctx, federationId), federationId, [Float32Array.from({ length: 8 }, (_, i) => i)]));
+  const body = encodeBundle(await encryptTokenBatch(he.ctx, await generateSecretKey(he.ctx, federationId), federationId, [Float32Array.from({ length: 8 }, (_, i) => i)]));
   const upload = () => call<{ error: string; message: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: body });
   const round = () => call<RoundView>('GET', `/api/federations/${federationId}/rounds/1`, { token: clinic.token });
   return { federationId, clinic, body, upload, round };
@@ -50,7 +39,7 @@ describe('honest storage', () => {
   it('answers 507 on a full disk, keeps no row and no blob, and accepts the retry once space is back', async () => {
     let diskFull = false;
     const coordinator = await startEmbeddedCoordinator({
-      pool,
+      pool: he.pool,
       adminToken: TEST_ADMIN_TOKEN,
       // The disk fills up halfway through the write: the kernel's answer is ENOSPC after a short write.
       blobWrite: (fd, bytes, offset, length) => {
@@ -73,9 +62,10 @@ describe('honest storage', () => {
       const accepted = await call<{ sha256: string }>('POST', `/api/federations/${federationId}/rounds/1/uploads`, { token: clinic.token, binary: body });
       expect(accepted.status).toBe(201);
       expect((await closes(round)).submitted).toEqual(['Solo']);
-      // Retention: once the aggregate is stored, the round's uploads are deleted; the aggregate stays.
-      const blobs = readdirSync(join(coordinator.dataDir, 'blobs'));
-      expect(blobs).not.toContain(accepted.body.sha256);
+      // Retention: once the aggregate is stored, the round's uploads are deleted (by the retention job the close
+      // wrote, which the closing replica starts at once); the aggregate stays.
+      for (let i = 0; i < 50 && readdirSync(join(coordinator.dataDir, 'blobs')).includes(accepted.body.sha256); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readdirSync(join(coordinator.dataDir, 'blobs'))).not.toContain(accepted.body.sha256);
       expect((await call('GET', `/api/federations/${federationId}/rounds/1/aggregate`, { token: clinic.token })).status).toBe(200);
       expect(new TextDecoder().decode((await call('GET', '/metrics')).bytes)).toMatch(/cipherpath_blob_bytes \d+/);
     } finally {
@@ -84,7 +74,7 @@ describe('honest storage', () => {
   });
 
   it('answers 507 past the blob quota and stores nothing', async () => {
-    const coordinator = await startCoordinator({ pool, env: { BLOB_QUOTA_BYTES: '1000' } });
+    const coordinator = await startCoordinator({ pool: he.pool, env: { BLOB_QUOTA_BYTES: '1000' } });
     try {
       const call = httpClient(coordinator.url);
       const { upload, round } = await oneClinicRound(call);
@@ -100,7 +90,7 @@ describe('honest storage', () => {
 
 describe('limits on verified identity', () => {
   it('rate-limits random bearer tokens by address, while a verified clinic keeps its own bucket', async () => {
-    const coordinator = await startCoordinator({ pool, env: { RATE_LIMIT_PER_SECOND: '5' } });
+    const coordinator = await startCoordinator({ pool: he.pool, env: { RATE_LIMIT_PER_SECOND: '5' } });
     try {
       const call = httpClient(coordinator.url);
       const { codes } = await adminFederation(call, { minClinics: 1, invites: 1 });
@@ -116,7 +106,7 @@ describe('limits on verified identity', () => {
   });
 
   it('behind a trusted proxy, keys anonymous callers on the forwarded address', async () => {
-    const coordinator = await startCoordinator({ pool, env: { RATE_LIMIT_PER_SECOND: '5', TRUST_PROXY: '127.0.0.1' } });
+    const coordinator = await startCoordinator({ pool: he.pool, env: { RATE_LIMIT_PER_SECOND: '5', TRUST_PROXY: '127.0.0.1' } });
     try {
       const flood = (address: string) => fetch(`${coordinator.url}/api/me`, { headers: { 'x-forwarded-for': address } }).then((r) => r.status);
       const first = await Promise.all(Array.from({ length: 30 }, () => flood('203.0.113.7')));
@@ -128,7 +118,7 @@ describe('limits on verified identity', () => {
   });
 
   it('limits the demo endpoint per address and caps live demo federations', async () => {
-    const perAddress = await startCoordinator({ pool, env: { DEMO_PER_ADDRESS_PER_HOUR: '2' } });
+    const perAddress = await startCoordinator({ pool: he.pool, env: { DEMO_PER_ADDRESS_PER_HOUR: '2' } });
     try {
       const call = httpClient(perAddress.url);
       const statuses = [];
@@ -137,7 +127,7 @@ describe('limits on verified identity', () => {
     } finally {
       await perAddress.stop();
     }
-    const capped = await startCoordinator({ pool, env: { DEMO_MAX_LIVE: '1' } });
+    const capped = await startCoordinator({ pool: he.pool, env: { DEMO_MAX_LIVE: '1' } });
     try {
       const call = httpClient(capped.url);
       expect((await call('POST', '/api/demo/federations')).status).toBe(201);
@@ -152,7 +142,7 @@ describe('limits on verified identity', () => {
 
 describe('clinic tokens and keys', () => {
   it('expires clinic tokens, and lets the admin rotate and revoke them', async () => {
-    const coordinator = await startCoordinator({ pool, env: { TOKEN_DAYS: String(2 / 86_400) } });
+    const coordinator = await startCoordinator({ pool: he.pool, env: { TOKEN_DAYS: String(2 / 86_400) } });
     try {
       const call = httpClient(coordinator.url);
       const { codes } = await adminFederation(call, { minClinics: 1, invites: 2 });
@@ -174,7 +164,7 @@ describe('clinic tokens and keys', () => {
   });
 
   it('refuses garbage Galois keys at upload and public keys that are not P-256 points', async () => {
-    const coordinator = await startCoordinator({ pool });
+    const coordinator = await startCoordinator({ pool: he.pool });
     try {
       const call = httpClient(coordinator.url);
       const { federationId, codes } = await adminFederation(call, { minClinics: 1, invites: 1 });

@@ -2,10 +2,26 @@
 // fresh data directory, and a small typed HTTP client. Used by the API, fuzz and crash tests; never by production.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { HeNodePool } from '../he/node-pool.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { HeContext } from '../he/context.ts';
+import { HeNodePool } from '../he/node-pool.ts';
 import { startEmbeddedCoordinator } from './embedded.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** One HE worker pool (a single thread) and an agg-v1 context for a test file: opened before its tests, closed after. */
+export function sharedHe(): { readonly pool: HeNodePool; readonly ctx: HeContext } {
+  const he = {} as { pool: HeNodePool; ctx: HeContext };
+  beforeAll(async () => {
+    he.pool = HeNodePool.start(1);
+    he.ctx = await HeContext.create('agg-v1');
+  });
+  afterAll(async () => {
+    he.ctx.dispose();
+    await he.pool.close();
+  });
+  return he;
+}
 
 export interface RunningCoordinator {
   url: string;
@@ -77,7 +93,8 @@ export async function enrol(call: HttpCall, code: string, name: string): Promise
  */
 export async function spawnCoordinator(dataDir: string, opts: { env?: Record<string, string>; logLevel?: string; echo?: boolean } = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--port', '0', '--data-dir', dataDir, '--demo', 'off', '--log-level', opts.logLevel ?? 'warn'], {
-    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '100000', ...opts.env },
+    // On Postgres, a job a killed process held comes back after pg-boss's shortest heartbeat and a 1 s retry delay.
+    env: { ...process.env, ADMIN_TOKEN: TEST_ADMIN_TOKEN, RATE_LIMIT_PER_SECOND: '100000', JOB_HEARTBEAT_SECONDS: '10', JOB_RETRY_DELAY_SECONDS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -135,6 +135,25 @@ export function auditHashInput(e: Pick<AuditEntry, 'prevHash' | 'at' | 'actor' |
   return `${e.prevHash}\n${e.at}\n${e.actor}\n${e.action}\n${e.detail}`;
 }
 
+/** GET /api/admin/jobs: a job that failed every attempt and was moved to the dead-letter queue. */
+export const DeadLetterViewSchema = Type.Object({
+  id: Type.String(),
+  job: Type.Enum(['aggregate', 'deadline', 'retention']),
+  federationId: Type.String(),
+  round: Type.Integer(),
+  attempts: Type.Integer({ minimum: 1 }),
+  lastError: Type.String(),
+  deadLetteredAt: Type.String(),
+});
+export type DeadLetterView = Static<typeof DeadLetterViewSchema>;
+
+/** The coordinator's job queue: pg-boss on the shared Postgres, or in-process (embedded; no dead-letter queue). */
+export const JobsViewSchema = Type.Object({
+  queue: Type.Enum(['pg-boss', 'in-process']),
+  deadLetters: Type.Array(DeadLetterViewSchema),
+});
+export type JobsView = Static<typeof JobsViewSchema>;
+
 export const ApiErrorBodySchema = Type.Object({ error: Type.String(), message: Type.String() });
 export type ApiErrorBody = Static<typeof ApiErrorBodySchema>;
 

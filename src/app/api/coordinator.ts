@@ -1,5 +1,5 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
-import type { AuditEntry, CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
+import type { AuditEntry, CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, JobsView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
 import type { InferenceLayoutWire } from '../../protocol/inference-model.ts';
 import type { KeyRelayAbort, KeyRelayCommit, KeyRelayContribution, KeyRelayCreated, KeyRelayView } from '../../protocol/key-relay.ts';
 
@@ -67,6 +67,10 @@ export const adminApi = {
   /** The newest entries first (the coordinator returns at most 200). */
   audit(adminToken: string, signal?: AbortSignal): Promise<AuditEntry[]> {
     return request('/api/admin/audit', { token: adminToken, signal });
+  },
+  /** The job queue (pg-boss or in-process) and its dead-lettered jobs, newest first. */
+  jobs(adminToken: string, signal?: AbortSignal): Promise<JobsView> {
+    return request('/api/admin/jobs', { token: adminToken, signal });
   },
 };
 

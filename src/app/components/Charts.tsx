@@ -1,6 +1,7 @@
 // Hand-written SVG charts. Each is an <figure> whose SVG has a title and a one-sentence description, followed by the
 // same numbers as a table, so screen readers and people who prefer numbers get everything the picture shows.
 import { type ReactNode, useId } from 'react';
+import { ColumnHeads } from './Section.tsx';
 
 export const SERIES_COLOURS = ['#5b2a86', '#b3541e', '#1f6f78', '#8a6d00', '#a4002a', '#3a5a9b', '#4d7c0f'];
 
@@ -26,15 +27,7 @@ function DataTable({ caption, columns, rows }: { caption: string; columns: strin
       <summary>Numbers behind “{caption}”</summary>
       <table>
         <caption>{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c} scope="col">
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <ColumnHeads columns={columns} />
         <tbody>
           {rows.map((r, i) => (
             <tr key={i}>

@@ -27,3 +27,18 @@ export function ErrorText({ text }: { text: string | null }) {
     </p>
   ) : null;
 }
+
+/** A table's column headings, one `<th scope="col">` each. */
+export function ColumnHeads({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -1,8 +1,10 @@
 // The admin surface for hospital IT: sign in with the coordinator's admin token, create federations, issue invite
-// codes (shown once), follow rounds and read the audit log, whose hash chain this browser verifies itself.
+// codes (shown once), follow rounds, read the audit log, whose hash chain this browser verifies itself, and see the
+// background jobs that failed every attempt.
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { FederationView } from '../../protocol/api.ts';
 import { AGGREGATION_PRESET_IDS, type AggregationPresetId } from '../../protocol/vocabulary.ts';
+import { JobsSection } from '../components/AdminJobs.tsx';
 import { RoundsSection } from '../components/AdminRounds.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
 import { BUNDLED_TOKEN_WIDTH } from '../lib/model-choice.ts';
@@ -349,7 +351,7 @@ export function AdminPage() {
   return (
     <div className="stack">
       <h1>Admin</h1>
-      <p>For the coordinator's operator (hospital IT): federations, invite codes, rounds and the audit log. Clinics never need this page.</p>
+      <p>For the coordinator's operator (hospital IT): federations, invite codes, rounds, the audit log and background jobs. Clinics never need this page.</p>
       <TokenSection />
       <Busy text={busy} />
       <ErrorText text={error} />
@@ -360,6 +362,7 @@ export function AdminPage() {
           {federation ? <InvitesSection federation={federation} /> : null}
           {federation ? <RoundsSection federation={federation} /> : null}
           <AuditSection step={federation ? 6 : 4} />
+          <JobsSection step={federation ? 7 : 5} />
         </>
       ) : null}
     </div>

@@ -1,10 +1,10 @@
-// The admin surface's state (hospital IT): the admin token, federations, their rounds, freshly issued invite codes
-// and the audit log with its hash chain checked in this browser. The admin token can create federations and read the
+// The admin surface's state (hospital IT): the admin token, federations, their rounds, freshly issued invite codes,
+// the audit log with its hash chain checked in this browser and the job queue's dead letters. The admin token can create federations and read the
 // audit log, so it is kept in sessionStorage only (gone when the tab closes), never in localStorage. Invite codes are
 // shown once: they live in memory until the page is left.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import type { CreateFederationRequest, FederationView, RoundView } from '../../protocol/api.ts';
+import type { CreateFederationRequest, FederationView, JobsView, RoundView } from '../../protocol/api.ts';
 import type { AuditEntry } from '../../protocol/api.ts';
 import { adminApi, ApiError } from '../api/coordinator.ts';
 import { type ChainCheck, verifyAuditChain } from '../lib/audit-chain.ts';
@@ -18,6 +18,7 @@ interface AdminState {
   issued: { federationId: string; codes: string[] } | null;
   audit: AuditEntry[];
   chain: ChainCheck | null;
+  jobs: JobsView | null;
   busy: string | null;
   error: string | null;
   signIn(token: string): Promise<void>;
@@ -48,6 +49,7 @@ export const useAdmin = create<AdminState>()(
       issued: null,
       audit: [],
       chain: null,
+      jobs: null,
       busy: null,
       error: null,
       async signIn(token) {
@@ -66,14 +68,14 @@ export const useAdmin = create<AdminState>()(
         }
       },
       signOut() {
-        set({ token: null, federations: [], rounds: {}, issued: null, audit: [], chain: null, error: null });
+        set({ token: null, federations: [], rounds: {}, issued: null, audit: [], chain: null, jobs: null, error: null });
       },
       async refresh(signal) {
         const { token } = get();
         if (!token) return;
         try {
-          const [federations, audit] = await Promise.all([adminApi.federations(token, signal), adminApi.audit(token, signal)]);
-          set({ federations, audit, chain: verifyAuditChain(audit), error: null });
+          const [federations, audit, jobs] = await Promise.all([adminApi.federations(token, signal), adminApi.audit(token, signal), adminApi.jobs(token, signal)]);
+          set({ federations, audit, chain: verifyAuditChain(audit), jobs, error: null });
         } catch (e) {
           if (signal?.aborted) return;
           // A token that stopped working (coordinator restarted with another ADMIN_TOKEN) signs out.

@@ -1,6 +1,7 @@
-// Admin: federations, invites, rounds and the audit log (admin bearer token), and the unauthenticated demo endpoint.
+// Admin: federations, invites, rounds, the audit log and the job queue's dead letters (admin bearer token), and the
+// unauthenticated demo endpoint.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ClinicParamsSchema, CreateFederationRequestSchema, FederationParamsSchema, InvitesRequestSchema, RoundParamsSchema } from '../../protocol/api.ts';
+import { ClinicParamsSchema, CreateFederationRequestSchema, FederationParamsSchema, InvitesRequestSchema, JobsViewSchema, RoundParamsSchema } from '../../protocol/api.ts';
 import { type CoordinatorContext, federationOr404, roundView } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { createFederationWithInvites, newClinicToken, newInviteCodes } from '../federations.ts';
@@ -8,7 +9,7 @@ import { routeLimit } from '../plugins/rate-limit.ts';
 
 export const DEMO_FEDERATION = { name: 'Three-clinic demo', presetId: 'agg-v1', strategy: 'prototypes', minClinics: 3, roundSeconds: 600 } as const;
 
-export const adminRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, config, rounds }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, config, rounds, jobs }) => {
   const admin = { auth: 'admin' } as const;
 
   app.post('/api/admin/federations', { config: admin, schema: { summary: 'create a federation', body: CreateFederationRequestSchema } }, async (request, reply) => {
@@ -73,6 +74,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
       await store.audit('admin', 'clinic.revoked', { clinicId: request.params.clinicId });
       return { ok: true };
     },
+  );
+
+  app.get(
+    '/api/admin/jobs',
+    { config: admin, schema: { summary: "the job queue (pg-boss, or in-process when embedded) and the jobs that failed every attempt, newest first", response: { 200: JobsViewSchema } } },
+    async () => ({ queue: jobs.kind, deadLetters: (await jobs.deadLetters()) ?? [] }),
   );
 
   app.get('/api/admin/audit', { config: admin, schema: { summary: 'the hash-chained audit log, newest first' } }, async () => store.auditLog());

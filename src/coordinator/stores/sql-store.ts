@@ -1,12 +1,14 @@
 // The Store on any SqlDriver: node:sqlite embedded (default) or Postgres (DATABASE_URL). Every round transition is
 // a compare-and-set on the round's status inside one transaction, so two requests, or two replicas, racing on a
-// round cannot both win, and an acknowledged upload is always in the round it names.
+// round cannot both win, and an acknowledged upload is always in the round it names. The jobs a transition calls for
+// (a deadline, an aggregation, retention) are written in its transaction through RoundEvents; deadlines are set and
+// judged by the database's clock.
 import { sha256Hex } from '../../common/sha256.ts';
 import { AUDIT_GENESIS_HASH, type AuditEntry, auditHashInput, type RoundStatus } from '../../protocol/api.ts';
 import type { Row, SqlDriver, SqlQueries } from './sql-driver.ts';
 import { SqlKeyRelays } from './sql-key-relays.ts';
 import { CLINIC_COLUMNS, clinic, FEDERATION_COLUMNS, federation, ROUND_COLUMNS, round } from './sql-rows.ts';
-import type { ClinicRow, ClinicToken, FederationRow, NewFederation, NewUpload, RoundRow, Store, UploadOutcome, UploadRow } from './types.ts';
+import type { ClinicRow, ClinicToken, FederationRow, NewFederation, NewUpload, RoundEvents, RoundKey, RoundRow, Store, UploadOutcome, UploadRow } from './types.ts';
 
 const now = (): string => new Date().toISOString();
 const count = async (q: SqlQueries, sql: string, ...args: string[]): Promise<number> => Number((await q.get(sql, ...args))?.n ?? 0);
@@ -14,6 +16,7 @@ const count = async (q: SqlQueries, sql: string, ...args: string[]): Promise<num
 export class SqlStore implements Store {
   readonly db: SqlDriver;
   readonly keyRelays: SqlKeyRelays;
+  private events: RoundEvents | undefined;
 
   constructor(db: SqlDriver) {
     this.db = db;
@@ -52,6 +55,16 @@ export class SqlStore implements Store {
 
   // --- federations, invites, clinics -------------------------------------------------------------------------------
 
+  setRoundEvents(events: RoundEvents): void {
+    this.events = events;
+  }
+
+  /** Tells the queue of a round's (new) deadline, read back as the database wrote it. */
+  private async opened(q: SqlQueries, federationId: string, roundNo: number): Promise<void> {
+    const deadlineAt = (await q.get('SELECT deadline_at AS d FROM rounds WHERE federation_id = ? AND round = ?', federationId, roundNo))?.d as string;
+    await this.events?.opened({ federationId, round: roundNo, deadlineAt }, q.native);
+  }
+
   private async openRound(q: SqlQueries, federationId: string, roundNo: number): Promise<void> {
     const f = (await q.get('SELECT round_seconds AS "roundSeconds", ciphertext_count AS "count", scale_bits AS "scaleBits", marker_slots AS "markerSlots" FROM federations WHERE id = ?', federationId)) as {
       roundSeconds: number;
@@ -59,12 +72,13 @@ export class SqlStore implements Store {
       scaleBits: number | null;
       markerSlots: number;
     };
-    const at = new Date();
+    const { inSeconds } = this.db.clock;
     await q.run(
-      "INSERT INTO rounds (federation_id, round, status, opened_at, deadline_at, spec_ciphertext_count, scale_bits, marker_slots) VALUES (?, ?, 'collecting', ?, ?, ?, ?, ?)",
-      federationId, roundNo, at.toISOString(), new Date(at.getTime() + f.roundSeconds * 1000).toISOString(), f.count, f.scaleBits, f.markerSlots,
+      `INSERT INTO rounds (federation_id, round, status, opened_at, deadline_at, spec_ciphertext_count, scale_bits, marker_slots) VALUES (?, ?, 'collecting', ${inSeconds}, ${inSeconds}, ?, ?, ?)`,
+      federationId, roundNo, 0, f.roundSeconds, f.count, f.scaleBits, f.markerSlots,
     );
     await q.run('UPDATE federations SET current_round = ? WHERE id = ?', roundNo, federationId);
+    await this.opened(q, federationId, roundNo);
   }
 
   async createFederation(f: NewFederation, inviteCodes: readonly string[]): Promise<FederationRow> {
@@ -212,6 +226,17 @@ export class SqlStore implements Store {
     return this.roundRow(this.db, federationId, roundNo);
   }
 
+  async dueRounds(only?: RoundKey): Promise<RoundKey[]> {
+    const usable = "(SELECT COUNT(*) FROM uploads u WHERE u.federation_id = r.federation_id AND u.round = r.round AND u.quarantined IS NULL)";
+    const enrolled = '(SELECT COUNT(*) FROM clinics c WHERE c.federation_id = r.federation_id AND c.revoked = 0)';
+    const rows = await this.db.all(
+      `SELECT r.federation_id AS "federationId", r.round FROM rounds r JOIN federations f ON f.id = r.federation_id
+       WHERE r.status = 'collecting' AND ${usable} >= f.min_clinics AND (${this.db.clock.reached('r.deadline_at')} OR ${usable} >= ${enrolled})${only ? ' AND r.federation_id = ? AND r.round = ?' : ''}`,
+      ...(only ? [only.federationId, only.round] : []),
+    );
+    return rows.map((r) => ({ federationId: r.federationId as string, round: r.round as number }));
+  }
+
   async roundsWithStatus(status: RoundStatus): Promise<RoundRow[]> {
     const rows = await this.db.all(`SELECT ${ROUND_COLUMNS.replace(/(^|, )(\w+)/g, '$1r.$2')}, f.preset_id AS "presetId" FROM rounds r JOIN federations f ON f.id = r.federation_id WHERE r.status = ?`, status);
     return rows.flatMap((r) => round(r, r.presetId as string) ?? []);
@@ -251,7 +276,11 @@ export class SqlStore implements Store {
   }
 
   async tryClose(federationId: string, roundNo: number): Promise<boolean> {
-    return (await this.db.run("UPDATE rounds SET status = 'aggregating' WHERE federation_id = ? AND round = ? AND status = 'collecting'", federationId, roundNo)) === 1;
+    return this.db.tx(async (q) => {
+      if ((await q.run("UPDATE rounds SET status = 'aggregating' WHERE federation_id = ? AND round = ? AND status = 'collecting'", federationId, roundNo)) !== 1) return false;
+      await this.events?.closing({ federationId, round: roundNo }, q.native);
+      return true;
+    });
   }
 
   async completeAggregation(federationId: string, roundNo: number, result: { aggregateSha: string; ciphertextCount: number; clinics: number }): Promise<boolean> {
@@ -263,6 +292,7 @@ export class SqlStore implements Store {
       if (changed !== 1) return false;
       await this.openRound(q, federationId, roundNo + 1);
       await this.appendAudit(q, 'coordinator', 'round.closed', { federationId, round: roundNo, clinics: result.clinics, aggregateSha: result.aggregateSha });
+      await this.events?.closed({ federationId, round: roundNo }, q.native);
       return true;
     });
   }
@@ -295,14 +325,14 @@ export class SqlStore implements Store {
     return this.db.tx(async (q) => {
       const f = await q.get('SELECT round_seconds AS s, ciphertext_count AS c FROM federations WHERE id = ?', federationId);
       if (!f) return false;
-      const deadline = new Date(Date.now() + (f.s as number) * 1000).toISOString();
       const changed = await q.run(
-        "UPDATE rounds SET status = 'collecting', deadline_at = ?, spec_ciphertext_count = ?, failure = NULL WHERE federation_id = ? AND round = ? AND status IN ('collecting', 'aggregating')",
-        deadline, f.c as number | null, federationId, roundNo,
+        `UPDATE rounds SET status = 'collecting', deadline_at = ${this.db.clock.inSeconds}, spec_ciphertext_count = ?, failure = NULL WHERE federation_id = ? AND round = ? AND status IN ('collecting', 'aggregating')`,
+        f.s as number, f.c as number | null, federationId, roundNo,
       );
       if (changed !== 1) return false;
       await q.run('DELETE FROM uploads WHERE federation_id = ? AND round = ?', federationId, roundNo);
       await this.appendAudit(q, 'admin', 'round.reset', { federationId, round: roundNo });
+      await this.opened(q, federationId, roundNo);
       return true;
     });
   }

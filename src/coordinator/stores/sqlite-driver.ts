@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { StorageFull } from '../errors.ts';
-import type { Row, SqlDriver, SqlQueries, SqlValue } from './sql-driver.ts';
+import type { Row, SqlClock, SqlDriver, SqlQueries, SqlValue } from './sql-driver.ts';
 import { MIGRATIONS } from './sqlite-migrations.ts';
 
 function isDiskFull(e: unknown): boolean {
@@ -15,9 +15,17 @@ function isDiskFull(e: unknown): boolean {
   return err.errcode === 13 || err.code === 'ENOSPC' || /SQLITE_FULL|database or disk is full/i.test(err.message ?? '');
 }
 
+/** SQLite's 'now' is the operating system's clock, read by the library (not the process's Date). */
+const SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+const SQLITE_CLOCK: SqlClock = {
+  inSeconds: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', CAST(? AS TEXT) || ' seconds')",
+  reached: (column) => `${column} <= ${SQLITE_NOW}`,
+};
+
 export class SqliteDriver implements SqlDriver {
   readonly db: DatabaseSync;
   readonly rowLocks = false;
+  readonly clock = SQLITE_CLOCK;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(dataDir: string) {

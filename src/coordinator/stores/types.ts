@@ -101,6 +101,31 @@ export interface NewFederation {
   expiresAt: string | null;
 }
 
+/** A round named by its federation and number: what a job carries. */
+export interface RoundKey {
+  federationId: string;
+  round: number;
+}
+
+/** The open transaction's own connection with the engine's own placeholders ($1 on Postgres): pg-boss's `db` option. */
+export interface NativeSql {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * The round transitions that call for a job, told inside the transition's transaction (an outbox): on Postgres `tx`
+ * is that transaction's connection, so a job written through it exists exactly when the transition committed and a
+ * rolled-back transition leaves none; on node:sqlite it is undefined and the in-process queue needs none.
+ */
+export interface RoundEvents {
+  /** A round opened (or was reset) with this deadline, an ISO-8601 instant taken from the database clock. */
+  opened(round: RoundKey & { deadlineAt: string }, tx: NativeSql | undefined): Promise<void>;
+  /** collecting → aggregating: the round needs its sum. */
+  closing(round: RoundKey, tx: NativeSql | undefined): Promise<void>;
+  /** aggregating → closed: the aggregate is stored, its uploads may go. */
+  closed(round: RoundKey, tx: NativeSql | undefined): Promise<void>;
+}
+
 export interface ClinicToken {
   tokenHash: string;
   expiresAt: string;
@@ -141,12 +166,19 @@ export interface Store {
   putInferenceModel(federationId: string, sha256: string, uploadedBy: string): Promise<void>;
   inferenceModel(federationId: string): Promise<string | undefined>;
 
+  /** Where round transitions tell the job queue what they call for (set once, by the round runner). */
+  setRoundEvents(events: RoundEvents): void;
   getRound(federationId: string, round: number): Promise<RoundRow | undefined>;
   roundsWithStatus(status: RoundStatus): Promise<RoundRow[]>;
+  /**
+   * Collecting rounds whose close is due, judged by the database's clock (never a replica's): the quorum has
+   * uploaded and the deadline has passed, or every enrolled clinic has uploaded. With a key, that round only.
+   */
+  dueRounds(only?: RoundKey): Promise<RoundKey[]>;
   uploadsFor(federationId: string, round: number): Promise<UploadRow[]>;
   /** Status check, shape check and the upload row in one transaction: created means it is in the round. */
   recordUpload(u: NewUpload): Promise<UploadOutcome>;
-  /** Compare-and-set collecting → aggregating; false when another caller won or the round is not collecting. */
+  /** Compare-and-set collecting → aggregating (with its aggregation job, see RoundEvents); false when another caller won or the round is not collecting. */
   tryClose(federationId: string, round: number): Promise<boolean>;
   /** Compare-and-set aggregating → closed with the aggregate, the next round opened and the audit entry, in one transaction. */
   completeAggregation(federationId: string, round: number, result: { aggregateSha: string; ciphertextCount: number; clinics: number }): Promise<boolean>;
