@@ -7,6 +7,9 @@ import { createFederationWithInvites } from './federations.ts';
 import { sha256Hex } from '../common/sha256.ts';
 import { openStores } from './stores/open.ts';
 
+/** A put is recorded within seconds (an upload, a key, a model); an hour leaves room for a stalled request. */
+const SHARED_ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
   const { store, blobs, openJobs } = await openStores(config);
@@ -28,7 +31,8 @@ async function main(): Promise<void> {
 
   const pool = HeNodePool.start(config.heWorkers);
   const { app, rounds, maintenance, jobs } = await buildApp({ config, store, blobs, pool, adminTokenHash, openJobs });
-  const collected = await maintenance.collectOrphans();
+  // Other replicas may share the blob store and be between a put and its row: theirs are spared for a grace period.
+  const collected = await maintenance.collectOrphans(config.databaseUrl ? new Date(Date.now() - SHARED_ORPHAN_GRACE_MS) : undefined);
   if (collected) app.log.info({ collected }, 'orphaned blobs deleted');
   // What a restart must pick up: due rounds, and aggregating rounds whose job was lost with the process.
   await rounds.sweep();

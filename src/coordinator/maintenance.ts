@@ -40,10 +40,13 @@ export class Maintenance {
     await this.deleteUnreferenced([sha]);
   }
 
-  /** Only safe while no request is in flight (at start): a blob being written has no row yet. */
-  async collectOrphans(): Promise<number> {
+  /**
+   * Blobs no row names. A blob being written has no row yet, so with no `storedBefore` this is only safe while no
+   * request is in flight anywhere (one process, at start); replicas sharing a store pass a time well before now.
+   */
+  async collectOrphans(storedBefore?: Date): Promise<number> {
     await this.afterRoundClosed();
-    return this.deleteUnreferenced(await this.blobs.list());
+    return this.deleteUnreferenced(await this.blobs.list(storedBefore));
   }
 
   async expireDemos(): Promise<string[]> {

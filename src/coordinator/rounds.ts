@@ -95,7 +95,7 @@ export class RoundRunner {
         if (!(await this.store.quarantine(federationId, round, upload.clinicId, `unreadable upload: ${(e as Error).message}`))) return;
       }
     }
-    const kept = await this.compatible(presetId, federationId, round, contributions);
+    const { kept, sum: wholeSum } = await this.compatible(presetId, federationId, round, contributions);
     if (kept.length < quorum) {
       // failRound is a compare-and-set: false when another replica has closed the round meanwhile.
       if (await this.store.failRound(federationId, round, `only ${kept.length} usable upload(s) after quarantine; the quorum is ${quorum}`)) {
@@ -103,7 +103,7 @@ export class RoundRunner {
       }
       return;
     }
-    const sum = await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts));
+    const sum = wholeSum ?? (await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts)));
     const sha = await this.blobs.put(encodeBundle(sum));
     // The retention job is written in the same transaction as the result.
     if (!(await this.store.completeAggregation(federationId, round, { aggregateSha: sha, ciphertextCount: sum.length, clinics: kept.length }))) return;
@@ -116,13 +116,13 @@ export class RoundRunner {
   /**
    * The largest set of contributions SEAL can add together. When the whole sum fails for a reason in the inputs,
    * contributions are grouped by pairwise compatibility with each group's first member; the largest group is kept
-   * and every other contribution is quarantined with SEAL's reason.
+   * and every other contribution is quarantined with SEAL's reason. `sum` is the sum of all of them when that
+   * worked at the first try (the usual case: it is the round's aggregate, not summed twice), else null.
    */
-  private async compatible(presetId: PresetId, federationId: string, round: number, all: Contribution[]): Promise<Contribution[]> {
-    if (all.length < 2) return all;
+  private async compatible(presetId: PresetId, federationId: string, round: number, all: Contribution[]): Promise<{ kept: Contribution[]; sum: Uint8Array[] | null }> {
+    if (all.length < 2) return { kept: all, sum: null };
     try {
-      await this.pool.sumCiphertexts(presetId, federationId, all.map((c) => c.parts));
-      return all;
+      return { kept: all, sum: await this.pool.sumCiphertexts(presetId, federationId, all.map((c) => c.parts)) };
     } catch (e) {
       if (!(e instanceof HeError) || e.code === 'worker') throw e;
     }
@@ -145,9 +145,9 @@ export class RoundRunner {
     }
     const kept = groups.reduce((a, b) => (b.length > a.length ? b : a));
     for (const c of all) {
-      if (!kept.includes(c) && !(await this.store.quarantine(federationId, round, c.upload.clinicId, `cannot be added to the other uploads: ${reasons.get(c) ?? 'incompatible'}`))) return [];
+      if (!kept.includes(c) && !(await this.store.quarantine(federationId, round, c.upload.clinicId, `cannot be added to the other uploads: ${reasons.get(c) ?? 'incompatible'}`))) return { kept: [], sum: null };
     }
-    return kept;
+    return { kept, sum: null };
   }
 
   /**

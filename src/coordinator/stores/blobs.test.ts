@@ -25,6 +25,9 @@ async function roundTrip(store: BlobStore): Promise<string> {
   expect(Array.from(await store.get(sha)).slice(0, 5)).toEqual(Array.from(bytes).slice(0, 5));
   expect((await store.get(sha)).byteLength).toBe(bytes.byteLength);
   expect(await store.list()).toEqual([sha]);
+  // Just stored: spared by a collection of what was stored over a minute ago, listed by one up to a minute ahead.
+  expect(await store.list(new Date(Date.now() - 60_000))).toEqual([]);
+  expect(await store.list(new Date(Date.now() + 60_000))).toEqual([sha]);
   expect(await store.usage()).toBe(bytes.byteLength);
   return sha;
 }

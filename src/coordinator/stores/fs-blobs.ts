@@ -2,7 +2,7 @@
 // renamed into place, the folder fsynced; a full disk (or the configured quota) is StorageFull and leaves nothing
 // behind; a missing or short copy is rewritten by the next put of the same bytes; every read is re-hashed.
 // Files are 0600 in a 0700 folder; `.tmp` files a SIGKILL left behind are removed at start.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../common/sha256.ts';
 import { StorageFault, StorageFull } from '../errors.ts';
@@ -55,7 +55,11 @@ export class FsBlobStore implements BlobStore {
   async put(bytes: Uint8Array): Promise<string> {
     const sha = sha256Hex(bytes);
     const path = this.pathOf(sha);
-    if (this.intact(path, sha, bytes.byteLength)) return sha;
+    if (this.intact(path, sha, bytes.byteLength)) {
+      const now = new Date();
+      utimesSync(path, now, now); // stored again: orphan collection's grace starts over
+      return sha;
+    }
     const quota = this.options.quotaBytes ?? 0;
     if (quota > 0 && this.used + bytes.byteLength > quota) {
       throw new StorageFull(`blob storage is full (${this.used} of ${quota} bytes used; this needs ${bytes.byteLength} more); nothing was stored`);
@@ -107,8 +111,9 @@ export class FsBlobStore implements BlobStore {
     this.used -= size;
   }
 
-  async list(): Promise<string[]> {
-    return readdirSync(this.dir).filter((name) => SHA.test(name));
+  async list(storedBefore?: Date): Promise<string[]> {
+    const names = readdirSync(this.dir).filter((name) => SHA.test(name));
+    return storedBefore ? names.filter((name) => statSync(join(this.dir, name)).mtimeMs < storedBefore.getTime()) : names;
   }
 
   async usage(): Promise<number> {

@@ -14,7 +14,8 @@ export class PostgresBlobStore implements BlobStore {
 
   async put(bytes: Uint8Array): Promise<string> {
     const sha = sha256Hex(bytes);
-    await this.db.run('INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', sha, bytes);
+    // The same bytes again only renew stored_at (orphan collection's grace), they are not rewritten.
+    await this.db.run('INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET stored_at = now()', sha, bytes);
     return sha;
   }
 
@@ -30,8 +31,9 @@ export class PostgresBlobStore implements BlobStore {
     await this.db.run('DELETE FROM blobs WHERE sha256 = ?', sha);
   }
 
-  async list(): Promise<string[]> {
-    return (await this.db.all('SELECT sha256 FROM blobs')).map((r) => r.sha256 as string);
+  async list(storedBefore?: Date): Promise<string[]> {
+    const rows = storedBefore ? await this.db.all('SELECT sha256 FROM blobs WHERE stored_at < ?', storedBefore.toISOString()) : await this.db.all('SELECT sha256 FROM blobs');
+    return rows.map((r) => r.sha256 as string);
   }
 
   async usage(): Promise<number> {

@@ -43,4 +43,7 @@ export const PG_MIGRATIONS: readonly string[] = [
    ALTER TABLE rounds ALTER COLUMN scale_bits DROP NOT NULL;
    ALTER TABLE rounds ALTER COLUMN scale_bits DROP DEFAULT;
    UPDATE rounds SET scale_bits = NULL;`,
+  // v3: when a blob was last stored, so a restarting replica's orphan collection spares blobs another replica has
+  // just put and not yet recorded.
+  `ALTER TABLE blobs ADD COLUMN stored_at TIMESTAMPTZ NOT NULL DEFAULT now();`,
 ];

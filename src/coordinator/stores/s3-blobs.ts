@@ -57,7 +57,7 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.at.bucket, Key: this.key(sha) }));
   }
 
-  private async *objects(): AsyncGenerator<{ Key?: string; Size?: number }> {
+  private async *objects(): AsyncGenerator<{ Key?: string; Size?: number; LastModified?: Date }> {
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.at.bucket, Prefix: this.at.prefix, ...(token ? { ContinuationToken: token } : {}) }));
@@ -66,9 +66,12 @@ export class S3BlobStore implements BlobStore {
     } while (token);
   }
 
-  async list(): Promise<string[]> {
+  async list(storedBefore?: Date): Promise<string[]> {
     const shas: string[] = [];
-    for await (const o of this.objects()) if (o.Key) shas.push(o.Key.slice(this.at.prefix.length));
+    for await (const o of this.objects()) {
+      // A put always overwrites (see put), so LastModified is when the bytes were last stored.
+      if (o.Key && (!storedBefore || (o.LastModified && o.LastModified < storedBefore))) shas.push(o.Key.slice(this.at.prefix.length));
+    }
     return shas;
   }
 

@@ -201,7 +201,11 @@ export interface BlobStore {
   /** The bytes, re-hashed: a corrupt copy is an error, never served. */
   get(sha: string): Promise<Uint8Array>;
   delete(sha: string): Promise<void>;
-  list(): Promise<string[]>;
+  /**
+   * Every blob, or those last stored before `storedBefore` (a put of bytes already there counts as storing them
+   * again), so orphan collection on a shared store spares a blob another replica has just put and not yet recorded.
+   */
+  list(storedBefore?: Date): Promise<string[]>;
   /** Bytes in use. */
   usage(): Promise<number>;
 }
