@@ -8,8 +8,8 @@ import type { FedAvgPayload } from './fedavg-head.ts';
 import { Prototypes } from './prototypes.ts';
 import { MeanPool } from './mean-pool.ts';
 import { Ridge } from './ridge.ts';
-import { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from './types.ts';
-import type { SlideStrategy, SlideStrategyName, Strategy, StrategyName } from './types.ts';
+import { SLIDE_STRATEGY_NAMES, TILE_STRATEGY_NAMES } from './types.ts';
+import type { SlideStrategy, SlideStrategyName, Strategy, TileStrategyName } from './types.ts';
 
 export { FedAvgHead } from './fedavg-head.ts';
 export { Prototypes } from './prototypes.ts';
@@ -17,8 +17,8 @@ export { Ridge, ridgeHead } from './ridge.ts';
 export { Abmil } from './abmil.ts';
 export type { AbmilModel } from './abmil.ts';
 export { MeanPool, softmax } from './mean-pool.ts';
-export { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from './types.ts';
-export type { ClinicData, FederatedStrategy, SlideStrategy, SlideStrategyName, Strategy, StrategyName } from './types.ts';
+export { SLIDE_STRATEGY_NAMES, TILE_STRATEGY_NAMES } from './types.ts';
+export type { ClinicData, FederatedStrategy, SlideStrategy, SlideStrategyName, Strategy, StrategyName, TileStrategyName } from './types.ts';
 
 export interface StrategySettings {
   seed: number;
@@ -28,7 +28,7 @@ export interface StrategySettings {
   payload?: FedAvgPayload;
 }
 
-export function createStrategy(name: StrategyName, settings: StrategySettings): Strategy {
+export function createStrategy(name: TileStrategyName, settings: StrategySettings): Strategy {
   switch (name) {
     case 'fedavg-head':
       return new FedAvgHead({ seed: settings.seed, training: settings.training, ...(settings.payload ? { payload: settings.payload } : {}) });
@@ -37,13 +37,13 @@ export function createStrategy(name: StrategyName, settings: StrategySettings): 
     case 'ridge':
       return new Ridge({ lambda: settings.ridgeLambda });
     default:
-      throw new Error(`unknown strategy '${String(name)}'; known: ${STRATEGY_NAMES.join(', ')}`);
+      throw new Error(`unknown strategy '${String(name)}'; known: ${TILE_STRATEGY_NAMES.join(', ')}`);
   }
 }
 
 export interface SlideStrategySettings extends StrategySettings {
   /** mean-pool: the tile strategy the slide means go into. */
-  pooled: StrategyName;
+  pooled: TileStrategyName;
   abmil?: Omit<AbmilTraining, 'seed'>;
 }
 
