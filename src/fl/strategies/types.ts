@@ -37,6 +37,22 @@ export interface FederatedStrategy<Clinic, Model> {
   combine(sum: Float64Array, previous: Model): Model;
 }
 
+/** The strategies a clinic of a live federation runs on its tiles: the tile strategies and the token sum. */
+export type RoundStrategyName = 'sum' | TileStrategyName;
+
+/**
+ * What one clinic's round of a live federation needs of a strategy (live-round.ts): every tile Strategy is one, and
+ * so is the token sum, which learns no head (combine gives null) and whose length is the clinic's tile count
+ * (contributionLength gives null: no shape can be declared for it).
+ */
+export interface RoundStrategy {
+  readonly name: RoundStrategyName;
+  contributionLength(classes: number, dim: number): number | null;
+  roundBounds(clinicCount: number): Required<AggregationRound>;
+  contribute(clinic: ClinicData, global: LinearHead, round: number): Promise<Float64Array>;
+  combine(sum: Float64Array, previous: LinearHead): LinearHead | null;
+}
+
 /** A tile strategy: cached tile tokens in, a linear head out. */
 export interface Strategy extends FederatedStrategy<ClinicData, LinearHead> {
   readonly name: TileStrategyName;
