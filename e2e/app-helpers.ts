@@ -1,6 +1,8 @@
-// Shared helpers of the app specs: axe checks (no serious or critical violations) and page errors surfaced in the log.
+// Shared helpers of the app specs: axe checks (no serious or critical violations), page errors surfaced in the log,
+// a federation of a given strategy with its invite codes, a clinic joining it in its own browser context, the relay.
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { type APIRequestContext, type Browser, expect, type Page } from '@playwright/test';
+import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
 
 export async function expectNoSeriousA11yViolations(page: Page, where: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
@@ -33,4 +35,27 @@ export async function relayKey(holder: Page, requester: Page, requesterName: str
   await requester.getByRole('button', { name: 'Codes match: receive the key' }).click();
   await expect(requester.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');
   return code;
+}
+
+/** An agg-v1 federation of `strategy` created through the admin API; its invite codes, one per clinic. */
+export async function strategyFederation(request: APIRequestContext, opts: { name: string; strategy: string; minClinics: number; roundSeconds?: number }): Promise<string[]> {
+  const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
+  const { name, strategy, minClinics, roundSeconds } = opts;
+  const created = await request.post('/api/admin/federations', { headers, data: { name: `${name} ${Date.now()}`, presetId: 'agg-v1', minClinics, strategy, ...(roundSeconds ? { roundSeconds } : {}) } });
+  expect(created.ok(), await created.text()).toBe(true);
+  const { id } = (await created.json()) as { id: string };
+  const invites = await request.post(`/api/admin/federations/${id}/invites`, { headers, data: { count: minClinics } });
+  return ((await invites.json()) as { codes: string[] }).codes;
+}
+
+/** A clinic in its own browser context, joined with `code` on the federation page. */
+export async function joinedClinic(browser: Browser, code: string, name: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  logPageErrors(page, name);
+  await page.goto('/federation');
+  await page.getByLabel('Invite code').fill(code);
+  await page.getByLabel('Clinic name').fill(name);
+  await page.getByLabel('Clinic name').press('Enter'); // the form submits from the keyboard
+  await expect(page.getByTestId('clinic-name')).toHaveText(name);
+  return page;
 }

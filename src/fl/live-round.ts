@@ -189,6 +189,11 @@ export class LiveRound {
     return { aggregate, global: this.#global(round, aggregate.sum, start?.head ?? zeroHead(CLASS_LABELS.length, contribution.dim)), waitMs };
   }
 
+  /** The head a sum of contributions gives a strategy that starts from the zero head (the demo's sum in clear). */
+  combine(sum: Float64Array, dim: number): LinearHead | null {
+    return this.strategy.combine(sum, zeroHead(CLASS_LABELS.length, dim));
+  }
+
   #global(round: number, sum: Float64Array, previous: LinearHead): GlobalHead {
     const head = this.strategy.combine(sum, previous);
     if (!head) throw new Error(`${this.name} learns no head`);

@@ -7,6 +7,7 @@ import { markerSecret } from '../../fl/inclusion.ts';
 import { RoundClient } from '../../fl/round-client.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
+import { roundPoller } from './round-poller.ts';
 
 export interface ClinicAccess {
   token: string;
@@ -45,6 +46,7 @@ export function roundClient(access: ClinicAccess): RoundClient {
     clinicId: access.clinicId,
     pinnedQuorum: access.pinnedQuorum,
     markerSecret: markerSecret(secretKey, federationId),
+    poller: roundPoller(token, federationId),
   });
   clients.set(key, { secretKey, client });
   return client;

@@ -3,7 +3,6 @@
 // round (encrypt, add, decrypt), kept so a clinic can check the homomorphic sum against its own tokens. Every tile
 // counts, labelled or not; the length is the clinic's tile count, so a federation cannot declare a shape for it.
 import { DEFAULT_MAX_COUNT } from '../../he/aggregate.ts';
-import type { LinearHead } from '../../he/head.ts';
 import { TOKEN_LIMIT } from '../dataset.ts';
 import type { ClinicData, RoundStrategy } from './types.ts';
 
@@ -38,10 +37,5 @@ export class TokenSum implements RoundStrategy {
 
   combine(): null {
     return null;
-  }
-
-  /** What combine does not give: the summed tokens, `dim` values each. */
-  static vectors(sum: Float64Array, dim: number): Float64Array[] {
-    return Array.from({ length: dim ? sum.length / dim : 0 }, (_, i) => sum.slice(i * dim, (i + 1) * dim));
   }
 }
