@@ -1,26 +1,19 @@
 // One mapping of HE failures to HTTP (errors.ts heInputError): SEAL's verdict on what a clinic sent is a 400 naming
 // the part, a failure of the HE pool itself is the coordinator's 500, never a 400 that blames the clinic.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { HeNodePool } from '../he/node-pool.ts';
 import { encodeBundle } from '../protocol/bundle.ts';
-import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator } from './testing.ts';
+import { adminFederation, enrol, type PooledCoordinator, startPooledCoordinator } from './testing.ts';
 
-let pool: HeNodePool;
-let coordinator: RunningCoordinator;
-let call: HttpCall;
+let running: PooledCoordinator;
 
 beforeAll(async () => {
-  pool = HeNodePool.start(1);
-  coordinator = await startCoordinator({ pool });
-  call = httpClient(coordinator.url);
+  running = await startPooledCoordinator();
 });
 
-afterAll(async () => {
-  await coordinator.stop();
-  await pool.close();
-});
+afterAll(() => running.stop());
 
 it('answers 400 for bytes SEAL refuses and 500 when the HE pool itself fails', async () => {
+  const { call, pool } = running;
   const { federationId, codes } = await adminFederation(call, { minClinics: 1, invites: 1 });
   const clinic = await enrol(call, codes[0] as string, 'H');
   const garbage = encodeBundle([crypto.getRandomValues(new Uint8Array(5000))]);

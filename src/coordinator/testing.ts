@@ -2,7 +2,7 @@
 // fresh data directory, and a small typed HTTP client. Used by the API, fuzz and crash tests; never by production.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { HeNodePool } from '../he/node-pool.ts';
+import { HeNodePool } from '../he/node-pool.ts';
 import { startEmbeddedCoordinator } from './embedded.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -16,6 +16,28 @@ export interface RunningCoordinator {
 export async function startCoordinator(opts: { pool?: HeNodePool; env?: Record<string, string> } = {}): Promise<RunningCoordinator> {
   const coordinator = await startEmbeddedCoordinator({ ...opts, adminToken: TEST_ADMIN_TOKEN });
   return { url: coordinator.url, dataDir: coordinator.dataDir, stop: () => coordinator.close() };
+}
+
+/** A coordinator on a one-thread HE pool of the test's own, so that the test can also make the pool fail. */
+export interface PooledCoordinator {
+  pool: HeNodePool;
+  coordinator: RunningCoordinator;
+  call: HttpCall;
+  stop(): Promise<void>;
+}
+
+export async function startPooledCoordinator(): Promise<PooledCoordinator> {
+  const pool = HeNodePool.start(1);
+  const coordinator = await startCoordinator({ pool });
+  return {
+    pool,
+    coordinator,
+    call: httpClient(coordinator.url),
+    async stop() {
+      await coordinator.stop();
+      await pool.close();
+    },
+  };
 }
 
 export interface Reply<T = unknown> {

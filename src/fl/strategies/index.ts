@@ -8,7 +8,7 @@ import type { FedAvgPayload } from './fedavg-head.ts';
 import { Prototypes } from './prototypes.ts';
 import { MeanPool } from './mean-pool.ts';
 import { Ridge } from './ridge.ts';
-import { TokenSum } from './token-sum.ts';
+import { tokenSum } from './token-sum.ts';
 import { SLIDE_STRATEGY_NAMES, TILE_STRATEGY_NAMES } from './types.ts';
 import type { RoundStrategy, RoundStrategyName, SlideStrategy, SlideStrategyName, Strategy, TileStrategyName } from './types.ts';
 
@@ -18,7 +18,7 @@ export { Ridge, ridgeHead } from './ridge.ts';
 export { Abmil } from './abmil.ts';
 export type { AbmilModel } from './abmil.ts';
 export { MeanPool, softmax } from './mean-pool.ts';
-export { TokenSum } from './token-sum.ts';
+export { tokenSum } from './token-sum.ts';
 export { LOCAL_EPOCHS, ROUND_TRAITS } from './live-traits.ts';
 export type { RoundTraits } from './live-traits.ts';
 export { SLIDE_STRATEGY_NAMES, TILE_STRATEGY_NAMES } from './types.ts';
@@ -53,7 +53,7 @@ export function createStrategy(name: TileStrategyName, settings: StrategySetting
 
 /** The strategy a clinic of a live federation runs (src/fl/live-round.ts): a tile strategy or the token sum. */
 export function createRoundStrategy(name: RoundStrategyName, settings: StrategySettings): RoundStrategy {
-  return name === 'sum' ? new TokenSum(tokenBounds(settings)) : createStrategy(name, settings);
+  return name === 'sum' ? tokenSum(tokenBounds(settings)) : createStrategy(name, settings);
 }
 
 export interface SlideStrategySettings extends StrategySettings {
