@@ -145,9 +145,9 @@ describe('live round traits', () => {
     const settings = { seed: 1, training: DEFAULT_LOCAL_TRAINING, ridgeLambda: 1 };
     for (const name of TILE_STRATEGY_NAMES) {
       const strategy = createRoundStrategy(name, settings) as Strategy;
-      expect(ROUND_TRAITS[name], name).toEqual({ trainsLocally: strategy.roundsFor(2) > 1, learnsHead: true });
+      expect(ROUND_TRAITS[name], name).toEqual({ trainsLocally: strategy.roundsFor(2) > 1, learnsHead: true, declaresShape: strategy.contributionLength(3, 8) > 0 });
     }
     const sum = createRoundStrategy('sum', settings);
-    expect([ROUND_TRAITS.sum.learnsHead, sum.contributionLength(3, 8), sum.combine(new Float64Array(3), zeroHead(3, 1))]).toEqual([false, null, null]);
+    expect([ROUND_TRAITS.sum, sum.contributionLength(3, 8), sum.combine(new Float64Array(3), zeroHead(3, 1))]).toEqual([{ trainsLocally: false, learnsHead: false, declaresShape: false }, null, null]);
   });
 });
