@@ -1,5 +1,6 @@
 // A live federation's rounds as the app's clinics run them (LiveRound over RoundClient), against the real coordinator
-// in-process with the real HE core: prototypes gives every clinic the pooled class means; fedavg-head's round 2
+// in-process with the real HE core: prototypes gives every clinic the pooled class means, ridge the pooled ridge
+// head (no app code knows it); fedavg-head's round 2
 // starts from round 1's global head, stored or rebuilt from round 1's aggregate by a clinic that lost it; the token
 // sum adds token t of each clinic into slot t, unlabelled tiles included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,19 +63,30 @@ async function federation(strategy: RoundStrategyName): Promise<RoundClient[]> {
   );
 }
 
+/** One round of `strategy` at both clinics (tiles of clinic i: tilesOf(i)), and the sum of the contributions in clear. */
+async function bothClinics(strategy: RoundStrategyName) {
+  const rounds = (await federation(strategy)).map((client) => new LiveRound({ client, strategy }));
+  const contributions = await Promise.all(rounds.map((live, i) => live.contribute(1, tilesOf(i))));
+  const results = await Promise.all(rounds.map((live, i) => live.finish(1, { length: contributions[i]?.values.length ?? 0, dim: DIM })));
+  const [a, b] = contributions.map((c) => c.values) as [Float64Array, Float64Array];
+  return { rounds, contributions, results, plain: a.map((v, k) => v + (b[k] as number)) };
+}
+
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, k) => Math.max(m, Math.abs(v - (b[k] as number))), 0);
 
 describe('LiveRound against the real coordinator', () => {
   it('prototypes: both clinics decrypt the pooled class means, scored on their labelled tiles', async () => {
-    const clients = await federation('prototypes');
-    const rounds = clients.map((client) => new LiveRound({ client, strategy: 'prototypes' }));
-    const contributions = await Promise.all(rounds.map((live, i) => live.contribute(1, tilesOf(i))));
+    const { contributions, results, plain } = await bothClinics('prototypes');
     expect(contributions[0]?.scoredTileIds).toEqual(tilesOf(0).filter((t) => t.label).map((t) => t.id).sort());
-    const results = await Promise.all(rounds.map((live, i) => live.finish(1, { length: contributions[i]?.values.length ?? 0, dim: DIM })));
-    const plain = (contributions[0] as { values: Float64Array }).values.map((v, k) => v + ((contributions[1] as { values: Float64Array }).values[k] as number));
     const pooled = new Prototypes().combine(plain, { classes: 3, dim: DIM, weights: new Float64Array(0), biases: new Float64Array(0) });
     for (const result of results) expect(maxDiff(result.global?.head.weights ?? [], pooled.weights)).toBeLessThan(1e-5);
     expect(results[0]?.global?.checksum).toBe(results[1]?.global?.checksum);
+  });
+
+  it('ridge, which the app has no label for yet, runs through the same LiveRound: both clinics solve the pooled system', async () => {
+    const { rounds, results, plain } = await bothClinics('ridge');
+    const pooled = (rounds[0] as LiveRound).combine(plain, DIM);
+    for (const result of results) expect(maxDiff(result.global?.head.weights ?? [], pooled?.weights ?? [])).toBeLessThan(1e-4);
   });
 
   it('fedavg-head: round 2 starts from round 1 at both clinics, and a clinic that lost it rebuilds it from the aggregate', async () => {
