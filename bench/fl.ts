@@ -4,11 +4,11 @@
 // 326 KB per round, plus each run's accuracy and mean time per phase. Run alone: node bench/fl.ts
 import { DOMAIN_NAMES } from '../src/fl/channels.ts';
 import { DEFAULT_SIMULATION, PAPER_BYTES_PER_ROUND, simulate, trafficRows } from '../src/fl/simulation.ts';
-import { STRATEGY_NAMES } from '../src/fl/strategies/index.ts';
+import { TILE_STRATEGY_NAMES } from '../src/fl/strategies/index.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 
 export async function run(): Promise<{ rows: object[] }> {
-  const { runs } = await simulate({ ...DEFAULT_SIMULATION, startCoordinator: startEmbeddedCoordinator, strategies: STRATEGY_NAMES, domains: DOMAIN_NAMES });
+  const { runs } = await simulate({ ...DEFAULT_SIMULATION, startCoordinator: startEmbeddedCoordinator, strategies: TILE_STRATEGY_NAMES, domains: DOMAIN_NAMES });
   const rows = trafficRows(runs).map((t, i) => {
     const r = runs[i]!;
     const phases = Object.keys(r.rounds[0]!.phaseMs) as (keyof (typeof r.rounds)[0]['phaseMs'])[];

@@ -3,27 +3,11 @@
 // locally from the last global head (src/fl trainHead in a worker), uploads Enc([n·W, n·b, n]), and decrypts the
 // weighted mean. Both clinics end each round with the same global head (same checksum), round 2 starts from round 1's
 // head, the accuracy chart has both rounds, and a reload keeps everything.
-import { type APIRequestContext, type Browser, expect, type Page, test } from '@playwright/test';
-import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
-import { expectNoSeriousA11yViolations, logPageErrors, relayKey } from './app-helpers.ts';
-
-async function fedavgFederation(request: APIRequestContext): Promise<string[]> {
-  const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
-  const created = await request.post('/api/admin/federations', { headers, data: { name: `fedavg e2e ${Date.now()}`, presetId: 'agg-v1', minClinics: 2, strategy: 'fedavg-head', roundSeconds: 600 } });
-  expect(created.ok(), await created.text()).toBe(true);
-  const { id } = (await created.json()) as { id: string };
-  const invites = await request.post(`/api/admin/federations/${id}/invites`, { headers, data: { count: 2 } });
-  return ((await invites.json()) as { codes: string[] }).codes;
-}
+import { type Browser, expect, type Page, test } from '@playwright/test';
+import { expectNoSeriousA11yViolations, joinedClinic, relayKey, strategyFederation } from './app-helpers.ts';
 
 async function clinic(browser: Browser, code: string, name: string, sampleSet: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  logPageErrors(page, name);
-  await page.goto('/federation');
-  await page.getByLabel('Invite code').fill(code);
-  await page.getByLabel('Clinic name').fill(name);
-  await page.getByRole('button', { name: 'Join federation' }).click();
-  await expect(page.getByTestId('clinic-name')).toHaveText(name);
+  const page = await joinedClinic(browser, code, name);
   await page.getByLabel('Sample set').selectOption(sampleSet);
   await page.getByRole('button', { name: 'Load sample tiles' }).click();
   await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
@@ -44,7 +28,7 @@ async function finishRound(pages: Page[], round: number): Promise<string> {
 }
 
 test('fedavg-head: two clinics, two rounds, the same global head, round 2 starts from round 1', async ({ browser, request }) => {
-  const [codeA, codeB] = (await fedavgFederation(request)) as [string, string];
+  const [codeA, codeB] = (await strategyFederation(request, { name: 'fedavg e2e', strategy: 'fedavg-head', minClinics: 2, roundSeconds: 600 })) as [string, string];
   const a = await clinic(browser, codeA, 'Clinic A', '1');
   await a.getByRole('button', { name: 'Create federation key (founder)' }).click();
   await expect(a.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');

@@ -1,32 +1,11 @@
 // Federation page: two clinics take part in a prototypes round with the one-click Participate action; clinic A
 // reloads while the round is collecting and resumes waiting, then decrypts the shared model once clinic B uploads.
 // The timeline shows who submitted and the results section charts the measured round.
-import { type APIRequestContext, type Browser, expect, type Page, test } from '@playwright/test';
-import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
-import { expectNoSeriousA11yViolations, logPageErrors, relayKey } from './app-helpers.ts';
-
-async function prototypesFederation(request: APIRequestContext): Promise<string[]> {
-  const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
-  const created = await request.post('/api/admin/federations', { headers, data: { name: `app e2e ${Date.now()}`, presetId: 'agg-v1', minClinics: 2, strategy: 'prototypes' } });
-  expect(created.ok(), await created.text()).toBe(true);
-  const { id } = (await created.json()) as { id: string };
-  const invites = await request.post(`/api/admin/federations/${id}/invites`, { headers, data: { count: 2 } });
-  return ((await invites.json()) as { codes: string[] }).codes;
-}
-
-async function clinic(browser: Browser, code: string, name: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  logPageErrors(page, name);
-  await page.goto('/federation');
-  await page.getByLabel('Invite code').fill(code);
-  await page.getByLabel('Clinic name').fill(name);
-  await page.getByLabel('Clinic name').press('Enter'); // the form submits from the keyboard
-  await expect(page.getByTestId('clinic-name')).toHaveText(name);
-  return page;
-}
+import { expect, test } from '@playwright/test';
+import { expectNoSeriousA11yViolations, joinedClinic as clinic, relayKey, strategyFederation } from './app-helpers.ts';
 
 test('participate, reload in the middle of the round, resume and decrypt the shared model', async ({ browser, request }) => {
-  const [codeA, codeB] = (await prototypesFederation(request)) as [string, string];
+  const [codeA, codeB] = (await strategyFederation(request, { name: 'app e2e', strategy: 'prototypes', minClinics: 2 })) as [string, string];
   const a = await clinic(browser, codeA, 'Clinic A');
   await a.getByRole('button', { name: 'Create federation key (founder)' }).click();
   await expect(a.getByTestId('key-status')).toHaveText('This clinic holds the federation key.');

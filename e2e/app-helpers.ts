@@ -1,6 +1,8 @@
-// Shared helpers of the app specs: axe checks (no serious or critical violations) and page errors surfaced in the log.
+// Shared helpers of the app specs: axe checks (no serious or critical violations), page errors surfaced in the log,
+// a federation of a given strategy with its invite codes, a clinic joining it in its own browser context, the relay.
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { type APIRequestContext, type Browser, expect, type Page } from '@playwright/test';
+import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
 
 export async function expectNoSeriousA11yViolations(page: Page, where: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
@@ -59,4 +61,23 @@ export async function takePartInRoundOne(page: Page): Promise<void> {
   await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
   await page.getByRole('button', { name: 'Participate in round 1' }).click();
   await expect(page.getByTestId('participation-done')).toContainText('Round 1 is done');
+}
+
+/** An agg-v1 federation of `strategy` created through the admin API; its invite codes, one per clinic. */
+export async function strategyFederation(request: APIRequestContext, opts: { name: string; strategy: string; minClinics: number; roundSeconds?: number }): Promise<string[]> {
+  const headers = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
+  const { name, strategy, minClinics, roundSeconds } = opts;
+  const created = await request.post('/api/admin/federations', { headers, data: { name: `${name} ${Date.now()}`, presetId: 'agg-v1', minClinics, strategy, ...(roundSeconds ? { roundSeconds } : {}) } });
+  expect(created.ok(), await created.text()).toBe(true);
+  const { id } = (await created.json()) as { id: string };
+  const invites = await request.post(`/api/admin/federations/${id}/invites`, { headers, data: { count: minClinics } });
+  return ((await invites.json()) as { codes: string[] }).codes;
+}
+
+/** A clinic in its own browser context, joined with `code` on the federation page. */
+export async function joinedClinic(browser: Browser, code: string, name: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  logPageErrors(page, name);
+  await joinFederation(page, code, name);
+  return page;
 }

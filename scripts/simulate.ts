@@ -14,8 +14,8 @@ import type { AggregatorKind, SimulationOptions, SimulationRun } from '../src/fl
 import { parseArgs as parseArgv } from 'node:util';
 import { DEFAULT_SLIDE_SIMULATION } from '../src/fl/slide-simulation.ts';
 import type { SlideSimulationOptions } from '../src/fl/slide-simulation.ts';
-import { SLIDE_STRATEGY_NAMES, STRATEGY_NAMES } from '../src/fl/strategies/index.ts';
-import type { SlideStrategyName, StrategyName } from '../src/fl/strategies/index.ts';
+import { SLIDE_STRATEGY_NAMES, TILE_STRATEGY_NAMES } from '../src/fl/strategies/index.ts';
+import type { SlideStrategyName, TileStrategyName } from '../src/fl/strategies/index.ts';
 import { runSlideLevel } from './simulate-slides.ts';
 import { startEmbeddedCoordinator } from '../src/coordinator/embedded.ts';
 import { TOKEN_PATTERN } from '../src/coordinator/security.ts';
@@ -26,7 +26,7 @@ import { parseReplicaUrls } from '../src/fl/replicas.ts';
 export class UsageError extends Error {}
 
 const USAGE = `usage: node scripts/simulate.ts [--level tile|slide] [--clinics N] [--rounds N]
-         [--strategy ${STRATEGY_NAMES.join('|')}|all (tile) | ${SLIDE_STRATEGY_NAMES.join('|')}|all (slide)]
+         [--strategy ${TILE_STRATEGY_NAMES.join('|')}|all (tile) | ${SLIDE_STRATEGY_NAMES.join('|')}|all (slide)]
          [--domain ${DOMAIN_NAMES.join('|')}|all] [--split ${SPLIT_NAMES.join('|')}] [--json]
          [--seed N] [--train-per-class N] [--test-per-class N] [--local-epochs N] [--dim D] [--signal-fraction F (slide)] [--aggregator coordinator|in-process]
          [--coordinator <url>[,<url>...] --admin-token <token>] (running replicas instead of an embedded coordinator)`;
@@ -149,7 +149,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (adminToken && !replicaUrls) throw new UsageError('--admin-token applies to --coordinator only');
   if (replicaUrls && sim.aggregator === 'in-process') throw new UsageError('--coordinator and --aggregator in-process exclude each other');
   const replicas = replicaUrls && adminToken ? { replicas: { urls: replicaUrls, adminToken } } : {};
-  const names: readonly string[] = level === 'tile' ? STRATEGY_NAMES : SLIDE_STRATEGY_NAMES;
+  const names: readonly string[] = level === 'tile' ? TILE_STRATEGY_NAMES : SLIDE_STRATEGY_NAMES;
   const chosen = strategies === 'all' ? [...names] : oneOf("--strategy", strategies[0] as string, names, true);
   if (level === 'slide') {
     if (!seen.has('--train-per-class')) sim.trainPerClass = DEFAULT_SLIDE_SIMULATION.trainPerClass;
@@ -158,14 +158,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (!seen.has('--split')) sim.split = DEFAULT_SLIDE_SIMULATION.split;
     if (!seen.has('--rounds')) sim.rounds = DEFAULT_SLIDE_SIMULATION.rounds;
     if (sim.clinics * 10 > sim.trainPerClass * 3) throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} slides, too few for ${sim.clinics} clinics (10 each)`);
-    return { json, level, simulation: { ...sim, strategies: STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction }, aggregator: sim.aggregator, ...replicas };
+    return { json, level, simulation: { ...sim, strategies: TILE_STRATEGY_NAMES, domains }, slides: { ...DEFAULT_SLIDE_SIMULATION, ...sim, domains, strategies: chosen as SlideStrategyName[], signalFraction }, aggregator: sim.aggregator, ...replicas };
   }
   if (seen.has('--signal-fraction')) throw new UsageError('--signal-fraction applies to --level slide only');
   // Every clinic needs tokens to train and validate on (splitClinics gives each at least 20).
   if (sim.clinics * 20 > sim.trainPerClass * 3) {
     throw new UsageError(`--train-per-class ${sim.trainPerClass} gives ${sim.trainPerClass * 3} tokens, too few for ${sim.clinics} clinics (20 each)`);
   }
-  return { json, level, simulation: { ...sim, strategies: chosen as StrategyName[], domains }, ...replicas };
+  return { json, level, simulation: { ...sim, strategies: chosen as TileStrategyName[], domains }, ...replicas };
 }
 
 

@@ -1,10 +1,14 @@
-// One HE worker and one ViT worker per page, created lazily. The `new Worker(new URL(...))` form is what Vite
-// recognises and bundles as a module worker.
+// One HE worker, one ViT worker and one head-training worker per page, created lazily. The `new Worker(new URL(...))`
+// form is what Vite recognises and bundles as a module worker. All three speak src/rpc.
+import type { HeadTrainingHandlers } from '../fl/head-training.ts';
 import { HeWorkerClient } from '../he/client.ts';
+import { webWorkerChannel } from '../rpc/channel.ts';
+import { RpcClient } from '../rpc/rpc.ts';
 import { VitWorkerClient } from '../vit/client.ts';
 
 let he: HeWorkerClient | undefined;
 let vit: VitWorkerClient | undefined;
+let headTraining: { worker: Worker; rpc: RpcClient<HeadTrainingHandlers> } | undefined;
 
 export function heWorker(): HeWorkerClient {
   he ??= new HeWorkerClient(new Worker(new URL('../he/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-he' }));
@@ -19,4 +23,18 @@ export function startedHeWorker(): HeWorkerClient | undefined {
 export function vitWorker(): VitWorkerClient {
   vit ??= new VitWorkerClient(new Worker(new URL('../vit/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-vit' }));
   return vit;
+}
+
+/** src/fl's head-training table in its worker (lib/head-training.worker.ts); a worker that crashed is replaced at the next call. */
+export function headTrainingWorker(): RpcClient<HeadTrainingHandlers> {
+  if (!headTraining) {
+    const worker = new Worker(new URL('./lib/head-training.worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-head-training' });
+    const current = { worker, rpc: new RpcClient<HeadTrainingHandlers>(webWorkerChannel(worker, 'the head-training worker')) };
+    // The RPC client fails the calls in flight itself; this only makes the next call start a fresh worker.
+    worker.addEventListener('error', () => {
+      if (headTraining === current) headTraining = undefined;
+    });
+    headTraining = current;
+  }
+  return headTraining.rpc;
 }

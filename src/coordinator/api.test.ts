@@ -4,28 +4,24 @@ import { toBase64 } from '../common/base64.ts';
 import { createClinicIdentity } from '../custody/identity.ts';
 import { code, holderAnswers, holderChecksReveal, holderReleases, relayFixture, requesterAccepts, requesterCommits, requesterReveals } from '../custody/relay-testing.ts';
 import { HeContext } from '../he/context.ts';
-import { HeNodePool } from '../he/node-pool.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { RoundView } from '../protocol/api.ts';
 import type { KeyRelayView } from '../protocol/key-relay.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
-import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
+import { adminFederation, enrol, type HttpCall, type PooledCoordinator, startPooledCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
-let pool: HeNodePool;
-let coordinator: RunningCoordinator;
+let running: PooledCoordinator;
 let call: HttpCall;
 let ctx: HeContext;
 
 beforeAll(async () => {
-  pool = HeNodePool.start(1);
-  coordinator = await startCoordinator({ pool });
-  call = httpClient(coordinator.url);
+  running = await startPooledCoordinator();
+  call = running.call;
   ctx = await HeContext.create('agg-v1');
 });
 
 afterAll(async () => {
-  await coordinator.stop();
-  await pool.close();
+  await running.stop();
 });
 
 const DIM = 16;

@@ -1,6 +1,7 @@
 // One error type for everything the coordinator refuses on purpose: it carries its HTTP status and a stable code,
 // and one handler turns it (and the protocol decoders' errors) into the {error, message} body every client reads.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { HeError } from '../he/errors.ts';
 import { BundleError } from '../protocol/bundle.ts';
 import { InferenceModelError } from '../protocol/inference-model.ts';
 
@@ -15,6 +16,16 @@ export class HttpError extends Error {
     this.statusCode = status;
     this.code = code;
   }
+}
+
+/**
+ * What an HE failure while checking a caller's input means over HTTP, decided here for every route: SEAL's (or the
+ * HE core's) verdict on the bytes is the caller's fault, a 400 with the route's `code` (and `what` names the part);
+ * a failure of the pool or its worker thread ('worker') is the coordinator's and goes on as it is, a 500.
+ */
+export function heInputError(e: unknown, code: string, what?: string): unknown {
+  if (e instanceof HeError && e.code !== 'worker') return new HttpError(400, code, what ? `${what}: ${e.message}` : e.message);
+  return e;
 }
 
 /** Maps an error that is not an HttpError yet to one, or returns undefined when it is an internal failure. */

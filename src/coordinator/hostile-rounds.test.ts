@@ -9,26 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../common/sha256.ts';
 import { HeContext } from '../he/context.ts';
 import { aggregationScaleBits, decryptWeightedMean, encryptWeightedContribution } from '../he/aggregate.ts';
-import { HeNodePool } from '../he/node-pool.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { RoundView } from '../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
-import { adminFederation, enrol, type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
+import { adminFederation, enrol, type HttpCall, type PooledCoordinator, type RunningCoordinator, startPooledCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 
-let pool: HeNodePool;
+let running: PooledCoordinator;
+let pool: PooledCoordinator['pool'];
 let coordinator: RunningCoordinator;
 let call: HttpCall;
 let ctx: HeContext;
 beforeAll(async () => {
-  pool = HeNodePool.start(1);
-  coordinator = await startCoordinator({ pool });
-  call = httpClient(coordinator.url);
+  running = await startPooledCoordinator();
+  ({ pool, coordinator, call } = running);
   ctx = await HeContext.create('agg-v1');
 });
 afterAll(async () => {
   ctx.dispose();
-  await coordinator.stop();
-  await pool.close();
+  await running.stop();
 });
 
 const DIM = 8;

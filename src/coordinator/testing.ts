@@ -34,6 +34,28 @@ export async function startCoordinator(opts: { pool?: HeNodePool; env?: Record<s
   return { url: coordinator.url, dataDir: coordinator.dataDir, stop: () => coordinator.close() };
 }
 
+/** A coordinator on a one-thread HE pool of the test's own, so that the test can also make the pool fail. */
+export interface PooledCoordinator {
+  pool: HeNodePool;
+  coordinator: RunningCoordinator;
+  call: HttpCall;
+  stop(): Promise<void>;
+}
+
+export async function startPooledCoordinator(): Promise<PooledCoordinator> {
+  const pool = HeNodePool.start(1);
+  const coordinator = await startCoordinator({ pool });
+  return {
+    pool,
+    coordinator,
+    call: httpClient(coordinator.url),
+    async stop() {
+      await coordinator.stop();
+      await pool.close();
+    },
+  };
+}
+
 export interface Reply<T = unknown> {
   status: number;
   body: T;

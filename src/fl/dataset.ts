@@ -12,7 +12,7 @@ import type { Rng } from './random.ts';
 
 /**
  * Largest |value| of a synthetic token (real ViT-B [CLS] tokens stay within about +-10 after LayerNorm), and so the
- * strategies' default public bound; the app's rounds on real tokens use their own, wider VIT_TOKEN_LIMIT.
+ * strategies' default public bound; live rounds on real tokens use their own, wider LIVE_ROUND_LIMITS.tokenLimit (live-round.ts).
  */
 export const TOKEN_LIMIT = 10;
 

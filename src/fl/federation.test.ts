@@ -12,12 +12,12 @@ import { DEFAULT_LOCAL_TRAINING, trainHead } from './head.ts';
 import { deriveSeed } from './random.ts';
 import { DEFAULT_SIMULATION, compareRuns, prepareClinics, simulate } from './simulation.ts';
 import type { SimulationOptions, SimulationRun } from './simulation.ts';
-import { FedAvgHead, STRATEGY_NAMES } from './strategies/index.ts';
+import { FedAvgHead, TILE_STRATEGY_NAMES } from './strategies/index.ts';
 import { startEmbeddedCoordinator } from '../coordinator/embedded.ts';
 
 const SMALL: SimulationOptions = {
   ...DEFAULT_SIMULATION,
-  strategies: STRATEGY_NAMES,
+  strategies: TILE_STRATEGY_NAMES,
   domains: ['unencrypted', 'encrypted'],
   trainPerClass: 150,
   testPerClass: 400,
@@ -39,7 +39,7 @@ describe('encrypted domain == unencrypted domain', () => {
 
   it.each(['iid', 'label-skew'] satisfies SplitName[])('every strategy on a %s split', async (split) => {
     const { runs } = await simulate({ ...SMALL, split });
-    expect(runs.map((r) => `${r.strategy}/${r.domain}`)).toEqual(STRATEGY_NAMES.flatMap((s) => [`${s}/unencrypted`, `${s}/encrypted`]));
+    expect(runs.map((r) => `${r.strategy}/${r.domain}`)).toEqual(TILE_STRATEGY_NAMES.flatMap((s) => [`${s}/unencrypted`, `${s}/encrypted`]));
     for (const run of runs.filter((r) => r.domain === 'encrypted')) {
       const { accuracyDeltaPp, agreement } = compareRuns(run, twin(runs, run));
       expect(Math.abs(accuracyDeltaPp), `${run.strategy} accuracy delta`).toBeLessThanOrEqual(0.1);

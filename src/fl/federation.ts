@@ -7,7 +7,7 @@ import type { LinearHead } from '../he/head.ts';
 import type { DomainName, SumChannel } from './channels.ts';
 import type { TokenSet } from './dataset.ts';
 import { accuracy, accuracyOf, predictClasses, zeroHead } from './head.ts';
-import type { ClinicData, FederatedStrategy, Strategy, StrategyName } from './strategies/types.ts';
+import type { ClinicData, FederatedStrategy, Strategy, TileStrategyName } from './strategies/types.ts';
 
 export interface PhaseMs {
   /** Local training or statistics, mean per present clinic. */
@@ -37,7 +37,7 @@ export interface RoundRecord {
 }
 
 export interface FederationRun {
-  strategy: StrategyName;
+  strategy: TileStrategyName;
   domain: DomainName;
   rounds: RoundRecord[];
   finalAccuracy: number;

@@ -20,6 +20,23 @@ export interface LocalTrainingOptions {
   seed: number;
 }
 
+/** A training run's controls: cancel between mini-batches, and hear of each finished epoch. */
+export interface TrainingRun {
+  /** Checked between mini-batches; an abort throws an AbortError naming the epoch and batch it stopped at. */
+  signal?: AbortSignal | undefined;
+  /** Called after each epoch with the number of epochs done (1-based). */
+  onEpoch?: ((epochsDone: number) => void) | undefined;
+}
+
+/** trainHead's shape, so a caller can run it elsewhere (the browser trains in a worker over src/rpc). */
+export type HeadTrainer = (start: LinearHead, data: TokenSet, opts: LocalTrainingOptions, run?: TrainingRun) => Promise<LinearHead>;
+
+/**
+ * With a signal, training gives the event loop a turn at least this often (ms), so a cancel message that arrived
+ * meanwhile is seen before the next mini-batch; training is one synchronous loop otherwise.
+ */
+const CANCEL_CHECK_MS = 25;
+
 export const DEFAULT_LOCAL_TRAINING: Omit<LocalTrainingOptions, 'seed'> = {
   epochs: 2,
   batchSize: 32,
@@ -39,8 +56,8 @@ function checkTraining(opts: LocalTrainingOptions): void {
   if (!(opts.l2 >= 0)) throw new Error(`local training: l2 ${opts.l2} must be >= 0`);
 }
 
-/** Trains a copy of `start` on `data`; `start` is not modified. */
-export async function trainHead(start: LinearHead, data: TokenSet, opts: LocalTrainingOptions): Promise<LinearHead> {
+/** Trains a copy of `start` on `data`; `start` is not modified. The run's signal and epoch events do not change the result. */
+export async function trainHead(start: LinearHead, data: TokenSet, opts: LocalTrainingOptions, run: TrainingRun = {}): Promise<LinearHead> {
   checkHead(start);
   checkTraining(opts);
   if (start.dim !== data.dim || start.classes !== data.classes) {
@@ -57,9 +74,20 @@ export async function trainHead(start: LinearHead, data: TokenSet, opts: LocalTr
   const optimizer = tf.train.adam(opts.learningRate);
   try {
     const all = Array.from({ length: data.count }, (_, i) => i);
+    const batches = Math.ceil(data.count / opts.batchSize);
+    let turnAt = performance.now();
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
       const order = rng.shuffled(all);
       for (let at = 0; at < order.length; at += opts.batchSize) {
+        if (run.signal) {
+          if (performance.now() - turnAt >= CANCEL_CHECK_MS) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            turnAt = performance.now();
+          }
+          if (run.signal.aborted) {
+            throw new DOMException(`local training cancelled in epoch ${epoch + 1} of ${opts.epochs}, before batch ${at / opts.batchSize + 1} of ${batches}`, 'AbortError');
+          }
+        }
         const batch = order.slice(at, at + opts.batchSize);
         tf.tidy(() => {
           const index = tf.tensor1d(batch, 'int32');
@@ -72,6 +100,7 @@ export async function trainHead(start: LinearHead, data: TokenSet, opts: LocalTr
           }, false, [w, b]);
         });
       }
+      run.onEpoch?.(epoch + 1);
     }
     return { classes, dim, weights: Float64Array.from(await w.data()), biases: Float64Array.from(await b.data()) };
   } finally {

@@ -1,19 +1,21 @@
 // One clinic's side of a federation round, written once for the browser (src/app: HE in the worker, the SPA's API
 // client), the simulator and the tests (Node: the HE core in-process, fetch): join a round, contribute a flat
-// vector, wait for the round to close (one poller per round, abortable), download the aggregate, decrypt it and
-// verify inclusion (src/fl/inclusion.ts) before anything uses it. Strategies (src/fl/strategies) sit on top through
-// runStrategyRound: the client itself only moves vectors, so a new strategy needs nothing here.
+// vector, wait for the round to close (one poller per round, round-poller.ts, abortable), download the aggregate,
+// decrypt it and verify inclusion (src/fl/inclusion.ts) before anything uses it. Strategies (src/fl/strategies) sit
+// on top (live-round.ts for a clinic of a live federation, channels for the simulator): the client itself only
+// moves vectors, so a new strategy needs nothing here.
 //
 // Wire layout of every contribution: [strategy values..., MARKER_SLOTS markers, 1], encrypted as agg-v1's weighted
 // contribution with count 1 (src/he/aggregate.ts) at a scale fixed by the strategy's public round bounds: the
 // summed last slot is the number of contributions, the markers prove which ones.
 import type { AggregationRound } from '../he/aggregate.ts';
-import type { LinearHead } from '../he/head.ts';
 import type { RoundView, UploadResponse } from '../protocol/api.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { MARKER_SLOTS } from '../he/inclusion-markers.ts';
 import { verifyInclusion, withMarkers } from './inclusion.ts';
-import type { ClinicData, Strategy } from './strategies/types.ts';
+import { type FollowOptions, RoundPoller } from './round-poller.ts';
+
+export { RoundFailedError } from './round-poller.ts';
 
 /** The coordinator's round routes, already bound to this clinic's token and federation. */
 export interface RoundApi {
@@ -46,6 +48,8 @@ export interface RoundClientOptions {
   pinnedQuorum: number;
   /** Status poll period while waiting (default 1 s). */
   pollMs?: number;
+  /** The poller of this federation's rounds to join (default: a poller of this client's own, at pollMs). */
+  poller?: RoundPoller;
 }
 
 export interface UploadReceipt {
@@ -79,32 +83,15 @@ export function encodingBounds(bounds: Required<AggregationRound>): Required<Agg
   return { clinicCount: bounds.clinicCount, maxCount: 1, maxAbsValue: Math.max(1, bounds.maxCount * bounds.maxAbsValue) };
 }
 
-const abortable = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason as Error)), { once: true });
-  });
-
-/** The round a clinic waits on failed (below the quorum after quarantine); the next round is open. */
-export class RoundFailedError extends Error {
-  readonly round: number;
-  constructor(round: number, failure: string | null) {
-    super(`round ${round} failed: ${failure ?? 'no reason given'}; round ${round + 1} is open for a new contribution`);
-    this.name = 'RoundFailedError';
-    this.round = round;
-  }
-}
-
 export class RoundClient {
   readonly federationId: string;
   readonly clinicId: string;
   readonly #opts: RoundClientOptions;
-  /** The one status poller of each round this client waits on (a second wait joins it). */
-  readonly #waits = new Map<number, { promise: Promise<RoundView>; listeners: Set<(view: RoundView | null) => void>; controller: AbortController }>();
+  readonly #poller: RoundPoller;
 
   constructor(opts: RoundClientOptions) {
     this.#opts = opts;
+    this.#poller = opts.poller ?? new RoundPoller((round, signal) => opts.api.round(round, signal), opts.pollMs);
     this.federationId = opts.federationId;
     this.clinicId = opts.clinicId;
   }
@@ -127,47 +114,13 @@ export class RoundClient {
   }
 
   /**
-   * Resolves with the closed round's status, or rejects when the round failed (below the quorum after quarantine),
-   * naming why and the round that is open instead, so no clinic is left polling a round that will never close. Every caller waiting on the same round shares one poller; `onView`
-   * sees each status read (or null when the coordinator is unreachable, which is retried). Aborting stops only this
-   * caller's wait; the poller stops when its last waiter has gone.
+   * Resolves with the closed round's status, or rejects with RoundFailedError when the round failed (below the quorum
+   * after quarantine), naming why and the round that is open instead, so no clinic is left polling a round that will
+   * never close. Every caller following the same round shares its one poller; `onView` sees each status read (or null
+   * when the coordinator is unreachable, which is retried). Aborting stops only this caller's wait.
    */
-  wait(round: number, opts: { signal?: AbortSignal; onView?: (view: RoundView | null) => void } = {}): Promise<RoundView> {
-    let entry = this.#waits.get(round);
-    if (!entry) {
-      const listeners = new Set<(view: RoundView | null) => void>();
-      const controller = new AbortController();
-      const poll = async (): Promise<RoundView> => {
-        for (;;) {
-          const view = await this.#opts.api.round(round, controller.signal).catch((e: unknown) => {
-            if (controller.signal.aborted) throw e;
-            return null;
-          });
-          for (const listener of listeners) listener(view);
-          if (view?.status === 'closed') return view;
-          if (view?.status === 'failed') throw new RoundFailedError(round, view.failure);
-          await abortable(this.#opts.pollMs ?? 1000, controller.signal);
-        }
-      };
-      const created = { promise: poll(), listeners, controller };
-      created.promise.finally(() => this.#waits.delete(round)).catch(() => undefined);
-      this.#waits.set(round, created);
-      entry = created;
-    }
-    const { promise, listeners, controller } = entry;
-    const listener = (view: RoundView | null) => opts.onView?.(view);
-    listeners.add(listener);
-    return new Promise<RoundView>((resolve, reject) => {
-      const leave = () => {
-        listeners.delete(listener);
-        if (listeners.size === 0) controller.abort(new DOMException('no one waits on this round any more', 'AbortError'));
-      };
-      opts.signal?.addEventListener('abort', () => (leave(), reject(opts.signal?.reason as Error)), { once: true });
-      promise.then(
-        (view) => (listeners.delete(listener), resolve(view)),
-        (e: unknown) => (listeners.delete(listener), reject(e as Error)),
-      );
-    });
+  wait(round: number, opts: FollowOptions = {}): Promise<RoundView> {
+    return this.#poller.follow(round, opts);
   }
 
   /**
@@ -202,24 +155,4 @@ export class RoundClient {
     });
     return { round, sum, roster: view.submittedIds, bytes: bundle.byteLength, downloadMs, decryptMs: performance.now() - started };
   }
-}
-
-export interface StrategyRound {
-  head: LinearHead;
-  upload: UploadReceipt;
-  aggregate: VerifiedAggregate;
-}
-
-/** A whole round of `strategy` at one clinic: contribute from `global`, wait, download, verify, combine. */
-export async function runStrategyRound(
-  client: RoundClient,
-  args: { strategy: Strategy; clinic: ClinicData; global: LinearHead; round: number; clinicCount: number; signal?: AbortSignal },
-): Promise<StrategyRound> {
-  const { strategy, clinic, global, round, signal } = args;
-  const bounds = strategy.roundBounds(args.clinicCount);
-  const values = await strategy.contribute(clinic, global, round);
-  const upload = await client.contribute(round, values, bounds, signal);
-  await client.wait(round, signal ? { signal } : {});
-  const aggregate = await client.download(round, values.length, bounds, signal ? { signal } : {});
-  return { head: strategy.combine(aggregate.sum, global), upload, aggregate };
 }

@@ -19,8 +19,7 @@ import { DEFAULT_LOCAL_TRAINING } from './head.ts';
 import type { LocalTrainingOptions } from './head.ts';
 import { deriveSeed } from './random.ts';
 import { createStrategy } from './strategies/index.ts';
-import type { ClinicData, StrategyName } from './strategies/index.ts';
-import type { StrategyName as FederationStrategyName } from '../protocol/vocabulary.ts';
+import type { ClinicData, StrategyName, TileStrategyName } from './strategies/index.ts';
 
 /** The paper's encrypted traffic per aggregation round (326 KB, read as 326,000 bytes). */
 export const PAPER_BYTES_PER_ROUND = 326_000;
@@ -30,7 +29,7 @@ export type AggregatorKind = 'coordinator' | 'in-process';
 export interface SimulationOptions {
   clinics: number;
   rounds: number;
-  strategies: readonly StrategyName[];
+  strategies: readonly TileStrategyName[];
   domains: readonly DomainName[];
   split: SplitName;
   seed: number;
@@ -84,11 +83,11 @@ export function prepareClinics(train: TokenSet, clinics: number, split: SplitNam
 }
 
 interface Plan {
-  strategy: StrategyName;
+  strategy: TileStrategyName;
   domain: DomainName;
 }
 
-function plans(strategies: readonly StrategyName[], domains: readonly DomainName[]): Plan[] {
+function plans(strategies: readonly TileStrategyName[], domains: readonly DomainName[]): Plan[] {
   const out: Plan[] = [];
   for (const strategy of strategies) {
     for (const domain of domains) if (domain !== 'gradient-encryption') out.push({ strategy, domain });
@@ -150,7 +149,7 @@ export interface ChannelPlan {
   domain: DomainName;
   /** Names the run in the federation's name and id. */
   label: string;
-  strategy: FederationStrategyName;
+  strategy: StrategyName;
   ctx: HeContext | undefined;
   coordinator: LocalCoordinator | undefined;
   clinics: number;
@@ -207,7 +206,7 @@ export function roundsDocument(records: readonly RoundRecord[]): RoundRecord[] {
 }
 
 export interface TrafficRow {
-  strategy: StrategyName;
+  strategy: TileStrategyName;
   domain: DomainName;
   rounds: number;
   finalAccuracy: number;

@@ -16,13 +16,13 @@ import type { SimulationOptions } from './simulation.ts';
 import { prepareSlideClinics, syntheticSlides } from './slides.ts';
 import type { SlideClinicData, SlideSet } from './slides.ts';
 import { createSlideStrategy } from './strategies/index.ts';
-import type { SlideStrategyName, StrategyName } from './strategies/index.ts';
+import type { SlideStrategyName, TileStrategyName } from './strategies/index.ts';
 
 export interface SlideSimulationOptions
   extends Pick<SimulationOptions, 'clinics' | 'rounds' | 'split' | 'seed' | 'trainPerClass' | 'testPerClass' | 'dim' | 'validationFraction' | 'training' | 'ridgeLambda' | 'aggregator' | 'startCoordinator'> {
   strategies: readonly SlideStrategyName[];
   /** The tile strategies mean-pool feeds (one run each). */
-  pooled: readonly StrategyName[];
+  pooled: readonly TileStrategyName[];
   domains: readonly DomainName[];
   /** Share of a slide's tiles that carry its class. */
   signalFraction: number;
@@ -69,8 +69,8 @@ export async function simulateSlides(opts: SlideSimulationOptions): Promise<Slid
   const ctx = needsHe ? await HeContext.create('agg-v1') : undefined;
   if (needsHe && opts.aggregator === 'coordinator' && !opts.startCoordinator) throw new Error("simulate: aggregator 'coordinator' needs opts.startCoordinator");
   const coordinator: LocalCoordinator | undefined = needsHe && opts.aggregator === 'coordinator' ? await opts.startCoordinator?.() : undefined;
-  const plans = opts.strategies.flatMap((name): { name: SlideStrategyName; pooled: StrategyName; label: string }[] =>
-    name === 'mean-pool' ? opts.pooled.map((pooled) => ({ name, pooled, label: `mean-pool+${pooled}` })) : [{ name, pooled: 'prototypes' as StrategyName, label: name }],
+  const plans = opts.strategies.flatMap((name): { name: SlideStrategyName; pooled: TileStrategyName; label: string }[] =>
+    name === 'mean-pool' ? opts.pooled.map((pooled) => ({ name, pooled, label: `mean-pool+${pooled}` })) : [{ name, pooled: 'prototypes' as TileStrategyName, label: name }],
   );
   const runs: SlideSimulationRun[] = [];
   try {

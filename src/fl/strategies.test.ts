@@ -12,7 +12,7 @@ import { GRADIENT_ENCRYPTION_DEFINITION, gradientPayload, lastBlockParameterCoun
 import { DEFAULT_LOCAL_TRAINING, predictClasses, trainHead, zeroHead } from './head.ts';
 import { ridgeStatistics } from './linalg.ts';
 import { prepareClinics } from './simulation.ts';
-import { FedAvgHead, Prototypes, Ridge, ridgeHead } from './strategies/index.ts';
+import { createRoundStrategy, FedAvgHead, Prototypes, ROUND_TRAITS, Ridge, ridgeHead, TILE_STRATEGY_NAMES } from './strategies/index.ts';
 import type { ClinicData, Strategy } from './strategies/index.ts';
 import { deriveSeed } from './random.ts';
 
@@ -137,5 +137,17 @@ describe('strategies against plain references', () => {
       headCiphertexts: 1,
       accountedCiphertexts: 1731,
     });
+  });
+});
+
+describe('live round traits', () => {
+  it('say what each strategy does: local training is running more than one round, a head comes from every tile strategy', () => {
+    const settings = { seed: 1, training: DEFAULT_LOCAL_TRAINING, ridgeLambda: 1 };
+    for (const name of TILE_STRATEGY_NAMES) {
+      const strategy = createRoundStrategy(name, settings) as Strategy;
+      expect(ROUND_TRAITS[name], name).toEqual({ trainsLocally: strategy.roundsFor(2) > 1, learnsHead: true, declaresShape: strategy.contributionLength(3, 8) > 0 });
+    }
+    const sum = createRoundStrategy('sum', settings);
+    expect([ROUND_TRAITS.sum, sum.contributionLength(3, 8), sum.combine(new Float64Array(3), zeroHead(3, 1))]).toEqual([{ trainsLocally: false, learnsHead: false, declaresShape: false }, null, null]);
   });
 });

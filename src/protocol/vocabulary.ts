@@ -9,6 +9,9 @@ export const STRATEGY_NAMES = ['sum', 'fedavg-head', 'prototypes', 'ridge', 'mea
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 export const SLIDE_STRATEGY_NAMES = ['mean-pool', 'abmil'] as const satisfies readonly StrategyName[];
 export type SlideStrategyName = (typeof SLIDE_STRATEGY_NAMES)[number];
+/** The tile strategies that learn a linear head (src/fl/strategies createStrategy): all but 'sum' and the slide ones. */
+export const TILE_STRATEGY_NAMES = ['fedavg-head', 'prototypes', 'ridge'] as const satisfies readonly StrategyName[];
+export type TileStrategyName = (typeof TILE_STRATEGY_NAMES)[number];
 
 /** CKKS parameter presets (src/he/params.ts holds their parameters). */
 export const PRESET_IDS = ['agg-v1', 'agg-wide-v1', 'inf-v1'] as const;

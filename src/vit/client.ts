@@ -1,9 +1,10 @@
 // Main-thread side of the ViT worker over src/rpc, typed by vitHandlers (worker-host.ts). The image pixel
 // buffers are transferred to the worker (zero copy): after embed() the caller's rgba arrays are
-// detached (length 0). Pass copies if you still need them.
+// detached (length 0). Pass copies if you still need them. A failed call rejects with an RpcError carrying the
+// worker's code ('bad-argument', 'no-model', 'worker' when the worker died, …) and its message as it was.
 
 import { webWorkerChannel } from '../rpc/channel.ts';
-import { RpcClient } from '../rpc/rpc.ts';
+import { RpcClient, RpcError } from '../rpc/rpc.ts';
 import type { VitHandlers } from './worker-host.ts';
 import type { InitOptions, InitResult, MemoryStats, Progress, RgbaImage } from './worker-protocol.ts';
 
@@ -13,7 +14,7 @@ export class VitWorkerClient {
 
   constructor(worker: Worker) {
     this.#worker = worker;
-    this.#rpc = new RpcClient<VitHandlers>(webWorkerChannel(worker, 'ViT worker'), { toError: (err) => new Error(err.message) });
+    this.#rpc = new RpcClient<VitHandlers>(webWorkerChannel(worker, 'ViT worker'), { toError: (err) => new RpcError(err.code, err.message) });
   }
 
   /** Chooses the backend and loads the model folder inside the worker. */

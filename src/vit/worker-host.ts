@@ -32,6 +32,11 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
+/** An error whose `code` travels to the client (src/rpc sends {code, message}): what the caller did wrong. */
+function codedError(code: 'bad-argument' | 'no-model', message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
 async function fetchBytes(url: URL): Promise<Uint8Array> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${url.href}`);
@@ -52,7 +57,7 @@ export function vitHandlers(options: WorkerHostOptions) {
     loaded?.model.dispose();
     loaded = undefined;
     const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`init: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw codedError('bad-argument', `init: batchSize must be a positive integer, got ${batchSize}`);
     let fetchFile: (name: string) => Promise<Uint8Array>;
     if (init.modelFiles) {
       const files = init.modelFiles;
@@ -65,7 +70,7 @@ export function vitHandlers(options: WorkerHostOptions) {
       const folder = new URL(init.modelUrl.endsWith('/') ? init.modelUrl : `${init.modelUrl}/`, options.baseUrl);
       fetchFile = (name) => fetchBytes(new URL(name, folder));
     } else {
-      throw new Error('init: give modelUrl or modelFiles');
+      throw codedError('bad-argument', 'init: give modelUrl or modelFiles');
     }
     const backend = await chooseBackend({ allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths, wasmThreads: init.wasmThreads });
     const { config, processor, weights, modelSha256 } = await loadModelFolder(fetchFile);
@@ -74,7 +79,7 @@ export function vitHandlers(options: WorkerHostOptions) {
   };
 
   const embed = async (images: RgbaImage[], ctx: RpcContext<Progress>): Promise<Float32Array[]> => {
-    if (!loaded) throw new Error('embed: the worker has no model; send init first');
+    if (!loaded) throw codedError('no-model', 'embed: the worker has no model; send init first');
     const started = performance.now();
     if (ctx.signal.aborted) throw namedError(CANCELLED, `embed cancelled after 0 of ${images.length} images`);
     return embedRgbaImages(loaded.model, loaded.processor, images, loaded.batchSize, async (done) => {

@@ -82,24 +82,37 @@ function AxisLabels({ x, y }: { x: string; y: string }) {
   );
 }
 
+/** The y coordinate of a value on an axis running from 0 to `top`. */
+const yScale = (top: number) => (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
+
+/** Horizontal grid lines, each with its value, at `fractions` of the axis. */
+function YGrid({ fractions, top, format }: { fractions: number[]; top: number; format: (v: number) => string }) {
+  const sy = yScale(top);
+  return (
+    <>
+      {fractions.map((f) => (
+        <g key={f}>
+          <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
+          <text x={PAD.left - 6} y={sy(f * top) + 4} textAnchor="end" className="tick">
+            {format(f * top)}
+          </text>
+        </g>
+      ))}
+    </>
+  );
+}
+
 export function LineChart({ title, description, xLabel, yLabel, series, yMax, format }: { title: string; description: string; xLabel: string; yLabel: string; series: Series[]; yMax?: number; format: (v: number) => string }) {
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const top = yMax ?? niceMax(Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.y))));
   const x0 = xs[0] ?? 1;
   const x1 = xs[xs.length - 1] ?? 1;
   const sx = (x: number) => PAD.left + (x1 === x0 ? (W - PAD.left - PAD.right) / 2 : ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right));
-  const sy = (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
+  const sy = yScale(top);
   return (
     <figure className="chart">
       <ChartSvg title={title} description={description}>
-        {[0, 0.25, 0.5, 0.75, 1].map((f) => (
-          <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
-            <text x={PAD.left - 6} y={sy(f * top) + 4} textAnchor="end" className="tick">
-              {format(f * top)}
-            </text>
-          </g>
-        ))}
+        <YGrid fractions={[0, 0.25, 0.5, 0.75, 1]} top={top} format={format} />
         {xs.map((x) => (
           <text key={x} x={sx(x)} y={H - PAD.bottom + 16} textAnchor="middle" className="tick">
             {x}
@@ -130,18 +143,11 @@ export function BarChart({ title, description, categoryLabel, yLabel, categories
   const top = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0))));
   const groupW = (W - PAD.left - PAD.right) / Math.max(1, categories.length);
   const barW = Math.min(40, (groupW * 0.8) / Math.max(1, series.length));
-  const sy = (y: number) => H - PAD.bottom - (y / top) * (H - PAD.top - PAD.bottom);
+  const sy = yScale(top);
   return (
     <figure className="chart">
       <ChartSvg title={title} description={description}>
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={sy(f * top)} y2={sy(f * top)} className="grid" />
-            <text x={PAD.left - 6} y={sy(f * top) + 4} textAnchor="end" className="tick">
-              {format(f * top)}
-            </text>
-          </g>
-        ))}
+        <YGrid fractions={[0, 0.5, 1]} top={top} format={format} />
         {categories.map((c, ci) => {
           const gx = PAD.left + ci * groupW + (groupW - barW * series.length) / 2;
           return (

@@ -9,8 +9,9 @@ import type { LinearHead } from '../../he/head.ts';
 import { tokenWidth } from '../../vit/config.ts';
 import { ApiError, coordinatorApi } from '../api/coordinator.ts';
 import type { Phase, RoundResult, StoredHead } from '../stores/results.ts';
+import type { LiveContribution, LiveRound, LiveTile } from '../../fl/live-round.ts';
 import type { RoundClient } from '../../fl/round-client.ts';
-import { accuracyOn, headFromSum, type LabelledTokens, maxWeightDifference, predict, predictionFromLogits, PROTOTYPE_BOUNDS, prototypeContribution } from './federated-head.ts';
+import { accuracyOn, type LabelledTokens, maxWeightDifference, predict, predictionFromLogits } from './head-predictions.ts';
 import { roundClient } from './round-client.ts';
 import { extractTokens } from './extraction.ts';
 import { classifyEncrypted, type InferenceAccess, publishInferenceModel } from './encrypted-inference.ts';
@@ -83,6 +84,10 @@ async function timed<T>(id: DemoStepId, cb: DemoCallbacks, running: string, work
 
 function labelled(clinic: SimClinic, tokens: Map<string, Float32Array>): LabelledTokens {
   return { tokens: clinic.tiles.map((t) => tokens.get(t.sha256) as Float32Array), labels: clinic.tiles.map((t) => t.label) };
+}
+
+function liveTiles(clinic: SimClinic, tokens: Map<string, Float32Array>): LiveTile[] {
+  return clinic.tiles.map((t) => ({ id: t.sha256, token: tokens.get(t.sha256) as Float32Array, label: t.label }));
 }
 
 export async function runDemo(forcedBackend: BackendName | undefined, cb: DemoCallbacks): Promise<DemoSummary> {
@@ -158,25 +163,21 @@ async function demo(forcedBackend: BackendName | undefined, cb: DemoCallbacks, c
   phaseMs.extract = performance.now() - t0;
 
   t0 = performance.now();
-  // Each simulated clinic takes part through its own src/fl RoundClient, as the round store does for a real one.
+  // Each simulated clinic takes part through src/fl's live round over its own RoundClient, as the round store does
+  // for a real one (loaded on demand: the strategies pull tfjs and SEAL's glue in).
+  const { LiveRound: Live } = await import('../../fl/live-round.ts');
   const roundClients = clinics.map((clinic) => {
     const keys = clinicKeys.get(clinic.slot);
     if (!keys) throw new Error(`${clinic.name} holds no key`);
     return roundClient({ token: clinic.token, clinicId: clinic.clinicId, federationId, presetId: PRESET, pinnedQuorum: clinic.pinnedQuorum, aggregationKey: keys.aggregation.handle });
   });
-  const contributions = new Map<number, Float64Array>();
-  const uploadedBytes: number[] = [];
-  let uploadMs = 0;
+  const rounds: LiveRound[] = roundClients.map((client) => new Live({ client, strategy: 'prototypes' }));
+  const contributions: LiveContribution[] = [];
   await timed('encrypt', cb, 'Encrypting and uploading…', async () => {
-    for (const [i, clinic] of clinics.entries()) {
-      const values = await prototypeContribution(labelled(clinic, tokens));
-      contributions.set(i, values);
-      const receipt = await (roundClients[i] as RoundClient).contribute(ROUND, values, PROTOTYPE_BOUNDS);
-      uploadMs += receipt.ms;
-      uploadedBytes.push(receipt.bytes);
-    }
-    return { value: null, detail: `Each clinic sent ${uploadedBytes.map(formatBytes).join(', ')} of ciphertext (${(contributions.get(0)?.length ?? 0).toLocaleString('en')} numbers each); no pixel and no plain token left the browser.` };
+    for (const [i, clinic] of clinics.entries()) contributions.push(await (rounds[i] as LiveRound).contribute(ROUND, liveTiles(clinic, tokens)));
+    return { value: null, detail: `Each clinic sent ${contributions.map((c) => formatBytes(c.upload.bytes)).join(', ')} of ciphertext (${(contributions[0]?.values.length ?? 0).toLocaleString('en')} numbers each); no pixel and no plain token left the browser.` };
   });
+  const uploadMs = contributions.reduce((ms, c) => ms + c.upload.ms, 0);
   phaseMs.upload = uploadMs / clinics.length;
   phaseMs.encrypt = (performance.now() - t0 - uploadMs) / clinics.length;
 
@@ -187,19 +188,20 @@ async function demo(forcedBackend: BackendName | undefined, cb: DemoCallbacks, c
   });
   phaseMs.aggregate = performance.now() - t0;
 
-  const length = contributions.get(0)?.length ?? 0;
+  const length = contributions[0]?.values.length ?? 0;
   const dim = tokens.values().next().value?.length ?? 0;
   let downloadMs = 0;
   let decryptMs = 0;
   let aggregateBytes = 0;
   const heads: LinearHead[] = await timed('decrypt', cb, 'Each clinic downloads, verifies and decrypts the sum…', async () => {
     const value: LinearHead[] = [];
-    for (const client of roundClients) {
-      const verified = await client.download(ROUND, length, PROTOTYPE_BOUNDS);
-      downloadMs += verified.downloadMs;
-      decryptMs += verified.decryptMs;
-      aggregateBytes = verified.bytes;
-      value.push(await headFromSum(verified.sum, dim));
+    for (const live of rounds) {
+      const { aggregate, global } = await live.finish(ROUND, { length, dim });
+      downloadMs += aggregate.downloadMs;
+      decryptMs += aggregate.decryptMs;
+      aggregateBytes = aggregate.bytes;
+      if (!global) throw new Error('the prototypes round gave no model');
+      value.push(global.head);
     }
     const spread = Math.max(...value.slice(1).map((h) => maxWeightDifference(h, value[0] as LinearHead)));
     return { value, detail: `All three clinics decrypted the same model (largest difference ${spread.toExponential(1)}), each after checking that the sum holds exactly the three clinics' contributions: ${3} class averages of ${dim} numbers.` };
@@ -212,8 +214,8 @@ async function demo(forcedBackend: BackendName | undefined, cb: DemoCallbacks, c
   const encryptedHead = heads[0] as LinearHead;
   const evaluation = await timed('evaluate', cb, 'Running the same computation without encryption…', async () => {
     const { PlainChannel } = await import('../../fl/channels.ts');
-    const plain = await new PlainChannel().sum(ROUND, contributions);
-    const plainHead = await headFromSum(plain.sum, dim);
+    const plain = await new PlainChannel().sum(ROUND, new Map(contributions.map((c, i) => [i, c.values])));
+    const plainHead = (rounds[0] as LiveRound).combine(plain.sum, dim) as LinearHead;
     const accuracyEncrypted = accuracyOn(encryptedHead, everything);
     const accuracyUnencrypted = accuracyOn(plainHead, everything);
     const agree = everything.tokens.filter((t) => predict(encryptedHead, t).label === predict(plainHead, t).label).length;
@@ -257,7 +259,7 @@ async function demo(forcedBackend: BackendName | undefined, cb: DemoCallbacks, c
     accuracyEncrypted: evaluation.accuracyEncrypted,
     accuracyUnencrypted: evaluation.accuracyUnencrypted,
     accuracyNote: `Demo accuracy is measured on the ${everything.tokens.length} bundled tiles, which are also the training tiles (the demo has no held-out set), with a tiny random-weight ViT: compare the two domains, not the level.`,
-    bytesUpPerClinic: uploadedBytes.reduce((a, b) => a + b, 0) / uploadedBytes.length,
+    bytesUpPerClinic: contributions.reduce((bytes, c) => bytes + c.upload.bytes, 0) / contributions.length,
     bytesDownPerClinic: aggregateBytes,
     bytesPlainPerClinic: evaluation.plainBytes,
     phaseMs,

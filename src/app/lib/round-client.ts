@@ -8,6 +8,7 @@ import { PRESETS } from '../../he/params.ts';
 import { RoundClient } from '../../fl/round-client.ts';
 import { coordinatorApi } from '../api/coordinator.ts';
 import { heWorker } from '../workers.ts';
+import { roundPoller } from './round-poller.ts';
 
 export interface ClinicAccess {
   token: string;
@@ -47,6 +48,7 @@ export function roundClient(access: ClinicAccess): RoundClient {
     federationId,
     clinicId: access.clinicId,
     pinnedQuorum: access.pinnedQuorum,
+    poller: roundPoller(token, federationId),
   });
   clients.set(cacheKey, { key, client });
   return client;

@@ -8,6 +8,7 @@ import { JobsSection } from '../components/AdminJobs.tsx';
 import { RoundsSection } from '../components/AdminRounds.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
 import { BUNDLED_TOKEN_WIDTH } from '../lib/model-choice.ts';
+import { ROUND_TRAITS } from '../../fl/strategies/live-traits.ts';
 import { APP_STRATEGIES, type AppStrategy, STRATEGY_LABELS } from '../lib/strategies.ts';
 import { CATALOGUE, catalogueTokenWidth } from '../../vit/catalogue.ts';
 import { useAdmin } from '../stores/admin.ts';
@@ -172,7 +173,7 @@ function CreateSection({ onCreated }: { onCreated: (f: FederationView) => void }
             ))}
           </select>
         </div>
-        {strategy !== 'sum' ? (
+        {ROUND_TRAITS[strategy].declaresShape ? (
           <div className="row">
             <label htmlFor={ids.width}>Token width</label>
             <select id={ids.width} value={tokenWidth} onChange={(e) => setTokenWidth(Number(e.target.value))} aria-describedby={ids.widthHint}>

@@ -9,7 +9,7 @@ import { ExtractionPanel } from '../components/Extraction.tsx';
 import { FederationKeySection } from '../components/FederationKey.tsx';
 import { RoundCharts, SimulationCharts } from '../components/RoundCharts.tsx';
 import { Busy, ErrorText, Section } from '../components/Section.tsx';
-import { LOCAL_EPOCHS_DEFAULT, LOCAL_EPOCHS_MAX } from '../lib/fedavg.ts';
+import { LOCAL_EPOCHS, ROUND_TRAITS } from '../../fl/strategies/live-traits.ts';
 import { APP_STRATEGIES, STRATEGY_LABELS } from '../lib/strategies.ts';
 import { readIntParam } from '../lib/url-params.ts';
 import { Link, useLocation } from '../router.tsx';
@@ -117,18 +117,14 @@ function countdown(deadlineAt: string, now: number): string {
 const STATUS_WORDS: Record<RoundView['status'], string> = { collecting: 'open, collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed', failed: 'failed (too few usable uploads; the next round is open)' };
 
 function TimelineSection({ token, federation, focus }: { token: string; federation: FederationView; focus: number | undefined }) {
-  const { timeline, pollTimeline } = useRound();
+  const { timeline, followTimeline } = useRound();
   const now = useNow(1000);
+  // The current round through the federation's one poller (the round status and a participation join it too).
   useEffect(() => {
     const controller = new AbortController();
-    const tick = () => void pollTimeline(token, federation.id, federation.currentRound, controller.signal);
-    tick();
-    const timer = setInterval(tick, 3000);
-    return () => {
-      controller.abort();
-      clearInterval(timer);
-    };
-  }, [token, federation.id, federation.currentRound, pollTimeline]);
+    void followTimeline(token, federation.id, federation.currentRound, controller.signal);
+    return () => controller.abort();
+  }, [token, federation.id, federation.currentRound, followTimeline]);
   return (
     <Section step={5} title="Round timeline">
       <p>Each round opens, collects one encrypted upload per clinic, is added up at the coordinator and closes. Only who submitted is shown, never what.</p>
@@ -145,8 +141,9 @@ function TimelineSection({ token, federation, focus }: { token: string; federati
   );
 }
 
-function FedAvgSummary({ participation }: { participation: Participation }) {
-  const f = participation.fedavg;
+/** Local training's round (strategies that train locally); the test ids keep fedavg-head's name, its first such strategy. */
+function TrainingSummary({ participation }: { participation: Participation }) {
+  const f = participation.training;
   if (!f) return null;
   return (
     <p data-testid="fedavg-summary">
@@ -171,7 +168,7 @@ function FedAvgSummary({ participation }: { participation: Participation }) {
 }
 
 function RoundSection({ token, clinicId, federation, forcedBackend }: { token: string; clinicId: string; federation: FederationView; forcedBackend: BackendName | undefined }) {
-  const [epochs, setEpochs] = useState(LOCAL_EPOCHS_DEFAULT);
+  const [epochs, setEpochs] = useState<number>(LOCAL_EPOCHS.default);
   const epochsId = useId();
   const federationId = federation.id;
   const presetId = federation.presetId as PresetId;
@@ -212,7 +209,8 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
   const canUpload = aggregationKey !== null && tokens !== null && busy === null;
   const strategy = APP_STRATEGIES.find((s) => s === federation.strategy);
   const supported = strategy !== undefined;
-  const epochsValid = Number.isInteger(epochs) && epochs >= 1 && epochs <= LOCAL_EPOCHS_MAX;
+  const traits = strategy ? ROUND_TRAITS[strategy] : null;
+  const epochsValid = Number.isInteger(epochs) && epochs >= 1 && epochs <= LOCAL_EPOCHS.max;
   const waiting = participation?.phase === 'uploaded' && participation.federationId === federationId;
   const participatedHere = participation?.federationId === federationId && participation.round === federation.currentRound;
   return (
@@ -222,10 +220,10 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
         Status: {view ? `${view.status} — ${view.submitted.length}/${view.quorum} clinics submitted` : 'loading…'}
         {view && view.submitted.length > 0 ? ` (${view.submitted.join(', ')})` : ''}
       </p>
-      {strategy === 'fedavg-head' ? (
+      {traits?.trainsLocally ? (
         <div className="row">
           <label htmlFor={epochsId}>Local epochs</label>
-          <input id={epochsId} type="number" min={1} max={LOCAL_EPOCHS_MAX} step={1} value={epochs} onChange={(e) => setEpochs(e.target.valueAsNumber)} className="narrow" />
+          <input id={epochsId} type="number" min={1} max={LOCAL_EPOCHS.max} step={1} value={epochs} onChange={(e) => setEpochs(e.target.valueAsNumber)} className="narrow" />
           <span className="muted small">Passes over your training tiles per round (src/fl trainHead: softmax regression with L2, seeded).</span>
         </div>
       ) : null}
@@ -233,7 +231,7 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
         <button
           type="button"
           disabled={!aggregationKey || busy !== null || waiting || participatedHere || !supported || !epochsValid}
-          onClick={() => access && void participateRound(access, federation, tileAccess, { clinicId, epochs }).then(finish)}
+          onClick={() => access && void participateRound(access, federation, tileAccess, { epochs }).then(finish)}
         >
           Participate in round {federation.currentRound}
         </button>
@@ -253,14 +251,14 @@ function RoundSection({ token, clinicId, federation, forcedBackend }: { token: s
       {participation?.federationId === federationId && participation.phase === 'done' ? (
         <p data-testid="participation-done">
           Round {participation.round} is done:{' '}
-          {participation.strategy === 'prototypes'
-            ? 'the shared model was decrypted and saved for the Inference page.'
-            : participation.strategy === 'fedavg-head'
-              ? 'the new global head was decrypted and saved for the next round and the Inference page.'
+          {ROUND_TRAITS[participation.strategy].trainsLocally
+            ? 'the new global head was decrypted and saved for the next round and the Inference page.'
+            : ROUND_TRAITS[participation.strategy].learnsHead
+              ? 'the shared model was decrypted and saved for the Inference page.'
               : 'the sum was decrypted.'}
         </p>
       ) : null}
-      {participation?.federationId === federationId ? <FedAvgSummary participation={participation} /> : null}
+      {participation?.federationId === federationId ? <TrainingSummary participation={participation} /> : null}
       <div className="row">
           <span className="muted small">Or step by step:</span>
           <button type="button" className="secondary" disabled={!canUpload} onClick={() => access && tokens && void participate({ access, round: shownRound, tokens })}>

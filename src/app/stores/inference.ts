@@ -8,7 +8,7 @@ import type { LinearHead } from '../../he/head.ts';
 import type { InferenceMode } from '../../he/inference.ts';
 import type { PublishedModel } from '../api/coordinator.ts';
 import { classifyEncrypted, type HeadProtection, type InferenceAccess, publishedModel, publishInferenceModel } from '../lib/encrypted-inference.ts';
-import { type Prediction, predict, predictionFromLogits } from '../lib/federated-head.ts';
+import { type Prediction, predict, predictionFromLogits } from '../lib/head-predictions.ts';
 
 export interface TileToClassify {
   id: string;

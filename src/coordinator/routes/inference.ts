@@ -1,24 +1,22 @@
 // Encrypted inference: key holders publish evaluation keys and the head to serve; clinics send encrypted tokens
 // and get encrypted logits back. SEAL's verdicts on what a caller sent are 400s naming the part; a failure of the
-// HE worker itself is the coordinator's (500).
+// HE worker itself is the coordinator's (500): errors.ts heInputError decides which is which.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { HeError } from '../../he/errors.ts';
 import { PRESETS, presetHash } from '../../he/params.ts';
 import { EvaluationKeyParamsSchema, FederationParamsSchema } from '../../protocol/api.ts';
 import { BUNDLE_LIMITS, encodeBundle } from '../../protocol/bundle.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { decodeInferenceModel } from '../../protocol/inference-model.ts';
 import { binaryBody, type CoordinatorContext, memberFederation, requireKeyHolder } from '../context.ts';
-import { HttpError } from '../errors.ts';
+import { heInputError, HttpError } from '../errors.ts';
 
 export const EVALUATION_KEY_LIMIT = 64 * 1024 * 1024;
 
-/** Rethrows SEAL's rejection of the caller's input as a 400 with `code`; worker failures stay internal. */
-function callersFault(e: unknown, code: string): never {
-  if (e instanceof HeError && e.code !== 'worker') throw new HttpError(400, code, e.message);
-  throw e;
-}
+/** Rethrows an HE failure on the caller's input as heInputError says (400 with `code`, or the pool's own 500). */
+const refuseInput = (code: string) => (e: unknown): never => {
+  throw heInputError(e, code);
+};
 
 export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async (app, { store, blobs, inference, metrics }) => {
   const binary = { auth: 'clinic', body: 'binary' } as const;
@@ -44,7 +42,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
         throw new HttpError(400, 'invalid-evaluation-key', (e as Error).message);
       }
       const sha = await blobs.put(bytes);
-      if (kind === 'galois-keys') await inference.checkGaloisKeys(federation.id, sha, bytes).catch((e: unknown) => callersFault(e, 'invalid-evaluation-key'));
+      if (kind === 'galois-keys') await inference.checkGaloisKeys(federation.id, sha, bytes).catch(refuseInput('invalid-evaluation-key'));
       await store.putEvaluationKey(federation.id, kind, sha, clinic.id);
       await store.audit(clinic.id, 'evaluation-key.published', { federationId: federation.id, kind, sha256: sha });
       return { sha256: sha };
@@ -58,7 +56,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
       const { clinic, federation, bytes } = await published(request, request.params.fid, 'publish the inference model');
       const model = decodeInferenceModel(bytes);
       const sha = await blobs.put(bytes);
-      await inference.prepareModel(federation.id, sha, bytes).catch((e: unknown) => callersFault(e, 'invalid-model'));
+      await inference.prepareModel(federation.id, sha, bytes).catch(refuseInput('invalid-model'));
       await store.putInferenceModel(federation.id, sha, clinic.id);
       await store.audit(clinic.id, 'inference-model.published', { federationId: federation.id, sha256: sha, encrypted: model.encrypted, classes: model.layout.classes });
       return { sha256: sha };
@@ -87,7 +85,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
     async (request, reply) => {
       const { federation } = await memberFederation(store, request, request.params.fid);
       // SEAL's verdicts on the inputs (wrong federation, preset or layout, invalid ciphertexts) are the caller's fault.
-      const { results } = await inference.infer(federation, binaryBody(request)).catch((e: unknown) => callersFault(e, 'invalid-ciphertext'));
+      const { results } = await inference.infer(federation, binaryBody(request)).catch(refuseInput('invalid-ciphertext'));
       metrics.inc('cipherpath_inference_groups_total', {}, results.length);
       reply.type('application/octet-stream');
       return Buffer.from(encodeBundle(results));

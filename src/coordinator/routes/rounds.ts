@@ -5,11 +5,10 @@
 // shape check and the row are one transaction, so 201 means the upload is in the round.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sha256Hex } from '../../common/sha256.ts';
-import { HeError } from '../../he/errors.ts';
 import { RoundParamsSchema } from '../../protocol/api.ts';
 import { BUNDLE_LIMITS, decodeBundle } from '../../protocol/bundle.ts';
 import { binaryBody, type CoordinatorContext, memberFederation, roundView } from '../context.ts';
-import { HttpError } from '../errors.ts';
+import { heInputError, HttpError } from '../errors.ts';
 
 /** A late upload is told the round it belongs in: the next one, which opens as soon as this one closes. */
 function notCollecting(round: number, status: string, currentRound: number): HttpError {
@@ -56,9 +55,7 @@ export const roundRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = async 
         try {
           ({ scaleBits } = await pool.validateCiphertext(federation.presetId, federation.id, part));
         } catch (e) {
-          // Only SEAL's verdict on the bytes is the caller's fault; a failure of the pool itself is ours (500).
-          if (!(e instanceof HeError) || e.code === 'worker') throw e;
-          throw new HttpError(400, 'invalid-ciphertext', `ciphertext ${i}: ${e.message}`);
+          throw heInputError(e, 'invalid-ciphertext', `ciphertext ${i}`);
         }
         const declared = state.spec.scaleBits;
         if (declared !== null && Math.abs(scaleBits - declared) > 1e-9) {

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_ABS_VALUE, DEFAULT_MAX_COUNT } from '../../he/aggregate.ts'
 import { packHead, unpackHead } from '../../he/head.ts';
 import type { LinearHead } from '../../he/head.ts';
 import { trainHead } from '../head.ts';
-import type { LocalTrainingOptions } from '../head.ts';
+import type { HeadTrainer, LocalTrainingOptions } from '../head.ts';
 import { deriveSeed } from '../random.ts';
 import type { ClinicData, Strategy } from './types.ts';
 
@@ -19,6 +19,8 @@ export interface FedAvgHeadOptions {
   payload?: FedAvgPayload;
   /** Public bound on any clinic's token count (default 100,000). */
   maxCount?: number;
+  /** Where local training runs (default trainHead in this realm; the browser passes its head-training worker). */
+  trainHead?: HeadTrainer;
 }
 
 export class FedAvgHead implements Strategy {
@@ -46,7 +48,8 @@ export class FedAvgHead implements Strategy {
 
   async contribute(clinic: ClinicData, global: LinearHead, round: number): Promise<Float64Array> {
     const seed = deriveSeed(this.#opts.seed, `fedavg-head clinic ${clinic.index} round ${round}`);
-    const local = packHead(await trainHead(global, clinic.train, { ...this.#opts.training, seed }));
+    const train = this.#opts.trainHead ?? trainHead;
+    const local = packHead(await train(global, clinic.train, { ...this.#opts.training, seed }));
     const start = packHead(global);
     const n = clinic.train.count;
     const out = new Float64Array(local.length + 1);

@@ -7,11 +7,17 @@ import type { LinearHead } from '../../he/head.ts';
 import { TOKEN_LIMIT } from '../dataset.ts';
 import type { ClinicData, Strategy } from './types.ts';
 
+/** The public bounds of the tokens a clinic sums (prototypes and the token sum). */
 export interface PrototypesOptions {
   /** Public bound on any clinic's token count (default 100,000). */
   maxCount?: number;
   /** Public bound on |token value| (default TOKEN_LIMIT); a larger value is refused before encryption. */
   tokenLimit?: number;
+}
+
+/** The round bounds of a sum of at most maxCount tokens of |value| <= tokenLimit per clinic. */
+export function tokenSumBounds(clinicCount: number, opts: PrototypesOptions) {
+  return { clinicCount, maxCount: opts.maxCount ?? DEFAULT_MAX_COUNT, maxAbsValue: opts.tokenLimit ?? TOKEN_LIMIT };
 }
 
 export class Prototypes implements Strategy {
@@ -32,7 +38,7 @@ export class Prototypes implements Strategy {
   }
 
   roundBounds(clinicCount: number) {
-    return { clinicCount, maxCount: this.#opts.maxCount ?? DEFAULT_MAX_COUNT, maxAbsValue: this.#opts.tokenLimit ?? TOKEN_LIMIT };
+    return tokenSumBounds(clinicCount, this.#opts);
   }
 
   async contribute(clinic: ClinicData): Promise<Float64Array> {

@@ -4,18 +4,13 @@
 // head. Counts travel inside the vector, so weighting happens after decryption and the aggregator learns nothing.
 import type { AggregationRound } from '../../he/aggregate.ts';
 import type { LinearHead } from '../../he/head.ts';
-import { STRATEGY_NAMES as FEDERATION_STRATEGY_NAMES, SLIDE_STRATEGY_NAMES, isOneOf } from '../../protocol/vocabulary.ts';
-import type { StrategyName as FederationStrategyName, SlideStrategyName } from '../../protocol/vocabulary.ts';
+import type { SlideStrategyName, StrategyName, TileStrategyName } from '../../protocol/vocabulary.ts';
 import type { TokenSet } from '../dataset.ts';
 import type { SlideClinicData, SlideSet } from '../slides.ts';
 
-/** The tile strategies that learn a head: all but 'sum' (which only adds tokens) and the slide strategies. */
-export type StrategyName = Exclude<FederationStrategyName, 'sum' | SlideStrategyName>;
-export const STRATEGY_NAMES: readonly StrategyName[] = FEDERATION_STRATEGY_NAMES.filter(
-  (s): s is StrategyName => s !== 'sum' && !isOneOf(SLIDE_STRATEGY_NAMES, s),
-);
-export { SLIDE_STRATEGY_NAMES };
-export type { SlideStrategyName };
+// The name lists are the protocol's (src/protocol/vocabulary.ts), re-exported under their own names.
+export { SLIDE_STRATEGY_NAMES, TILE_STRATEGY_NAMES } from '../../protocol/vocabulary.ts';
+export type { SlideStrategyName, StrategyName, TileStrategyName } from '../../protocol/vocabulary.ts';
 
 /** What a clinic holds locally: its training tokens and a held-out validation part. */
 export interface ClinicData {
@@ -26,7 +21,7 @@ export interface ClinicData {
 
 /** One federated learner over any local data (tile tokens, slide bags) and any global model (head, ABMIL). */
 export interface FederatedStrategy<Clinic, Model> {
-  readonly name: FederationStrategyName;
+  readonly name: StrategyName;
   /** Rounds actually run when `requested` are asked for (the closed-form strategies finish in one). */
   roundsFor(requested: number): number;
   /** Length of every clinic's contribution (fixed by the strategy, the classes and the token width). */
@@ -42,9 +37,25 @@ export interface FederatedStrategy<Clinic, Model> {
   combine(sum: Float64Array, previous: Model): Model;
 }
 
+/** The strategies a clinic of a live federation runs on its tiles: the tile strategies and the token sum. */
+export type RoundStrategyName = 'sum' | TileStrategyName;
+
+/**
+ * What one clinic's round of a live federation needs of a strategy (live-round.ts): every tile Strategy is one, and
+ * so is the token sum, which learns no head (combine gives null) and whose length is the clinic's tile count
+ * (contributionLength gives null: no shape can be declared for it).
+ */
+export interface RoundStrategy {
+  readonly name: RoundStrategyName;
+  contributionLength(classes: number, dim: number): number | null;
+  roundBounds(clinicCount: number): Required<AggregationRound>;
+  contribute(clinic: ClinicData, global: LinearHead, round: number): Promise<Float64Array>;
+  combine(sum: Float64Array, previous: LinearHead): LinearHead | null;
+}
+
 /** A tile strategy: cached tile tokens in, a linear head out. */
 export interface Strategy extends FederatedStrategy<ClinicData, LinearHead> {
-  readonly name: StrategyName;
+  readonly name: TileStrategyName;
 }
 
 /** A slide strategy: bags of tile tokens with slide labels in, a slide classifier out. */
