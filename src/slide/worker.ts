@@ -1,0 +1,8 @@
+// Module Web Worker entry: a slide decoder. Create it with
+//   new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
+// and talk to it through SlideWorkerPool (pool.ts). The methods are slideHandlers (worker-host.ts) on src/rpc.
+import { webWorkerChannel, type WebWorkerLike } from '../rpc/channel.ts';
+import { serveRpc } from '../rpc/rpc.ts';
+import { slideHandlers } from './worker-host.ts';
+
+serveRpc(slideHandlers(), webWorkerChannel(self as unknown as WebWorkerLike, 'slide worker parent'));
