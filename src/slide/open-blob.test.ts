@@ -112,12 +112,13 @@ describe('the slide worker pool', () => {
       const result = await pool.tiling({ tissue: threshold === undefined ? {} : { threshold }, tiling: { mpp: 0.5, size: 32 } });
       expect(result.mask.tissueFraction).toBe(mask.tissueFraction);
       expect(result.mask.threshold).toBe(mask.threshold);
-      expect(result.grid.tiles).toEqual(expected.tiles);
+      expect(result.grid?.tiles).toEqual(expected.tiles);
       // the kept mask survives the reply (it is copied out, not moved)
       expect((await pool.tiling({ tissue: threshold === undefined ? {} : { threshold }, tiling: { mpp: 0.5, size: 224 } })).mask.data).toEqual(mask.data);
     }
-    const [otsu, low] = await Promise.all([pool.tiling({ tissue: {}, tiling: {} }), pool.tiling({ tissue: { threshold: 30 }, tiling: {} })]);
+    const [otsu, low] = await Promise.all([pool.tiling({ tissue: {}, tiling: null }), pool.tiling({ tissue: { threshold: 30 }, tiling: null })]);
     expect(low.mask.tissueFraction).toBeGreaterThan(otsu.mask.tissueFraction);
+    expect(low.grid).toBeNull();
   });
 
   it('cancels a queued tile at once and keeps serving', async () => {

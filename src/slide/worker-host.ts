@@ -13,12 +13,13 @@ import { detectTissue, type TissueMask, type TissueOptions } from './tissue.ts';
 
 export interface TilingRequest {
   tissue: Pick<TissueOptions, 'threshold' | 'downsample'>;
-  tiling: TilingOptions;
+  /** null: the mask only (the grid needs a µm/px the slide may not state) */
+  tiling: TilingOptions | null;
 }
 
 export interface TilingResult {
   mask: TissueMask;
-  grid: TileGrid;
+  grid: TileGrid | null;
 }
 
 /** The worker's handler table. Tiles decode one at a time in arrival order, so a tile cancelled while queued costs nothing. */
@@ -68,7 +69,7 @@ export function slideHandlers() {
       const computed = await mask.value;
       ctx.signal.throwIfAborted();
       // the kept mask must not be moved out of this worker with the reply
-      return { mask: { ...computed, data: computed.data.slice() }, grid: tileGrid(slide, computed, tiling) };
+      return { mask: { ...computed, data: computed.data.slice() }, grid: tiling ? tileGrid(slide, computed, tiling) : null };
     },
     /** A grid tile's pixels at the model's input size (what extraction will feed the ViT). */
     gridTile: ({ tile, size }: { tile: Pick<GridTile, 'x' | 'y' | 'size0'>; size: number }, ctx: RpcContext): Promise<RgbaRegion> =>
