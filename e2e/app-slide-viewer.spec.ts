@@ -177,6 +177,7 @@ test('an SVS opens in the viewer: levels and MPP from the file, drawn pixels as 
   // the whole slide with its overlays at the usual 224 px tiles, for the docs
   await page.getByRole('button', { name: 'Whole slide' }).click();
   await page.getByLabel('Tile size (px)').fill('224');
+  await page.getByLabel('Tile size (px)').blur();
   await expect(count).toHaveAttribute('data-count', String(tilesCli(svs, '--threshold', '40', '--size', '224').count));
   await expect(page.getByTestId('viewer-loaded')).toHaveAttribute('data-loaded', 'true');
   await page.waitForTimeout(600);
