@@ -65,6 +65,16 @@ describe('npm run slide', () => {
     expect(loose.count).toBeGreaterThan(out.count);
   });
 
+  it('tiles --threshold sets the mask threshold in place of Otsu, and refuses one outside 0..255', () => {
+    const otsu = JSON.parse(cli('tiles', svs, '--json').stdout) as { count: number; mask: { threshold: number; tissueFraction: number } };
+    const low = JSON.parse(cli('tiles', svs, '--json', '--threshold', String(otsu.mask.threshold - 40)).stdout) as typeof otsu;
+    expect(low.mask.threshold).toBe(otsu.mask.threshold - 40);
+    expect(low.mask.tissueFraction).toBeGreaterThan(otsu.mask.tissueFraction);
+    const bad = cli('tiles', svs, '--threshold', '300');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--threshold must be a saturation from 0 to 255, got 300');
+  });
+
   it('embed --json gives the tokens the model gives for the same tiles', async () => {
     const run = cli('embed', svs, '--model', tinyModel, '--limit', '3', '--json');
     expect(run.status, run.stderr).toBe(0);

@@ -3,7 +3,8 @@
 //   npm run slide -- info <file> [--json]
 //   npm run slide -- region <file> --level <n> --x <x> --y <y> --width <w> --height <h> --out <png>
 //       (x, y in level-0 pixels, as OpenSlide's read_region)
-//   npm run slide -- tiles <file> [--mpp 0.5] [--size 224] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--json]
+//   npm run slide -- tiles <file> [--mpp 0.5] [--size 224] [--min-tissue 0.5] [--threshold <0-255>] [--slide-mpp <µm/px>] [--json]
+//       (--threshold: the tissue mask's saturation threshold, Otsu's when absent)
 //   npm run slide -- embed <file> --model <dir> [--limit n] [--mpp 0.5] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--threads n] --json
 //       (tiles are read and decoded while earlier batches run on the worker threads; default: every core)
 //
@@ -20,7 +21,7 @@ import { defaultEmbedThreads, NodeEmbedPool } from '../src/vit/node-embed-pool.t
 
 const USAGE = `usage: npm run slide -- info <file> [--json]
        npm run slide -- region <file> --level <n> --x <x> --y <y> --width <w> --height <h> --out <png>
-       npm run slide -- tiles <file> [--mpp 0.5] [--size 224] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--json]
+       npm run slide -- tiles <file> [--mpp 0.5] [--size 224] [--min-tissue 0.5] [--threshold <0-255>] [--slide-mpp <µm/px>] [--json]
        npm run slide -- embed <file> --model <dir> [--limit n] [--mpp 0.5] [--min-tissue 0.5] [--slide-mpp <µm/px>] [--threads n] --json`;
 
 class UsageError extends Error {}
@@ -40,6 +41,7 @@ const { values, positionals } = (() => {
         mpp: { type: 'string' },
         size: { type: 'string' },
         'min-tissue': { type: 'string' },
+        threshold: { type: 'string' },
         'slide-mpp': { type: 'string' },
         model: { type: 'string' },
         limit: { type: 'string' },
@@ -66,7 +68,9 @@ function number(name: keyof typeof values, fallback?: number): number {
 
 async function tiling(file: string, defaultSize: number = DEFAULT_TILING.size): Promise<{ opened: Awaited<ReturnType<typeof openSlideFile>>; grid: ReturnType<typeof tileGrid>; mask: Awaited<ReturnType<typeof detectTissue>> }> {
   const opened = await openSlideFile(file);
-  const mask = await detectTissue(opened.slide);
+  const threshold = values.threshold === undefined ? undefined : number('threshold');
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 255)) throw new UsageError(`--threshold must be a saturation from 0 to 255, got ${threshold}`);
+  const mask = await detectTissue(opened.slide, threshold === undefined ? {} : { threshold });
   const slideMpp = values['slide-mpp'] === undefined ? undefined : number('slide-mpp');
   const grid = tileGrid(opened.slide, mask, {
     mpp: number('mpp', DEFAULT_TILING.mpp),
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
     const { opened, grid, mask } = await tiling(file);
     const summary = { file: opened.slide.info.file, mpp: grid.mpp, size: grid.size, size0: grid.size0, columns: grid.columns, rows: grid.rows, mask: { width: mask.width, height: mask.height, threshold: mask.threshold, tissueFraction: mask.tissueFraction }, count: grid.tiles.length };
     if (values.json) console.log(JSON.stringify({ ...summary, tiles: grid.tiles.map(({ x, y, size0 }) => ({ x, y, size0 })) }));
-    else console.log(`${summary.file}: ${summary.count} tissue tiles of ${grid.size} px at ${grid.mpp} µm/px (${grid.size0} px at level 0) in a ${grid.columns} x ${grid.rows} grid; tissue ${(mask.tissueFraction * 100).toFixed(1)}% of the slide (Otsu threshold ${mask.threshold})`);
+    else console.log(`${summary.file}: ${summary.count} tissue tiles of ${grid.size} px at ${grid.mpp} µm/px (${grid.size0} px at level 0) in a ${grid.columns} x ${grid.rows} grid; tissue ${(mask.tissueFraction * 100).toFixed(1)}% of the slide (${values.threshold === undefined ? 'Otsu threshold' : 'threshold'} ${mask.threshold})`);
     return;
   }
   if (!values.model) throw new UsageError('embed needs --model <dir>');

@@ -1,9 +1,10 @@
-// One HE worker, one ViT worker and one head-training worker per page, created lazily. The `new Worker(new URL(...))`
-// form is what Vite recognises and bundles as a module worker. All three speak src/rpc.
+// One HE worker, one ViT worker, one head-training worker and one pool of slide decoders per page, created lazily.
+// The `new Worker(new URL(...))` form is what Vite recognises and bundles as a module worker. All speak src/rpc.
 import type { HeadTrainingHandlers } from '../fl/head-training.ts';
 import { HeWorkerClient } from '../he/client.ts';
 import { webWorkerChannel } from '../rpc/channel.ts';
 import { RpcClient } from '../rpc/rpc.ts';
+import { slidePoolSize, SlideWorkerPool } from '../slide/pool.ts';
 import { VitWorkerClient } from '../vit/client.ts';
 
 let he: HeWorkerClient | undefined;
@@ -37,4 +38,15 @@ export function headTrainingWorker(): RpcClient<HeadTrainingHandlers> {
     headTraining = current;
   }
   return headTraining.rpc;
+}
+
+let slides: SlideWorkerPool | undefined;
+
+/** The slide decoders: a few module workers, each reading the open slide's File on its own. */
+export function slidePool(): SlideWorkerPool {
+  slides ??= new SlideWorkerPool(() => {
+    const worker = new Worker(new URL('../slide/worker.ts', import.meta.url), { type: 'module', name: 'cipherpath-slide' });
+    return { channel: webWorkerChannel(worker, 'slide worker'), terminate: () => worker.terminate() };
+  }, slidePoolSize(navigator.hardwareConcurrency || 2));
+  return slides;
 }

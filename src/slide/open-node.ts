@@ -2,16 +2,10 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fromFile } from 'geotiff';
-import { SlideError, sniffSlide } from './formats.ts';
-import { Slide } from './slide.ts';
+import { SlideError } from './formats.ts';
+import { HEAD_BYTES, type OpenedFile, openSlideSource } from './open.ts';
 
-/** The first bytes a fingerprint and the format sniffing need. */
-export const HEAD_BYTES = 1024;
-
-export interface OpenedFile {
-  slide: Slide;
-  head: Uint8Array;
-}
+export type { OpenedFile } from './open.ts';
 
 export async function openSlideFile(path: string, tileCacheSize?: number): Promise<OpenedFile> {
   const name = basename(path);
@@ -30,9 +24,5 @@ export async function openSlideFile(path: string, tileCacheSize?: number): Promi
   } catch (error) {
     throw new SlideError(name, `cannot read the file: ${(error as Error).message}`, { cause: error });
   }
-  sniffSlide(name, head);
-  const tiff = await fromFile(path).catch((error: unknown) => {
-    throw new SlideError(name, `not a readable TIFF: ${(error as Error).message}`, { cause: error });
-  });
-  return { slide: await Slide.open(tiff, { file: name, byteLength, ...(tileCacheSize ? { tileCacheSize } : {}) }), head };
+  return openSlideSource({ name, byteLength, head, openTiff: () => fromFile(path) }, tileCacheSize ? { tileCacheSize } : {});
 }

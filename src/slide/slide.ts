@@ -295,6 +295,19 @@ export class Slide {
     return request;
   }
 
+  /** One tile as opaque RGBA, edge tiles clipped to the level: what the viewer draws, pixel for pixel. */
+  async readTileRgba(levelIndex: number, col: number, row: number): Promise<RgbaRegion> {
+    const { info } = this.level(levelIndex);
+    const columns = Math.ceil(info.width / info.tileWidth);
+    const rows = Math.ceil(info.height / info.tileHeight);
+    if (!(Number.isInteger(col) && Number.isInteger(row) && col >= 0 && row >= 0 && col < columns && row < rows)) {
+      throw new SlideError(this.info.file, `tile (${col}, ${row}) is outside level ${levelIndex} (${columns} x ${rows} tiles)`);
+    }
+    const width = Math.min(info.tileWidth, info.width - col * info.tileWidth);
+    const height = Math.min(info.tileHeight, info.height - row * info.tileHeight);
+    return rgbaFromRgb(await this.readTile(levelIndex, col, row), width, height);
+  }
+
   // YCbCr JPEG tiles skip geotiff's readRasters, whose per-sample copy costs ~3x the decode itself: the decoder (a
   // worker of the pool in the browser) returns the whole tile's raw YCbCr, converted and cropped here.
   private async decodeYcbcrJpegTile(levelIndex: number, image: GeoTIFFImage, info: SlideLevel, col: number, row: number, subsampling: [number, number]): Promise<Uint8Array> {
@@ -380,13 +393,18 @@ export class Slide {
     const width = image.getWidth();
     const height = image.getHeight();
     const rgb = (await image.readRGB({ interleave: true, ...(this.pool ? { pool: this.pool } : {}) })) as unknown as ArrayLike<number>;
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    for (let p = 0; p < width * height; p++) {
-      rgba[p * 4] = rgb[p * 3] ?? 0;
-      rgba[p * 4 + 1] = rgb[p * 3 + 1] ?? 0;
-      rgba[p * 4 + 2] = rgb[p * 3 + 2] ?? 0;
-      rgba[p * 4 + 3] = 255;
-    }
-    return { width, height, rgba };
+    return rgbaFromRgb(rgb, width, height);
   }
+}
+
+/** Opaque RGBA from interleaved RGB (a fresh buffer: the caller may transfer it). */
+export function rgbaFromRgb(rgb: ArrayLike<number>, width: number, height: number): RgbaRegion {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    rgba[p * 4] = rgb[p * 3] ?? 0;
+    rgba[p * 4 + 1] = rgb[p * 3 + 1] ?? 0;
+    rgba[p * 4 + 2] = rgb[p * 3 + 2] ?? 0;
+    rgba[p * 4 + 3] = 255;
+  }
+  return { width, height, rgba };
 }

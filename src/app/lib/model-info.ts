@@ -1,6 +1,6 @@
 // The model in use, read from its folder's manifest without loading the weights: the same identity (sha256 of the
 // files' checksums) that keys the token cache.
-import { parseVitConfig, tokenWidth } from '../../vit/config.ts';
+import { parseImageProcessorConfig, parseVitConfig, tokenWidth } from '../../vit/config.ts';
 import { modelIdentity, parseManifest } from '../../vit/weights.ts';
 import { type ModelChoice, modelFileReader } from './model-choice.ts';
 
@@ -41,4 +41,10 @@ export async function readModelInfo(choice: ModelChoice): Promise<ModelInfo> {
     layers: num(config.num_hidden_layers),
     imageSize: num(config.image_size),
   };
+}
+
+/** The side of the model's input in pixels (its preprocessor's size): the tile size slides are cut at. */
+export async function readModelInputSize(choice: ModelChoice): Promise<number> {
+  const bytes = await modelFileReader(choice)('preprocessor_config.json');
+  return parseImageProcessorConfig(JSON.parse(new TextDecoder().decode(bytes))).size;
 }

@@ -1,20 +1,24 @@
-// Slides: bring tiles into this browser (drop files or a folder, pick files or a folder, or the bundled samples),
-// label them (folder names in the LC25000 layout, or a CSV), see them in a virtualised grid with their status, and
-// extract their [CLS] tokens. Nothing here leaves the browser.
+// Slides: open a whole-slide image in the viewer (tissue, tile grid), bring tiles into this browser (drop files or a
+// folder, pick files or a folder, or the bundled samples), label them (folder names in the LC25000 layout, or a CSV),
+// see them in a virtualised grid with their status, and extract their [CLS] tokens. Nothing here leaves the browser:
+// a slide dropped among tiles goes to the viewer, read in place; tiles are decoded and kept in IndexedDB.
 import { type DragEvent, useEffect, useId, useRef, useState } from 'react';
 import { ExtractionPanel } from '../components/Extraction.tsx';
 import { ProgressBar } from '../components/Progress.tsx';
 import { Section } from '../components/Section.tsx';
+import { SlideSection } from '../components/SlideSection.tsx';
 import { TileGrid } from '../components/TileGrid.tsx';
 import { type BackendName, CLASS_LABELS, CLASS_NAMES, type ClassLabel } from '../../protocol/vocabulary.ts';
-import { MAX_CSV_BYTES } from '../lib/labels.ts';
+import { baseName, MAX_CSV_BYTES } from '../lib/labels.ts';
+import { isSlideFile } from '../lib/slide-files.ts';
 import { formatBytes } from '../../common/format-bytes.ts';
 import { MAX_TILE_FILE_BYTES } from '../lib/files.ts';
 import { readChoiceParam } from '../lib/url-params.ts';
 import { hrefFor, navigate, useLocation } from '../router.tsx';
+import { useSlide } from '../stores/slide.ts';
 import { type ImportSource, MAX_FILES_PER_IMPORT, MAX_LIBRARY_TILES, tileStatus, useTiles } from '../stores/tiles.ts';
 
-const ACCEPT = '.png,.jpg,.jpeg,.tif,.tiff,.csv,image/png,image/jpeg,image/tiff,text/csv';
+const ACCEPT = '.png,.jpg,.jpeg,.tif,.tiff,.svs,.csv,image/png,image/jpeg,image/tiff,text/csv';
 const FILTERS = [...CLASS_LABELS, 'unlabelled'] as const;
 type Filter = (typeof FILTERS)[number];
 
@@ -55,8 +59,19 @@ async function sourcesFromDrop(e: DragEvent): Promise<ImportSource[]> {
 
 const fromInput = (files: FileList | null): ImportSource[] => [...(files ?? [])].map((f) => ({ path: f.webkitRelativePath || f.name, blob: f }));
 
+/** Slides among the given files go to the viewer (the first one: one slide at a time), the rest to the tile library. */
+async function importOrOpen(sources: readonly ImportSource[], importFiles: (sources: readonly ImportSource[]) => Promise<void>): Promise<void> {
+  const slides: ImportSource[] = [];
+  const tiles: ImportSource[] = [];
+  for (const source of sources) (await isSlideFile(source.path, source.blob) ? slides : tiles).push(source);
+  const [first] = slides;
+  if (first) void useSlide.getState().open(first.blob, baseName(first.path), slides.length - 1);
+  if (tiles.length) await importFiles(tiles);
+}
+
 function ImportSection() {
-  const { importing, rejected, notices, importFiles, loadSampleSet, dismissMessages } = useTiles();
+  const { importing, rejected, notices, importFiles: importTiles, loadSampleSet, dismissMessages } = useTiles();
+  const importFiles = (sources: readonly ImportSource[]) => importOrOpen(sources, importTiles);
   const [over, setOver] = useState(false);
   const filesRef = useRef<HTMLInputElement>(null);
   const folderRef = useRef<HTMLInputElement>(null);
@@ -70,7 +85,7 @@ function ImportSection() {
     void sourcesFromDrop(e).then(importFiles);
   };
   return (
-    <Section step={1} title="Add tiles">
+    <Section step={2} title="Add tiles">
       <div
         className={`dropzone${over ? ' over' : ''}`}
         data-testid="dropzone"
@@ -85,7 +100,7 @@ function ImportSection() {
         <p id={helpId}>
           Drop tile images or whole folders here (PNG, JPEG or uncompressed TIFF, up to {formatBytes(MAX_TILE_FILE_BYTES)} each, {MAX_FILES_PER_IMPORT} per import,{' '}
           {MAX_LIBRARY_TILES} in the library). Folders named <code>lung_aca</code>, <code>lung_n</code>, <code>lung_scc</code> label their tiles; a CSV of{' '}
-          <code>filename,label</code> (up to {formatBytes(MAX_CSV_BYTES)}) labels tiles by name.
+          <code>filename,label</code> (up to {formatBytes(MAX_CSV_BYTES)}) labels tiles by name. A whole-slide image dropped here opens in the viewer above.
         </p>
         <div className="row">
           <button type="button" onClick={() => filesRef.current?.click()}>
@@ -139,8 +154,11 @@ export function SlidesPage({ forcedBackend }: { forcedBackend: BackendName | und
   return (
     <div className="stack">
       <h1>Slides</h1>
+      <Section step={1} title="Open a whole-slide image">
+        <SlideSection />
+      </Section>
       <ImportSection />
-      <Section step={2} title="Your tile library">
+      <Section step={3} title="Your tile library">
         <p data-testid="library-count">
           {tiles.length} tile(s) in this browser: {counts.map(([c, n]) => `${n} ${CLASS_NAMES[c]}`).join(', ')}, {unlabelled} unlabelled.
         </p>
@@ -165,7 +183,7 @@ export function SlidesPage({ forcedBackend }: { forcedBackend: BackendName | und
         </div>
         {shown.length ? <TileGrid tiles={shown} statusOf={(id) => tileStatus(state, id)} label="Tile thumbnails" /> : <p className="muted">No tiles {filter ? 'match this filter' : 'yet: add some above'}.</p>}
       </Section>
-      <Section step={3} title="Extract [CLS] tokens">
+      <Section step={4} title="Extract [CLS] tokens">
         <p>A Vision Transformer turns each tile into a feature vector in this browser. Tokens are cached here, so a reload never recomputes them.</p>
         <ExtractionPanel forcedBackend={forcedBackend} />
       </Section>
