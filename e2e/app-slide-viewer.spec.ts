@@ -1,8 +1,9 @@
 // The slide viewer on the Slides page, against the Node reader on the same files: an Aperio SVS written now by
 // scripts/make-test-slides.ts opens through the file input; the viewer shows its levels and MPP; the pixels it draws
 // match readRegion; the tissue fraction and tile count equal `npm run slide -- tiles`; the label is shown only when
-// asked; no request carries the slide, and nothing breaks the CSP. An Aperio JPEG 2000 SVS decodes in the workers. A pyramidal TIFF without a resolution makes the
-// page ask for it, and NDPI, DICOM and JPEG 2000 files get the reader's refusal.
+// asked; no request carries the slide, and nothing breaks the CSP. An Aperio JPEG 2000 SVS decodes in the workers.
+// A pyramidal TIFF without a resolution makes the page ask for it, and NDPI, DICOM and JPEG 2000 images get the
+// reader's refusal.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -197,7 +198,7 @@ test('an SVS opens in the viewer: levels and MPP from the file, drawn pixels as 
   expect([...seen.problems, ...(await cspViolations(page))]).toEqual([]);
 });
 
-test('an Aperio JPEG 2000 SVS decodes in the slide workers (OpenJPEG wasm): its tissue and tiles are the CLI's', async ({ page }) => {
+test('an Aperio JPEG 2000 SVS decodes in the slide workers (OpenJPEG wasm): its tissue and tiles are what the CLI finds', async ({ page }) => {
   const seen = watch(page, [{ name: 'svs-j2k-ycbcr.svs', bytes: new Uint8Array(readFileSync(j2k)) }]);
   const otsu = tilesCli(j2k);
   await page.goto('/slides');
