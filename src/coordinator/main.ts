@@ -6,6 +6,7 @@ import { buildApp } from './app.ts';
 import { createFederationWithInvites } from './federations.ts';
 import { sha256Hex } from '../common/sha256.ts';
 import { openStores } from './stores/open.ts';
+import { ARMED_FAULT_POINT } from './fault-inject.ts';
 
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2), process.env);
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   const lines = [`cipherpath coordinator ready: open ${url}`, `data directory: ${config.dataDir}`];
   if (printedAdminToken) lines.push(`admin token (shown once, stored only as a hash): ${printedAdminToken}`);
   if (demoInvites.length) lines.push(`demo federation invite codes: ${demoInvites.join('  ')}`);
+  if (ARMED_FAULT_POINT) lines.push(`FAULT_INJECT=${ARMED_FAULT_POINT}: a test hook; this process SIGKILLs itself at that point of a round`);
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 

@@ -9,6 +9,7 @@ import { HeError } from '../he/errors.ts';
 import type { HeNodePool } from '../he/node-pool.ts';
 import type { PresetId } from '../he/params.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
+import { crashPoint } from './fault-inject.ts';
 import type { Metrics } from './metrics.ts';
 import type { BlobStore, Store, UploadRow } from './stores/types.ts';
 
@@ -64,6 +65,7 @@ export class RoundRunner {
       const everyone = uploads >= (await this.store.clinicsOf(federationId)).length;
       const pastDeadline = Date.parse(state.deadlineAt) <= Date.now();
       if (uploads < federation.minClinics || !(everyone || pastDeadline)) return;
+      crashPoint('before-close');
       if (!(await this.store.tryClose(federationId, round))) return;
     }
     await this.aggregate(federationId, federation.presetId, federation.minClinics, round);
@@ -93,6 +95,7 @@ export class RoundRunner {
     }
     const sum = await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts));
     const sha = await this.blobs.put(encodeBundle(sum));
+    crashPoint('before-complete');
     if (!(await this.store.completeAggregation(federationId, round, { aggregateSha: sha, ciphertextCount: sum.length, clinics: kept.length }))) return;
     this.metrics.inc('cipherpath_rounds_closed_total');
     this.metrics.inc('cipherpath_aggregation_seconds_sum', {}, (performance.now() - started) / 1000);
