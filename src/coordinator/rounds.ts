@@ -145,13 +145,14 @@ export class RoundRunner {
     await Promise.all(pending.map((r) => this.maybeAggregate(r.federationId, r.round)));
   }
 
-  /** Once a second: rounds past their deadline, and rounds stuck 'aggregating' (a crash, a pool failure). */
+  /**
+   * Once a second: collecting rounds that are due (past their deadline, or complete: a replica killed between a
+   * round's last upload and its close leaves one no request will touch again), and rounds stuck 'aggregating'.
+   */
   watchDeadlines(): () => void {
     const timer = setInterval(() => {
       void (async () => {
-        for (const r of await this.store.roundsWithStatus('collecting')) {
-          if (Date.parse(r.deadlineAt) <= Date.now()) void this.maybeAggregate(r.federationId, r.round);
-        }
+        for (const r of await this.store.roundsWithStatus('collecting')) void this.maybeAggregate(r.federationId, r.round);
         for (const r of await this.store.roundsWithStatus('aggregating')) void this.maybeAggregate(r.federationId, r.round);
       })().catch((e: unknown) => this.log.error({ err: String(e) }, 'deadline watcher failed'));
     }, 1000);
