@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/app/lib/audit-chain.ts';
+import { sha256Hex } from '../src/common/sha256.ts';
 import type { FaultPoint } from '../src/coordinator/fault-inject.ts';
 import { PostgresDriver } from '../src/coordinator/stores/postgres-driver.ts';
 import { SqlStore } from '../src/coordinator/stores/sql-store.ts';
@@ -108,6 +109,7 @@ describe.skipIf(!process.env.DATABASE_URL)('two replicas on one Postgres, one SI
     await killProcess(a.child);
     expect(await half.ended).not.toMatch(/^answered/);
     expect((await roundOn(onB, 1)).submitted.sort()).toEqual(['K0', 'K1']);
+    expect(await db.get('SELECT sha256 FROM blobs WHERE sha256 = ?', sha256Hex(k2))).toBeUndefined();
     expect(await upload(onB, 2, 1, k2)).toEqual({ status: 201, duplicate: false });
     expect(await upload(onB, 3, 1)).toEqual({ status: 201, duplicate: false });
     expect((await closedOnB(1, 20_000))?.status).toBe('closed');
