@@ -3,7 +3,7 @@
 // Speed and memory targets live here, never in timed unit tests: this 2-core machine is shared and noisy, so suites
 // report medians and compare variants side by side in one run.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -37,16 +37,20 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(dir, 'results'), { recursive: true });
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  // The 1-minute load average before and after each suite: this machine is shared, so a busy start is worth knowing.
+  const load = () => Number(loadavg()[0]?.toFixed(2));
   for (const name of suites) {
+    const loadBefore = load();
     const started = performance.now();
     const suite = (await import(`./${name}.ts`)) as Suite;
     const { rows, ...summary } = await suite.run();
     const seconds = (performance.now() - started) / 1000;
     const at = new Date().toISOString();
-    writeFileSync(join(dir, 'results', `${name}.json`), `${JSON.stringify({ suite: name, at, machine, seconds, ...summary, rows }, null, 2)}\n`);
+    const loadAverage = { before: loadBefore, after: load() };
+    writeFileSync(join(dir, 'results', `${name}.json`), `${JSON.stringify({ suite: name, at, machine, loadAverage, seconds, ...summary, rows }, null, 2)}\n`);
     const headline = Object.entries(summary).map(([k, v]) => `- ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n');
     const table = `${headline ? `${headline}\n\n` : ''}${markdownTable(rows)}`;
-    writeFileSync(join(dir, 'results', `${name}.md`), `# bench: ${name}\n\n${at} on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}\n\n${table}\n`);
+    writeFileSync(join(dir, 'results', `${name}.md`), `# bench: ${name}\n\n${at} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, load average ${loadAverage.before} before, ${loadAverage.after} after, ${seconds.toFixed(0)} s\n\n${table}\n`);
     process.stdout.write(`\n## ${name} (${seconds.toFixed(1)} s)\n\n${table}\n`);
   }
 }

@@ -6,6 +6,7 @@ import { buildApp } from './app.ts';
 import { createFederationWithInvites } from './federations.ts';
 import { sha256Hex } from '../common/sha256.ts';
 import { openStores } from './stores/open.ts';
+import { ARMED_FAULT_POINT } from './fault-inject.ts';
 
 /** A put is recorded within seconds (an upload, a key, a model); an hour leaves room for a stalled request. */
 const SHARED_ORPHAN_GRACE_MS = 60 * 60 * 1000;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const lines = [`cipherpath coordinator ready: open ${url}`, `data directory: ${config.dataDir}`];
   if (printedAdminToken) lines.push(`admin token (shown once, stored only as a hash): ${printedAdminToken}`);
   if (demoInvites.length) lines.push(`demo federation invite codes: ${demoInvites.join('  ')}`);
+  if (ARMED_FAULT_POINT) lines.push(`FAULT_INJECT=${ARMED_FAULT_POINT}: a test hook; this process SIGKILLs itself at that point of a round`);
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 

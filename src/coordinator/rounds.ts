@@ -13,6 +13,7 @@ import type { HeNodePool } from '../he/node-pool.ts';
 import type { PresetId } from '../he/params.ts';
 import { decodeBundle, encodeBundle } from '../protocol/bundle.ts';
 import { type JobLogger, type JobQueue, roundJobs } from './jobs/types.ts';
+import { crashPoint } from './fault-inject.ts';
 import type { Metrics } from './metrics.ts';
 import type { BlobStore, RoundKey, Store, UploadRow } from './stores/types.ts';
 
@@ -68,6 +69,7 @@ export class RoundRunner {
 
   private async closeIfDue(round: RoundKey): Promise<void> {
     if ((await this.store.dueRounds(round)).length === 0) return;
+    crashPoint('before-close');
     // The aggregation job is written in the close's transaction; this replica looks for it at once.
     if (await this.store.tryClose(round.federationId, round.round)) this.jobs.wake('aggregate');
   }
@@ -105,6 +107,7 @@ export class RoundRunner {
     }
     const sum = wholeSum ?? (await this.pool.sumCiphertexts(presetId, federationId, kept.map((c) => c.parts)));
     const sha = await this.blobs.put(encodeBundle(sum));
+    crashPoint('before-complete');
     // The retention job is written in the same transaction as the result.
     if (!(await this.store.completeAggregation(federationId, round, { aggregateSha: sha, ciphertextCount: sum.length, clinics: kept.length }))) return;
     this.jobs.wake('retention');
