@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../common/base64.ts';
 import { createClinicIdentity } from '../custody/identity.ts';
-import { code, holderAnswers, holderChecksReveal, holderReleases, relayFixture, requesterAccepts, requesterCommits, requesterReveals } from '../custody/relay-testing.ts';
+import { code, holderAnswers, holderChecksReveal, holderReleases, relayFixture, requesterAccepts, requesterCommits, requesterReveals } from './relay-testing.ts';
 import { HeContext } from '../he/context.ts';
 import { decryptTokenBatch, encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
 import type { RoundView } from '../protocol/api.ts';

@@ -3,7 +3,8 @@
 // Colour follows the TIFF Photometric tag, as OpenSlide does: geotiff's JPEG decoder applies no colour transform of
 // its own, and readRGB converts YCbCr, so Aperio RGB tiles (which do not mark RGB inside the JPEG) come out right.
 import { GeoTIFFImage, getDecoder, type GeoTIFF, type Pool } from 'geotiff';
-import { APERIO_J2K_RGB, APERIO_J2K_YCBCR, decodeAperioJpeg2000 } from './jpeg2000.ts';
+import { APERIO_J2K_RGB, APERIO_J2K_YCBCR } from './jpeg2000.ts';
+import { cropToLevel, readJpeg2000Tile } from './level-tiles.ts';
 import { rgbFromJpegYcbcr } from './ycbcr.ts';
 import { checkCompression, checkNotNdpi, mppFromResolution, parseAperioDescription, positiveNumber, SlideError } from './formats.ts';
 
@@ -59,8 +60,6 @@ export interface SlideOpenOptions {
  */
 type TileCodec = { kind: 'jpeg-ycbcr'; subsampling: [number, number] } | { kind: 'jpeg2000'; compression: typeof APERIO_J2K_YCBCR | typeof APERIO_J2K_RGB } | null;
 
-/** geotiff's decoder slot filled with "give me the stored bytes": JPEG 2000 tiles are decoded by OpenJPEG instead. */
-const STORED_BYTES = { decode: (buffer: ArrayBufferLike): Promise<ArrayBufferLike> => Promise.resolve(buffer) };
 
 /** Thrown where a physical scale is needed and the slide has none: the caller asks the user for the µm/px. */
 export class MissingMppError extends SlideError {
@@ -87,16 +86,6 @@ function rational(value: unknown): number | null {
   if (typeof value === 'number') return value;
   const pair = value as ArrayLike<number> | undefined;
   return pair && pair.length >= 2 && pair[1] ? (pair[0] ?? 0) / pair[1] : null;
-}
-
-/** A full tile's RGB clipped to the level (edge tiles are stored whole, padded past the level's edge). */
-function cropToLevel(full: Uint8Array, info: SlideLevel, col: number, row: number): Uint8Array {
-  const tw = Math.min(info.tileWidth, info.width - col * info.tileWidth);
-  const th = Math.min(info.tileHeight, info.height - row * info.tileHeight);
-  if (tw === info.tileWidth && th === info.tileHeight) return full;
-  const cropped = new Uint8Array(tw * th * 3);
-  for (let y = 0; y < th; y++) cropped.set(full.subarray(y * info.tileWidth * 3, (y * info.tileWidth + tw) * 3), y * tw * 3);
-  return cropped;
 }
 
 export class Slide {
@@ -282,7 +271,7 @@ export class Slide {
       codec?.kind === 'jpeg-ycbcr'
         ? this.decodeYcbcrJpegTile(levelIndex, image, info, col, row, codec.subsampling)
         : codec?.kind === 'jpeg2000'
-          ? this.decodeJpeg2000Tile(image, info, col, row, codec.compression)
+          ? readJpeg2000Tile(image, info, col, row, codec.compression, this.jpeg2000WasmUrl)
           : image.readRGB({ window, interleave: true, ...pool });
     const request = decoded
       .then((pixels) => (pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels as unknown as ArrayLike<number>)))
@@ -329,16 +318,6 @@ export class Slide {
     }
     const { data } = await image.getTileOrStrip(col, row, 0, (await decoder) as never);
     return cropToLevel(rgbFromJpegYcbcr(new Uint8Array(data), info.tileWidth, info.tileHeight, ...subsampling), info, col, row);
-  }
-
-  // Aperio stores every tile, edge tiles included, as a full-size JPEG 2000 codestream.
-  private async decodeJpeg2000Tile(image: GeoTIFFImage, info: SlideLevel, col: number, row: number, compression: typeof APERIO_J2K_YCBCR | typeof APERIO_J2K_RGB): Promise<Uint8Array> {
-    const { data } = await image.getTileOrStrip(col, row, 0, STORED_BYTES as never);
-    const tile = await decodeAperioJpeg2000(new Uint8Array(data), compression, this.jpeg2000WasmUrl);
-    if (tile.width !== info.tileWidth || tile.height !== info.tileHeight) {
-      throw new Error(`the JPEG 2000 codestream is ${tile.width}x${tile.height}, the level's tiles ${info.tileWidth}x${info.tileHeight}`);
-    }
-    return cropToLevel(tile.rgb, info, col, row);
   }
 
   /**

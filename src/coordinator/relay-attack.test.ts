@@ -4,12 +4,12 @@
 // attacker does, the relay aborts before any wrapped key is posted, and the abort is in the audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../common/base64.ts';
-import { type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from '../coordinator/testing.ts';
+import { type HttpCall, httpClient, type RunningCoordinator, startCoordinator, TEST_ADMIN_TOKEN } from './testing.ts';
 import type { KeyRelayView } from '../protocol/key-relay.ts';
-import { createClinicIdentity } from './identity.ts';
-import { wrapSecretKey } from './keywrap.ts';
-import { answerRelay, RelayAbort, startRelay } from './relay.ts';
-import { relayCommitment, transcriptHash } from './relay-transcript.ts';
+import { createClinicIdentity } from '../custody/identity.ts';
+import { wrapSecretKey } from '../custody/keywrap.ts';
+import { answerRelay, RelayAbort, startRelay } from '../custody/relay.ts';
+import { relayCommitment, transcriptHash } from '../custody/relay-transcript.ts';
 import {
   abortRelay,
   code,
@@ -22,7 +22,7 @@ import {
   requesterCommits,
   requesterReveals,
 } from './relay-testing.ts';
-import { sasMatches, shortAuthenticationString } from './sas.ts';
+import { sasMatches, shortAuthenticationString } from '../custody/sas.ts';
 
 let coordinator: RunningCoordinator;
 let call: HttpCall;

@@ -1,14 +1,14 @@
 // Test harness for the key relay: the two honest clinics' steps over HTTP, in the order the app takes them
 // (src/app/stores/keys.ts), so tests can put a coordinator of their choosing between them. Never used by production.
-import { adminFederation, enrol, type HttpCall } from '../coordinator/testing.ts';
+import { adminFederation, enrol, type HttpCall } from './testing.ts';
 import type { KeyRelayCreated, KeyRelayView } from '../protocol/key-relay.ts';
 import type { KeyRelayAbortReason } from '../protocol/vocabulary.ts';
-import { type ClinicIdentity, createClinicIdentity } from './identity.ts';
-import { unwrapSecretKey, wrapSecretKey } from './keywrap.ts';
-import { answerRelay, type HolderSession, holderTranscript, requesterTranscript, type RequesterSession, startRelay } from './relay.ts';
-import { contribution, holderAnswer, requesterReveal, seenRequest } from './relay-wire.ts';
-import { type RelayTranscript, transcriptHash } from './relay-transcript.ts';
-import { shortAuthenticationString } from './sas.ts';
+import { type ClinicIdentity, createClinicIdentity } from '../custody/identity.ts';
+import { unwrapSecretKey, wrapSecretKey } from '../custody/keywrap.ts';
+import { answerRelay, type HolderSession, holderTranscript, requesterTranscript, type RequesterSession, startRelay } from '../custody/relay.ts';
+import { contribution, holderAnswer, requesterReveal, seenRequest } from '../custody/relay-wire.ts';
+import { type RelayTranscript, transcriptHash } from '../custody/relay-transcript.ts';
+import { shortAuthenticationString } from '../custody/sas.ts';
 import { toBase64 } from '../common/base64.ts';
 
 export interface TestClinic {
