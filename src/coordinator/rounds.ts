@@ -26,6 +26,24 @@ interface Contribution {
   parts: Uint8Array[];
 }
 
+const BLOB_READS_IN_FLIGHT = 8;
+
+/**
+ * `read` of every item, at most `inFlight` running at once; the promises come back in item order and a failed one
+ * does not stop the others (each is awaited, and its failure handled, by the caller).
+ */
+function readAhead<T, R>(items: readonly T[], inFlight: number, read: (item: T) => Promise<R>): Promise<R>[] {
+  const started: Promise<R>[] = [];
+  const settled = (i: number): Promise<unknown> => (started[i] as Promise<R>).then(() => undefined, () => undefined);
+  for (const [i, item] of items.entries()) {
+    const previous = i >= inFlight ? settled(i - inFlight) : Promise.resolve();
+    const next = previous.then(() => read(item));
+    next.catch(() => undefined); // handled where the caller awaits it
+    started.push(next);
+  }
+  return started;
+}
+
 export class RoundRunner {
   private readonly store: Store;
   private readonly blobs: BlobStore;
@@ -87,9 +105,12 @@ export class RoundRunner {
     const started = performance.now();
     const spec = (await this.store.getRound(federationId, round))?.spec;
     const contributions: Contribution[] = [];
-    for (const upload of (await this.store.uploadsFor(federationId, round)).filter((u) => !u.quarantined)) {
+    const uploads = (await this.store.uploadsFor(federationId, round)).filter((u) => !u.quarantined);
+    // Blobs are read several at a time (a shared store is a network round trip each), and checked in upload order.
+    const reads = readAhead(uploads, BLOB_READS_IN_FLIGHT, (upload) => this.blobs.get(upload.sha256));
+    for (const [i, upload] of uploads.entries()) {
       try {
-        const parts = decodeBundle(await this.blobs.get(upload.sha256));
+        const parts = decodeBundle(await (reads[i] as Promise<Uint8Array>));
         if (spec?.ciphertextCount != null && parts.length !== spec.ciphertextCount) throw new Error(`${parts.length} ciphertexts, the round takes ${spec.ciphertextCount}`);
         contributions.push({ upload, parts });
       } catch (e) {
