@@ -8,14 +8,13 @@
 //                decoder as the token-ciphertext row, trained on the attacker's own slides under its own key.
 import type { HeContext } from '../he/context.ts';
 import { encryptWeightedContribution } from '../he/aggregate.ts';
-import { generateSecretKey } from '../he/tokens.ts';
 import { abmilLossAndGradient, abmilShape, initAbmil, type AbmilShape } from '../fl/abmil.ts';
 import { readModelDir } from '../vit/node-io.ts';
 import { recoverTokensFromAbmilGradient, relativeDistance, type FinalNorm } from './abmil-gradient-attack.ts';
 import type { LabelledTile } from './audit-tiles.ts';
 import type { ScenarioSink } from './audit.ts';
-import { ciphertextFeatures } from './ciphertext-features.ts';
-import { trainImageDecoder, type ImageDecoderOptions } from './image-decoder.ts';
+import { chosenPlaintextDecoder } from './chosen-plaintext-decoder.ts';
+import type { ImageDecoderOptions, ImageDecoderReport } from './image-decoder.ts';
 import type { RgbImage } from './image.ts';
 
 /** Tiles per victim slide in the clear row. Real slides have thousands; the bag-size sweep shows how recovery falls. */
@@ -36,7 +35,7 @@ export interface AbmilAuditInput {
   decoderOptions: ImageDecoderOptions;
   samplesTarget: string;
   samplesOriginal: string;
-  describeDecoder(report: Awaited<ReturnType<typeof trainImageDecoder>>['report']): string;
+  describeDecoder(report: ImageDecoderReport): string;
   quick: boolean;
 }
 
@@ -109,20 +108,16 @@ export async function abmilScenarios(recorder: ScenarioSink, input: AbmilAuditIn
   const round = { clinicCount: 3 };
   const firstCiphertext = async (key: Uint8Array, federation: string, token: Float32Array, label: number) => {
     const gradient = slideGradient(shape, model, [token], label);
-    const [ct] = await encryptWeightedContribution(ctx, key, federation, gradient.subarray(0, ctx.slotCount - 1), 1, round);
-    return ciphertextFeatures(ctx, ct!);
+    return (await encryptWeightedContribution(ctx, key, federation, gradient.subarray(0, ctx.slotCount - 1), 1, round))[0]!;
   };
-  const attackerFederation = 'audit-coordinator-own-abmil-key';
-  const attackerKey = await generateSecretKey(ctx, attackerFederation);
-  const attackerFeatures: Float32Array[] = [];
-  for (const [i, token] of attackerTokens.entries()) attackerFeatures.push(await firstCiphertext(attackerKey, attackerFederation, token, i % classes.length));
-  const victimFederation = 'audit-hospital-abmil';
-  const victimKey = await generateSecretKey(ctx, victimFederation);
-  const victimFeatures: Float32Array[] = [];
-  for (const [i, token] of victimTokens.entries()) victimFeatures.push(await firstCiphertext(victimKey, victimFederation, token, labelOf(victims[i]!)));
-  const coordinator = await trainImageDecoder(attackerFeatures, input.attackerImages, input.decoderOptions);
-  const coordinatorImages = await coordinator.predict(victimFeatures);
-  coordinator.dispose();
+  const coordinator = await chosenPlaintextDecoder({
+    ctx,
+    encrypt: (key, federationId, i, own) => (own ? firstCiphertext(key, federationId, attackerTokens[i]!, i % classes.length) : firstCiphertext(key, federationId, victimTokens[i]!, labelOf(victims[i]!))),
+    attackerImages: input.attackerImages,
+    victimCount: victimTokens.length,
+    federations: { attacker: 'audit-coordinator-own-abmil-key', victim: 'audit-hospital-abmil' },
+    decoderOptions: input.decoderOptions,
+  });
   await recorder.add(
     {
       id: 'abmil-update-ciphertexts',
@@ -132,7 +127,7 @@ export async function abmilScenarios(recorder: ScenarioSink, input: AbmilAuditIn
       details: `each tile's one-tile-slide gradient encrypted with encryptWeightedContribution (${ctx.preset.id}), the upload's first ciphertext (W1's first ${ctx.slotCount - 1} values) read as the token-ciphertext row does; the attacker trained on its own tiles' uploads under its own key. ${input.describeDecoder(coordinator.report)}`,
     },
     victims.map((t) => t.image),
-    coordinatorImages,
+    coordinator.images,
     started,
     input.samplesOriginal,
   );

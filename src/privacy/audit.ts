@@ -9,10 +9,10 @@ import { relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { HeContext } from '../he/context.ts';
 import { sealKeyFile } from '../he/keyfile.ts';
-import { encryptTokenBatch, generateSecretKey } from '../he/tokens.ts';
+import { encryptTokenBatch } from '../he/tokens.ts';
 import { abmilScenarios } from './abmil-audit.ts';
+import { chosenPlaintextDecoder } from './chosen-plaintext-decoder.ts';
 import { clsTokens, drawAttackerTiles, readSampleTiles, type LabelledTile } from './audit-tiles.ts';
-import { ciphertextFeatures } from './ciphertext-features.ts';
 import { createFcFirstModel, disposeFcFirstModel, fcFirstLayerGradients, recoverImageFromFirstLayerGradients } from './fc-gradient-attack.ts';
 import { cnnGradients, cnnParameters, createSmallCnn, invertGradients } from './gradient-matching.ts';
 import { trainImageDecoder, type ImageDecoderOptions, type ImageDecoderReport } from './image-decoder.ts';
@@ -268,22 +268,18 @@ export async function runAudit(options: AuditOptions): Promise<AuditRun> {
 
     started = performance.now();
     const ctx = await HeContext.create('agg-v1');
-    // The attacker (the coordinator) makes its own key and encrypts its own tiles' tokens: chosen plaintexts.
-    const attackerFederation = 'audit-coordinator-own-key';
-    const attackerKey = await generateSecretKey(ctx, attackerFederation);
-    const attackerFeatures: Float32Array[] = [];
-    for (const token of attackerTokens) attackerFeatures.push(ciphertextFeatures(ctx, (await encryptTokenBatch(ctx, attackerKey, attackerFederation, [token]))[0]!));
     // What a clinic uploads: each tile's token under the federation key the coordinator never sees, plus the key
     // wrapped under the clinic's passphrase.
-    const victimFederation = 'audit-hospital';
-    const victimKey = await generateSecretKey(ctx, victimFederation);
-    const wrappedKey = await sealKeyFile(victimKey, 'audit passphrase the coordinator does not know');
-    const stored: Uint8Array[] = [];
-    for (const token of victimTokens) stored.push((await encryptTokenBatch(ctx, victimKey, victimFederation, [token]))[0]!);
-    const victimFeatures = stored.map((envelope) => ciphertextFeatures(ctx, envelope));
-    const coordinator = await trainImageDecoder(attackerFeatures, attackerImages, decoderOptions);
-    const coordinatorImages = await coordinator.predict(victimFeatures);
-    coordinator.dispose();
+    const coordinator = await chosenPlaintextDecoder({
+      ctx,
+      encrypt: async (key, federationId, i, own) => (await encryptTokenBatch(ctx, key, federationId, [(own ? attackerTokens : victimTokens)[i]!]))[0]!,
+      attackerImages,
+      victimCount: victimTokens.length,
+      federations: { attacker: 'audit-coordinator-own-key', victim: 'audit-hospital' },
+      decoderOptions,
+    });
+    const stored = coordinator.victimCiphertexts;
+    const wrappedKey = await sealKeyFile(coordinator.victimKey, 'audit passphrase the coordinator does not know');
     await recorder.add(
       {
         id: 'coordinator-ciphertexts',
@@ -293,7 +289,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditRun> {
         details: `each tile's token encrypted alone with encryptTokenBatch (agg-v1, ${stored[0]!.length} B envelopes); features = first 512 residues of c0 / q0 + envelope length; the attacker trained on its own tiles encrypted under its own key. ${describeDecoder(coordinator.report)}. The ${wrappedKey.length} B wrapped key is the same for every tile, so it cannot tell tiles apart`,
       },
       victimImages,
-      coordinatorImages,
+      coordinator.images,
       started,
       samplesOriginal,
     );
