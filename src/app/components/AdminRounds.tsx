@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import type { FederationView, RoundView } from '../../protocol/api.ts';
 import { useAdmin } from '../stores/admin.ts';
-import { Section } from './Section.tsx';
+import { ColumnHeads, Section } from './Section.tsx';
 
 const STATUS_TEXT: Record<RoundView['status'], string> = { collecting: 'collecting uploads', aggregating: 'adding the ciphertexts', closed: 'closed', failed: 'failed (too few usable uploads; the next round is open)' };
 
@@ -57,17 +57,7 @@ export function RoundsSection({ federation }: { federation: FederationView }) {
           <p data-testid="round-shape">{rounds.length ? shapeText((rounds[rounds.length - 1] as RoundView).spec) : null}</p>
         <table className="results" data-testid="rounds">
           <caption>Rounds, newest first (who submitted, never what)</caption>
-          <thead>
-            <tr>
-              <th scope="col">Round</th>
-              <th scope="col">Status</th>
-              <th scope="col">Deadline</th>
-              <th scope="col">Submitted</th>
-              <th scope="col">Enrolled</th>
-              <th scope="col">Set aside</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={['Round', 'Status', 'Deadline', 'Submitted', 'Enrolled', 'Set aside', 'Action']} />
           <tbody>
             {[...rounds].reverse().map((r) => (
               <tr key={r.round}>

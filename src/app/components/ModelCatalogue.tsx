@@ -1,6 +1,7 @@
 // Settings: the pathology foundation models the converter knows (src/vit/catalogue.ts), with what a pathologist or
 // an IT admin needs before downloading one: token width, size, tile and magnification, licence and gating, and
 // whether this browser can run it. No weights ship: they are licensed and often gated.
+import { ColumnHeads } from './Section.tsx';
 import { browserFit, CATALOGUE, type CatalogueModel, catalogueTokenWidth } from '../../vit/catalogue.ts';
 import { formatBytes } from '../../common/format-bytes.ts';
 
@@ -22,17 +23,7 @@ export function ModelCatalogue() {
         federation must use a model of the same token width.
       </p>
       <table className="results" data-testid="model-catalogue">
-        <thead>
-          <tr>
-            <th scope="col">Model</th>
-            <th scope="col">Architecture</th>
-            <th scope="col">Token width</th>
-            <th scope="col">Parameters (fp16 file)</th>
-            <th scope="col">Tiles</th>
-            <th scope="col">Licence</th>
-            <th scope="col">In this browser</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['Model', 'Architecture', 'Token width', 'Parameters (fp16 file)', 'Tiles', 'Licence', 'In this browser']} />
         <tbody>
           {CATALOGUE.map((m) => (
             <tr key={m.name}>

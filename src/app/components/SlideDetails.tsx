@@ -2,6 +2,7 @@
 // questions for what the file does not state (µm per pixel, objective power: asked, never guessed), and the label and
 // macro images, which may show patient identifiers: they are decoded and shown only when the user asks, and like
 // everything from the file they never leave this browser.
+import { ColumnHeads } from './Section.tsx';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { formatBytes } from '../../common/format-bytes.ts';
 import type { RgbaRegion, SlideInfo } from '../../slide/slide.ts';
@@ -131,14 +132,7 @@ export function SlideDetails({ info, fingerprint, mppEntered, objectivePowerEnte
       ))}
       <table className="levels" data-testid="slide-levels">
         <caption className="visually-hidden">Pyramid levels</caption>
-        <thead>
-          <tr>
-            <th scope="col">Level</th>
-            <th scope="col">Width × height (px)</th>
-            <th scope="col">Downsample</th>
-            <th scope="col">Tile</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['Level', 'Width × height (px)', 'Downsample', 'Tile']} />
         <tbody>
           {info.levels.map((level, i) => (
             <tr key={i}>

@@ -6,7 +6,7 @@ import type { FederationView } from '../../protocol/api.ts';
 import { AGGREGATION_PRESET_IDS, type AggregationPresetId } from '../../protocol/vocabulary.ts';
 import { JobsSection } from '../components/AdminJobs.tsx';
 import { RoundsSection } from '../components/AdminRounds.tsx';
-import { Busy, ErrorText, Section } from '../components/Section.tsx';
+import { Busy, ColumnHeads, ErrorText, Section } from '../components/Section.tsx';
 import { BUNDLED_TOKEN_WIDTH } from '../lib/model-choice.ts';
 import { ROUND_TRAITS } from '../../fl/strategies/live-traits.ts';
 import { APP_STRATEGIES, type AppStrategy, STRATEGY_LABELS } from '../lib/strategies.ts';
@@ -300,16 +300,7 @@ function AuditSection({ step }: { step: number }) {
       {audit.length ? (
         <table className="results audit-log" data-testid="audit-log">
           <caption>Audit entries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Detail</th>
-              <th scope="col">Hash</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={['#', 'When', 'Who', 'What', 'Detail', 'Hash']} />
           <tbody>
             {audit.map((e) => (
               <tr key={e.id} className={chain && !chain.ok && chain.brokenId === e.id ? 'broken' : undefined}>

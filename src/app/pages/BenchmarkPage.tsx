@@ -3,7 +3,7 @@
 // each chosen backend with synthetic images and reports ms per image and whether the backends' tokens agree.
 import { type ChangeEvent, useEffect, useId, useRef, useState } from 'react';
 import { ProgressBar } from '../components/Progress.tsx';
-import { ErrorText, Section } from '../components/Section.tsx';
+import { ColumnHeads, ErrorText, Section } from '../components/Section.tsx';
 import {
   type BackendAvailability,
   type BenchmarkProgress,
@@ -40,13 +40,7 @@ function AvailabilityTable({ availability }: { availability: BackendAvailability
     <>
       <table className="results" data-testid="backend-availability">
         <caption>Backends in this browser, in the order the app tries them</caption>
-        <thead>
-          <tr>
-            <th scope="col">Backend</th>
-            <th scope="col">Device</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['Backend', 'Device', 'Status']} />
         <tbody>
           {availability.map((a) => (
             <tr key={a.backend} data-backend={a.backend}>
@@ -78,17 +72,7 @@ function ResultsTable({ rows }: { rows: BenchmarkRow[] }) {
   return (
     <table className="results benchmark" data-testid="benchmark-results">
       <caption>Milliseconds per image (median of the timed runs) and agreement with the first backend</caption>
-      <thead>
-        <tr>
-          <th scope="col">Backend</th>
-          <th scope="col">Device</th>
-          <th scope="col">Batch</th>
-          <th scope="col">ms / image</th>
-          <th scope="col">Images × runs</th>
-          <th scope="col">Max abs difference</th>
-          <th scope="col">Note</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={['Backend', 'Device', 'Batch', 'ms / image', 'Images × runs', 'Max abs difference', 'Note']} />
       <tbody>
         {rows.map((r) => (
           <tr key={`${r.backend}-${r.batch}`} data-testid="benchmark-row" data-backend={r.backend} data-batch={r.batch} data-status={r.status}>

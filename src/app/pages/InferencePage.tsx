@@ -7,7 +7,7 @@ import type { InferenceMode } from '../../he/inference.ts';
 import { FLOODING_STATEMENT } from '../../he/noise-flooding.ts';
 import { formatPercent } from '../components/Charts.tsx';
 import { ProgressBar } from '../components/Progress.tsx';
-import { Busy, ErrorText, Section } from '../components/Section.tsx';
+import { Busy, ColumnHeads, ErrorText, Section } from '../components/Section.tsx';
 import { type HeadProtection, type InferenceAccess, NO_MODEL_MESSAGE } from '../lib/encrypted-inference.ts';
 import { type BackendName, CLASS_NAMES } from '../../protocol/vocabulary.ts';
 import { isClassLabel } from '../lib/labels.ts';
@@ -201,15 +201,7 @@ export function InferencePage({ forcedBackend }: { forcedBackend: BackendName | 
         {rows.length ? (
           <table className="results" data-testid="inference-results">
             <caption>Predictions for the selected tiles</caption>
-            <thead>
-              <tr>
-                <th scope="col">Tile</th>
-                <th scope="col">Label</th>
-                <th scope="col">Encrypted at the coordinator</th>
-                <th scope="col">Local plaintext check</th>
-                <th scope="col">Agree</th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['Tile', 'Label', 'Encrypted at the coordinator', 'Local plaintext check', 'Agree']} />
             <tbody>
               {rows.map((r) => (
                 <tr key={r.id}>

@@ -7,7 +7,7 @@ import { useEffect, useId, useState } from 'react';
 import type { AuditReport } from '../../privacy/audit.ts';
 import { ProgressBar } from '../components/Progress.tsx';
 import { PixelCanvas } from '../components/PixelCanvas.tsx';
-import { ErrorText, Section } from '../components/Section.tsx';
+import { ColumnHeads, ErrorText, Section } from '../components/Section.tsx';
 import { extractTokens } from '../lib/extraction.ts';
 import { CLASS_LABELS, CLASS_NAMES } from '../../protocol/vocabulary.ts';
 import { loadSamples, type SampleTile } from '../lib/samples.ts';
@@ -83,16 +83,7 @@ function AuditSection() {
       </p>
       <table className="results audit" data-testid="audit-table">
         <caption>Reconstruction attacks, scored against the original tiles</caption>
-        <thead>
-          <tr>
-            <th scope="col">Attack</th>
-            <th scope="col">Target</th>
-            <th scope="col">PSNR</th>
-            <th scope="col">SSIM</th>
-            <th scope="col">NMI</th>
-            <th scope="col">LPIPS</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={['Attack', 'Target', 'PSNR', 'SSIM', 'NMI', 'LPIPS']} />
         <tbody>
           {report.scenarios.map((sc) => (
             <tr key={sc.id}>
