@@ -26,6 +26,8 @@ interface BufferNeed {
   shape: number[];
   /** Dense kernels [in, out] may be cut into column blocks; this is their fan-in. */
   fanIn?: number;
+  /** The fused query/key/value kernel is split as its three parts, each into its own blocks. */
+  parts?: number;
 }
 
 const bytesOf = (need: BufferNeed) => need.shape.reduce((a, b) => a * b, F32);
@@ -43,7 +45,7 @@ function weightBuffers(config: VitConfig, layout: QkvLayout): BufferNeed[] {
     { what: `${layer}.output.dense.weight`, shape: [inner, d], fanIn: inner },
   ];
   if (config.num_register_tokens > 0) needs.push({ what: 'embeddings.register_tokens', shape: [1, config.num_register_tokens, d] });
-  if (layout === 'fused') needs.push({ what: `${layer}.attention.attention.{query,key,value} (fused)`, shape: [d, 3 * d], fanIn: d });
+  if (layout === 'fused') needs.push({ what: `${layer}.attention.attention.{query,key,value} (fused)`, shape: [d, 3 * d], fanIn: d, parts: 3 });
   return needs;
 }
 
@@ -91,8 +93,9 @@ export function planBuffers(config: VitConfig, layout: QkvLayout, limitBytes: nu
     if (need.fanIn === undefined) throw over(need, ' and cannot be split');
     const columns = Math.floor(limitBytes / (F32 * need.fanIn));
     if (columns < 1) throw over(need, `: even one column (${formatBytes(F32 * need.fanIn)}) is larger`);
-    const out = need.shape[1] as number;
-    split.push({ tensor: need.what, bytes, blocks: Math.ceil(out / columns) });
+    const parts = need.parts ?? 1;
+    const out = (need.shape[1] as number) / parts;
+    split.push({ tensor: need.what, bytes, blocks: parts * Math.ceil(out / columns) });
     largestBytes = Math.max(largestBytes, Math.min(columns, out) * F32 * need.fanIn);
   }
   let maxBatch = Math.max(1, batchSize);
@@ -108,6 +111,12 @@ export interface MemoryEstimate {
   parameters: number;
   /** float32 weights on the backend (tfjs has no float16 tensors). */
   weightBytes: number;
+  /**
+   * wasm only: tfjs-backend-wasm caches an XNNPACK operator per dense kernel, which holds a packed copy of it, so the
+   * kernels are in the heap twice once every layer has run (measured: the ViT-L/16 heap grows from 1.2 to 2.2 GiB in
+   * the first forward pass).
+   */
+  packedKernelBytes: number;
   /** One encoder layer's intermediates (each layer runs in its own tf.tidy, which keeps them until the layer ends). */
   workingBytes: number;
   /** Loading: a tensor being read and decoded, tensors waiting for the rest of their group, a kernel being transposed. */
@@ -133,9 +142,10 @@ export function estimateModelMemory(config: VitConfig, layout: QkvLayout, batchS
   const largestGroup = config.layer_scale ? d * d + 2 * mlpIn * d : Math.max(3 * d * d, mlpIn * d);
   const loadingValues = (storedBytes / F32 + 1) * largestTensor + largestGroup + 3 * Math.max(3 * d * d, inner * d);
   const weightBytes = F32 * parameters;
+  const packedKernelBytes = layout === 'perHead' ? F32 * config.num_hidden_layers * (4 * d * d + mlpIn * d + inner * d) : 0;
   const workingBytes = F32 * (layerValues + pixelValues);
   const loadingBytes = F32 * loadingValues;
-  return { parameters, weightBytes, workingBytes, loadingBytes, totalBytes: weightBytes + workingBytes + loadingBytes };
+  return { parameters, weightBytes, packedKernelBytes, workingBytes, loadingBytes, totalBytes: weightBytes + packedKernelBytes + workingBytes + loadingBytes };
 }
 
 export interface MemoryAllowance {
@@ -161,7 +171,7 @@ export function checkMemory(estimate: MemoryEstimate, allowance: MemoryAllowance
   if (!allowance || estimate.totalBytes <= allowance.bytes) return;
   throw new DeviceLimitError(
     `${model} cannot be held here: it needs about ${formatBytes(estimate.totalBytes)} (${formatBytes(estimate.weightBytes)} of float32 weights for ` +
-      `${(estimate.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(estimate.workingBytes + estimate.loadingBytes)} to load and run), ` +
+      `${(estimate.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(estimate.packedKernelBytes + estimate.workingBytes + estimate.loadingBytes)} to load and run), ` +
       `this browser allows ${formatBytes(allowance.bytes)} (${allowance.source})`,
   );
 }

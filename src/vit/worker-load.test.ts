@@ -11,11 +11,11 @@ import { vitHandlers } from './worker-host.ts';
 
 const TINY_DIR = new URL('../../public/models/tiny/', import.meta.url);
 const NAMES = ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors'];
-let bytes: Record<string, Uint8Array>;
+let bytes: Record<string, Uint8Array<ArrayBuffer>>;
 
 beforeAll(async () => {
   await useNodeWasmBackend();
-  bytes = Object.fromEntries(await Promise.all(NAMES.map(async (name) => [name, new Uint8Array(await readFile(new URL(name, TINY_DIR)))] as const)));
+  bytes = Object.fromEntries(await Promise.all(NAMES.map(async (name) => [name, new Uint8Array(await readFile(new URL(name, TINY_DIR))) as Uint8Array<ArrayBuffer>] as const)));
 });
 
 function images() {
@@ -28,7 +28,7 @@ describe('loading a model folder in the worker', () => {
     const host = vitHandlers({ baseUrl: 'file:///' });
     const fromBytes = await host.init({ options: { modelFiles: bytes, allow: ['wasm'] } });
     const reference = await host.embed({ images: images() }, { signal: new AbortController().signal, progress: () => undefined });
-    const files = Object.fromEntries(NAMES.map((name) => [name, new Blob([bytes[name] as Uint8Array])]));
+    const files = Object.fromEntries(NAMES.map((name) => [name, new Blob([bytes[name] as Uint8Array<ArrayBuffer>])]));
     const fromFiles = await host.init({ options: { modelFiles: files, allow: ['wasm'] } });
     const tokens = await host.embed({ images: images() }, { signal: new AbortController().signal, progress: () => undefined });
     expect(tokens).toEqual(reference);

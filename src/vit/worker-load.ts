@@ -1,6 +1,6 @@
 // How the ViT worker loads a model folder: its small files verified first, then the backend chosen and checked against
-// the model (a WebGPU device whose buffer limits the model cannot be planned for is left for the next backend, with
-// the reason), the memory estimate from the safetensors header compared with what this browser allows, and
+// the model (a WebGPU device whose buffer limits the model cannot be planned for is left for wasm or cpu, with the
+// reason), the memory estimate from the safetensors header compared with what this browser allows, and
 // model.safetensors streamed into the backend tensor by tensor (stream-load.ts), from a fetch body or a picked File.
 
 import * as tf from '@tensorflow/tfjs';
@@ -92,11 +92,15 @@ async function backendFor(head: ModelHead, init: InitOptions, choose: ChooseBack
     return { backend, plan };
   } catch (error) {
     if (!(error instanceof DeviceLimitError)) throw error;
+    // WebGL on the same GPU would have to hold the same tensors in textures, with limits nobody can query; the CPU
+    // backends have the memory check, so the fallback goes there.
     const reason = `the model does not fit this GPU: ${error.message}`;
-    const rest = (choose.allow ?? BACKEND_NAMES).filter((name) => name !== 'webgpu');
+    const rest = (choose.allow ?? BACKEND_NAMES).filter((name) => name !== 'webgpu' && name !== 'webgl');
     if (rest.length === 0) throw new DeviceLimitError(reason);
     const fallback = await chooseBackend({ ...choose, allow: rest });
-    return { backend: { ...fallback, skipped: fallback.skipped.map((s) => (s.backend === 'webgpu' ? { backend: 'webgpu', reason } : s)) } };
+    const notTried = 'not tried: the model did not fit WebGPU’s buffer limits, and WebGL’s cannot be checked';
+    const skipped = fallback.skipped.map((s) => (s.backend === 'webgpu' ? { backend: 'webgpu', reason } : s.backend === 'webgl' && (choose.allow ?? BACKEND_NAMES).includes('webgl') ? { backend: 'webgl', reason: notTried } : s));
+    return { backend: { ...fallback, skipped } };
   }
 }
 
