@@ -70,8 +70,6 @@ export interface BenchmarkReport {
   settings: Omit<BenchmarkSettings, 'model'>;
   environment: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean; deviceMemoryGiB: number | null };
   rows: BenchmarkRow[];
-  /** The page's memory with its workers as the browser counts it (measureUserAgentSpecificMemory, cross-origin isolated pages), after the last run. */
-  pageMemoryBytes: number | null;
   /** Largest maxAbsDiff over the measured rows (null with fewer than two measurements). */
   maxAbsDiff: number | null;
 }
@@ -291,8 +289,6 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
       worker.terminate();
     }
   }
-  progress('measuring the page’s memory');
-  const pageMemoryBytes = await pageMemory();
   progress('done');
   const diffs = rows.flatMap((r) => (r.maxAbsDiff === null ? [] : [r.maxAbsDiff]));
   const { webgpuBufferLimitBytes, memoryLimitBytes } = settings;
@@ -305,7 +301,6 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
     },
     rows,
     maxAbsDiff: diffs.length ? Math.max(...diffs) : null,
-    pageMemoryBytes,
   };
 }
 
@@ -315,21 +310,4 @@ function planNote(load: LoadReport, batch: number): string | null {
   if (!plan || (plan.split.length === 0 && plan.maxBatch >= batch)) return null;
   const parts = plan.split.map((s) => `${s.tensor} (${formatBytes(s.bytes)}) in ${s.blocks} column blocks`);
   return `under the ${formatBytes(plan.limitBytes)} ${plan.limit}: ${parts.length ? parts.join('; ') : 'no kernel split'}; at most ${plan.maxBatch} images per forward pass`;
-}
-
-const PAGE_MEMORY_TIMEOUT_MS = 30_000;
-
-/** measureUserAgentSpecificMemory (workers included) where the page is cross-origin isolated; it waits for a garbage collection, so bounded. */
-async function pageMemory(): Promise<number | null> {
-  const measure = (performance as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }).measureUserAgentSpecificMemory;
-  if (!window.crossOriginIsolated || !measure) return null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), PAGE_MEMORY_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([measure.call(performance).then((r) => r.bytes, () => null), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -148,11 +148,6 @@ function Summary({ report }: { report: BenchmarkReport }) {
             : `The backends disagree: a token differs by ${report.maxAbsDiff.toExponential(1)}, over the ${AGREEMENT_LIMIT.toExponential(0)} limit. Do not use this workstation's faster backend until this is explained.`}
         </p>
       )}
-      {report.pageMemoryBytes !== null ? (
-        <p className="muted" data-testid="page-memory">
-          The page and its workers use {formatBytes(report.pageMemoryBytes)} as the browser counts it (performance.measureUserAgentSpecificMemory).
-        </p>
-      ) : null}
     </>
   );
 }
