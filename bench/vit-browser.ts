@@ -99,6 +99,8 @@ export interface BrowserRow {
   loadS: number | null;
   /** PyTorch CPU beside it: same model, same thread count, batch 1, measured right after in this run. */
   pytorchMsPerImage: number | null;
+  /** PyTorch's CPU time per image: near its wall time unless other load took the cores. */
+  pytorchCpuMsPerImage: number | null;
   pytorchPeakRssMiB: number | null;
   /** msPerImage / pytorchMsPerImage */
   ratioToPytorch: number | null;
@@ -205,6 +207,7 @@ function toRow(model: VitPresetName, r: BenchmarkRow, report: BenchmarkReport): 
     rendererPeakRssMiB: null,
     loadS: r.load ? Number((r.load.ms / 1000).toFixed(1)) : null,
     pytorchMsPerImage: null,
+    pytorchCpuMsPerImage: null,
     pytorchPeakRssMiB: null,
     ratioToPytorch: null,
     loadAverage: null,
@@ -242,10 +245,18 @@ async function servableSnapshot(): Promise<{ dir: string; setup: string }> {
 const PYTHON = '/work/venv-ref/bin/python';
 
 /** PyTorch CPU at batch 1 (bench/vit-torch.py: timm architecture, random weights): median ms per image and peak RSS. */
-async function pytorch(architecture: string, threads: number, repeats: number): Promise<{ torch: string; timm: string; msPerImage: number; peakRssBytes: number }> {
+interface TorchResult {
+  torch: string;
+  timm: string;
+  msPerImage: number;
+  cpuMsPerImage: number;
+  peakRssBytes: number;
+}
+
+async function pytorch(architecture: string, threads: number, repeats: number): Promise<TorchResult> {
   const script = join(import.meta.dirname, 'vit-torch.py');
   const { stdout } = await promisify(execFile)(PYTHON, [script, '--architecture', architecture, '--threads', String(threads), '--repeats', String(repeats)], { timeout: 900_000 });
-  return JSON.parse(stdout) as { torch: string; timm: string; msPerImage: number; peakRssBytes: number };
+  return JSON.parse(stdout) as TorchResult;
 }
 
 /** Chromium renderer processes started under this Node process (Playwright launches the browser as a child), by pid. */
@@ -326,6 +337,7 @@ async function besidePytorch(pageRun: PageRun, rows: BrowserRow[]): Promise<stri
     row.loadAverage = load;
     if (row.batch !== 1 || row.threads !== threads || row.msPerImage === null) continue;
     row.pytorchMsPerImage = torch.msPerImage;
+    row.pytorchCpuMsPerImage = torch.cpuMsPerImage;
     row.pytorchPeakRssMiB = Math.round(torch.peakRssBytes / 2 ** 20);
     row.ratioToPytorch = Number((row.msPerImage / torch.msPerImage).toFixed(2));
   }
