@@ -1,17 +1,20 @@
-// Bench suite `vit-browser`: ms per image at batch 1 and 8 for the tiny, paper and ViT-B/16 presets in headless
-// Chromium, measured by the app's own workstation check (/benchmark): the real ViT worker, a fresh one per backend,
-// synthetic images, one warm-up forward per batch size, the median of timed runs, and the tokens' agreement between
-// backends. Here WebGPU and WebGL are software (SwiftShader): they are measured for tiny, and for paper at batch 1
-// only when one image takes under 20 s; ViT-B/16 runs on WebAssembly only, with 1, 2 and every core's worth of
-// threads, beside PyTorch CPU (bench/python/vit_b16_torch.py via /work/venv-ref) at the same thread counts in the
-// same run. The WebGPU adapter's info and features (shader-f16) go into the json with the figures.
-// The suite builds the SPA when dist/ is missing or older than its sources, writes seeded random fp16 paper and
-// ViT-B/16 model folders into dist/models/bench-*, and serves a hard-linked snapshot of dist/ from the embedded
-// coordinator.
-// Run alone: node bench/vit-browser.ts
+// Bench suite `vit-browser`: the app's own workstation check (/benchmark) in headless Chromium: the real ViT worker, a
+// fresh one per backend, synthetic images, one warm-up forward per batch size, the median of timed runs, and the
+// tokens' agreement between backends.
+// - tiny and paper presets on every backend (WebGPU and WebGL are software here, SwiftShader: paper is measured on them
+//   only when one image takes under 20 s);
+// - ViT-S/16, ViT-B/16 and ViT-L/16 (224 px, seeded random weights stored as fp16, streamed into the worker tensor by
+//   tensor) on wasm with 1 and 2 threads, each in its own browser context, beside PyTorch CPU (timm's
+//   VisionTransformer, bench/vit-torch.py via /work/venv-ref) at the same thread count, measured right after it in the
+//   same run. Peak memory: the worker's wasm heap (it never shrinks, so its size is its peak) and the peak RSS (VmHWM)
+//   of the Chromium renderer process that ran the page and its worker; PyTorch's peak RSS. The machine is shared, so
+//   each pair records the load average.
+// The suite builds the SPA when dist/ is missing or older than its sources, writes the fp16 model folders into
+// dist/models/bench-* (ViT-L: 607 MB), and serves a hard-linked snapshot of dist/ from the embedded coordinator.
+// Run alone: node bench/vit-browser.ts; VIT_BROWSER_MODELS=vit-l16,tiny measures only those presets (a quick check).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -29,7 +32,7 @@ const SPA_SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'package-l
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
 /** A software GPU is measured only when one image (after warm-up) takes less than this. */
 const SOFTWARE_GPU_LIMIT_S = 20;
-/** One page run may take this long (ViT-B/16 on wasm at 1, 2 and N threads is the longest; over 300 s on a loaded 2-core machine). */
+/** One page run may take this long (ViT-L/16 on one wasm thread is the longest: about 2 minutes on a loaded 2-core machine). */
 const PAGE_RUN_TIMEOUT_MS = 900_000;
 
 interface PageRun {
@@ -48,18 +51,31 @@ interface PageRun {
 
 /** The machine's logical CPUs (the browser reports the same as navigator.hardwareConcurrency). */
 const CORES = availableParallelism();
-/** Thread counts the ViT-B/16 wasm rows are measured with: 1, 2 and every core. */
+/** Thread counts the ViT-S/B/L wasm rows (and PyTorch beside them) are measured with. */
 const THREAD_COUNTS = [...new Set([1, 2, CORES])];
 
-const BENCH_MODELS: Record<Exclude<VitPresetName, 'tiny' | 'mini-s14-registers'>, string> = { paper: 'bench-paper', 'vit-b16': 'bench-vit-b16' };
+type BenchPreset = Exclude<VitPresetName, 'tiny' | 'mini-s14-registers'>;
+const BENCH_MODELS: Record<BenchPreset, string> = { paper: 'bench-paper', 'vit-s16': 'bench-vit-s16', 'vit-b16': 'bench-vit-b16', 'vit-l16': 'bench-vit-l16' };
 
-const PLAN: PageRun[] = [
+/** The 224 px ViTs measured on wasm beside PyTorch: timm architecture, images per run, timed runs, batch sizes. */
+const CPU_MODELS: { model: BenchPreset; architecture: string; images: number; runs: number; batches: number[]; torchRepeats: number }[] = [
+  { model: 'vit-s16', architecture: 'vit_small_patch16_224', images: 4, runs: 3, batches: [1], torchRepeats: 5 },
+  { model: 'vit-b16', architecture: 'vit_base_patch16_224', images: 4, runs: 2, batches: [1, 8], torchRepeats: 3 },
+  { model: 'vit-l16', architecture: 'vit_large_patch16_224', images: 2, runs: 2, batches: [1], torchRepeats: 2 },
+];
+
+const ONLY = process.env.VIT_BROWSER_MODELS?.split(',');
+
+const FULL_PLAN: PageRun[] = [
   { model: 'tiny', modelUrl: '/models/tiny/', backends: [...BACKEND_NAMES], batches: [1, 8], images: 8, runs: 5, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: [...BACKEND_NAMES] },
   // Software GPUs at batch 1 beside wasm (the agreement reference); wasm's timing comes from the next run.
   { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['webgpu', 'webgl', 'wasm'], batches: [1], images: 2, runs: 2, maxSecondsPerImage: SOFTWARE_GPU_LIMIT_S, report: ['webgpu', 'webgl'] },
   { model: 'paper', modelUrl: '/models/bench-paper/', backends: ['wasm'], batches: [1, 8], images: 8, runs: 3, maxSecondsPerImage: 60, report: ['wasm'] },
-  { model: 'vit-b16', modelUrl: '/models/bench-vit-b16/', backends: ['wasm'], batches: [1, 8], images: 4, runs: 2, maxSecondsPerImage: 60, report: ['wasm'], wasmThreads: THREAD_COUNTS },
+  ...CPU_MODELS.flatMap(({ model, images, runs, batches }) =>
+    THREAD_COUNTS.map((threads): PageRun => ({ model, modelUrl: `/models/${BENCH_MODELS[model]}/`, backends: ['wasm'], batches, images, runs, maxSecondsPerImage: 120, report: ['wasm'], wasmThreads: [threads] })),
+  ),
 ];
+const PLAN = FULL_PLAN.filter((run) => !ONLY || ONLY.includes(run.model));
 
 export interface BrowserRow {
   suite: 'vit-browser';
@@ -75,6 +91,21 @@ export interface BrowserRow {
   measured: string;
   maxAbsDiff: number | null;
   reference: string | null;
+  /** The worker's WebAssembly heap after the runs (it never shrinks: its peak), MiB. */
+  wasmHeapMiB: number | null;
+  /** Peak RSS (VmHWM) of the renderer process that ran this page and its ViT worker, MiB (one model per page run). */
+  rendererPeakRssMiB: number | null;
+  /** Time to load the model folder in the worker (streamed from the server), s. */
+  loadS: number | null;
+  /** PyTorch CPU beside it: same model, same thread count, batch 1, measured right after in this run. */
+  pytorchMsPerImage: number | null;
+  /** PyTorch's CPU time per image: near its wall time unless other load took the cores. */
+  pytorchCpuMsPerImage: number | null;
+  pytorchPeakRssMiB: number | null;
+  /** msPerImage / pytorchMsPerImage */
+  ratioToPytorch: number | null;
+  /** 1-minute load average when the pair was measured (the machine is shared). */
+  loadAverage: number | null;
   note: string;
 }
 
@@ -172,7 +203,15 @@ function toRow(model: VitPresetName, r: BenchmarkRow, report: BenchmarkReport): 
     measured: r.status === 'measured' ? `${r.imagesPerRun} × ${r.runsMsPerImage.length}` : '',
     maxAbsDiff: comparedWithThis?.maxAbsDiff ?? r.maxAbsDiff,
     reference: comparedWithThis?.backend ?? r.reference,
-    note: r.status === 'measured' ? '' : `${r.status}: ${r.reason ?? ''}`,
+    wasmHeapMiB: r.memory?.wasmHeapBytes === undefined ? null : Math.round(r.memory.wasmHeapBytes / 2 ** 20),
+    rendererPeakRssMiB: null,
+    loadS: r.load ? Number((r.load.ms / 1000).toFixed(1)) : null,
+    pytorchMsPerImage: null,
+    pytorchCpuMsPerImage: null,
+    pytorchPeakRssMiB: null,
+    ratioToPytorch: null,
+    loadAverage: null,
+    note: r.status === 'measured' ? (r.reason ?? '') : `${r.status}: ${r.reason ?? ''}`,
   };
 }
 
@@ -205,10 +244,61 @@ async function servableSnapshot(): Promise<{ dir: string; setup: string }> {
 
 const PYTHON = '/work/venv-ref/bin/python';
 
-/** PyTorch CPU ms per image for ViT-B/16 at batch 1 per thread count (bench/python/vit_b16_torch.py). */
-async function pytorchMsPerImage(threads: number[]): Promise<{ torch: string; msPerImage: Record<string, number> }> {
-  const { stdout } = await promisify(execFile)(PYTHON, [join(import.meta.dirname, 'python', 'vit_b16_torch.py'), ...threads.map(String)], { timeout: 900_000 });
-  return JSON.parse(stdout) as { torch: string; msPerImage: Record<string, number> };
+/** PyTorch CPU at batch 1 (bench/vit-torch.py: timm architecture, random weights): median ms per image and peak RSS. */
+interface TorchResult {
+  torch: string;
+  timm: string;
+  msPerImage: number;
+  cpuMsPerImage: number;
+  peakRssBytes: number;
+}
+
+async function pytorch(architecture: string, threads: number, repeats: number): Promise<TorchResult> {
+  const script = join(import.meta.dirname, 'vit-torch.py');
+  const { stdout } = await promisify(execFile)(PYTHON, [script, '--architecture', architecture, '--threads', String(threads), '--repeats', String(repeats)], { timeout: 900_000 });
+  return JSON.parse(stdout) as TorchResult;
+}
+
+/** Chromium renderer processes started under this Node process (Playwright launches the browser as a child), by pid. */
+function rendererPids(): Set<number> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const renderers = new Set<number>();
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      try {
+        if (readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('--type=renderer')) renderers.add(child);
+      } catch {
+        // ended
+      }
+      walk(child);
+    }
+  };
+  walk(process.pid);
+  return renderers;
+}
+
+/** Largest VmHWM (peak resident set) among `pids`, MiB. */
+function peakRssMiB(pids: Iterable<number>): number | null {
+  let peak: number | null = null;
+  for (const pid of pids) {
+    try {
+      const kib = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      if (Number.isFinite(kib)) peak = Math.max(peak ?? 0, Math.round(kib / 1024));
+    } catch {
+      // ended
+    }
+  }
+  return peak;
 }
 
 /** The WebGPU adapter the figures were taken on: its info, whether it is a fallback, shader-f16 and the limits tfjs uses. */
@@ -226,6 +316,7 @@ async function webGpuAdapter(browser: Browser, baseUrl: string): Promise<unknown
         shaderF16: adapter.features.has('shader-f16'),
         features: [...adapter.features].sort(),
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
         maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
         maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
       };
@@ -235,27 +326,54 @@ async function webGpuAdapter(browser: Browser, baseUrl: string): Promise<unknown
   }
 }
 
-/** Every page run of PLAN in one headless Chromium, each in a fresh browser context. */
-async function measure(baseUrl: string): Promise<{ browserVersion: string; rows: BrowserRow[]; reports: BenchmarkReport[]; adapter: unknown }> {
+/** PyTorch beside a wasm page run of a CPU model: the same thread count, run right after it, with the load average. */
+async function besidePytorch(pageRun: PageRun, rows: BrowserRow[]): Promise<string | null> {
+  const cpuModel = CPU_MODELS.find((m) => m.model === pageRun.model);
+  const threads = pageRun.wasmThreads?.[0];
+  if (!cpuModel || threads === undefined) return null;
+  const torch = await pytorch(cpuModel.architecture, threads, cpuModel.torchRepeats);
+  const load = Number(loadavg()[0]?.toFixed(2));
+  for (const row of rows) {
+    row.loadAverage = load;
+    if (row.batch !== 1 || row.threads !== threads || row.msPerImage === null) continue;
+    row.pytorchMsPerImage = torch.msPerImage;
+    row.pytorchCpuMsPerImage = torch.cpuMsPerImage;
+    row.pytorchPeakRssMiB = Math.round(torch.peakRssBytes / 2 ** 20);
+    row.ratioToPytorch = Number((row.msPerImage / torch.msPerImage).toFixed(2));
+  }
+  return `torch ${torch.torch}, timm ${torch.timm}`;
+}
+
+/** Every page run of PLAN in one headless Chromium, each in a fresh browser context (so a fresh renderer process). */
+async function measure(baseUrl: string): Promise<{ browserVersion: string; rows: BrowserRow[]; reports: BenchmarkReport[]; adapter: unknown; pytorch: string | null }> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const rows: BrowserRow[] = [];
   const reports: BenchmarkReport[] = [];
+  let torchVersion: string | null = null;
   try {
     for (const pageRun of PLAN) {
+      const before = rendererPids();
       const context = await browser.newContext();
       const page = await context.newPage();
       page.on('pageerror', (e) => process.stderr.write(`[vit-browser] page error: ${e.message}\n`));
       const started = performance.now();
+      const runRows: BrowserRow[] = [];
       try {
         const report = await runPage(page, baseUrl, pageRun);
         reports.push(report);
-        rows.push(...report.rows.filter((r) => pageRun.report.includes(r.backend)).map((r) => toRow(pageRun.model, r, report)));
+        runRows.push(...report.rows.filter((r) => pageRun.report.includes(r.backend)).map((r) => toRow(pageRun.model, r, report)));
+        if (pageRun.wasmThreads?.length === 1) {
+          const peak = peakRssMiB([...rendererPids()].filter((pid) => !before.has(pid)));
+          for (const row of runRows) row.rendererPeakRssMiB = peak;
+        }
       } finally {
         await context.close();
       }
-      process.stderr.write(`[vit-browser] ${pageRun.model} on ${pageRun.backends.join(', ')}: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+      torchVersion = (await besidePytorch(pageRun, runRows)) ?? torchVersion;
+      rows.push(...runRows);
+      process.stderr.write(`[vit-browser] ${pageRun.model} on ${pageRun.backends.join(', ')}${pageRun.wasmThreads ? ` (${pageRun.wasmThreads.join(',')} threads)` : ''}: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
     }
-    return { browserVersion: browser.version(), rows, reports, adapter: await webGpuAdapter(browser, baseUrl) };
+    return { browserVersion: browser.version(), rows, reports, adapter: await webGpuAdapter(browser, baseUrl), pytorch: torchVersion };
   } finally {
     await browser.close();
   }
@@ -263,6 +381,7 @@ async function measure(baseUrl: string): Promise<{ browserVersion: string; rows:
 
 export async function run(): Promise<{ rows: BrowserRow[] } & Record<string, unknown>> {
   const { dir: spaDir, setup } = await servableSnapshot();
+  const loadBefore = loadavg().map((l) => Number(l.toFixed(2)));
   let measured: Awaited<ReturnType<typeof measure>>;
   try {
     const coordinator = await startEmbeddedCoordinator({ env: { STATIC_DIR: spaDir } });
@@ -274,55 +393,36 @@ export async function run(): Promise<{ rows: BrowserRow[] } & Record<string, unk
   } finally {
     rmSync(dirname(spaDir), { recursive: true, force: true });
   }
-  const { browserVersion, rows, reports, adapter } = measured;
-  // ViT-B/16 on a software GPU would take minutes per image here (tfjs-webgpu.md: 18-60 s per image).
-  for (const backend of ['webgpu', 'webgl'] as const) {
-    const device = reports[0]?.rows.find((r) => r.backend === backend)?.device ?? '';
-    rows.push({ suite: 'vit-browser', model: 'vit-b16', backend, device, threads: null, batch: 1, msPerImage: null, measured: '', maxAbsDiff: null, reference: null, note: 'skipped: software GPU, not run for ViT-B/16 (paper-size runs show it is far slower than wasm)' });
-  }
+  const { browserVersion, rows, reports, adapter, pytorch: torchVersion } = measured;
   const wasm = (model: VitPresetName, batch: number, threads?: number) =>
-    rows.find((r) => r.model === model && r.backend === 'wasm' && r.batch === batch && (threads === undefined || r.threads === threads))?.msPerImage ?? null;
-  const torch = await pytorchMsPerImage(THREAD_COUNTS);
-  const perThreads = (f: (threads: number) => number | null) => Object.fromEntries(THREAD_COUNTS.map((t) => [String(t), f(t)]));
-  const ratioByThreads = perThreads((t) => {
-    const tfjs = wasm('vit-b16', 1, t);
-    const py = torch.msPerImage[String(t)];
-    return tfjs !== null && py !== undefined ? Number((tfjs / py).toFixed(2)) : null;
-  });
-  const oneThread = wasm('vit-b16', 1, 1);
-  const twoThreads = wasm('vit-b16', 1, 2);
+    rows.find((r) => r.model === model && r.backend === 'wasm' && r.batch === batch && (threads === undefined || r.threads === threads));
   const ratioToNode = Object.fromEntries(
-    (['tiny', 'paper', 'vit-b16'] as const).flatMap((model) =>
-      [1, 8].map((batch) => {
-        const nodeMs = nodeWasmMsPerImage(model, batch);
-        const browserMs = wasm(model, batch, 1) ?? wasm(model, batch);
-        return [`${model} b${batch}`, browserMs !== null && nodeMs !== null ? Number((browserMs / nodeMs).toFixed(2)) : null];
-      }),
-    ),
+    (['tiny', 'paper', 'vit-s16', 'vit-b16', 'vit-l16'] as const).map((model) => {
+      const nodeMs = nodeWasmMsPerImage(model, 1);
+      const browserMs = (wasm(model, 1, 1) ?? wasm(model, 1))?.msPerImage ?? null;
+      return [`${model} b1`, browserMs !== null && nodeMs !== null ? Number((browserMs / nodeMs).toFixed(2)) : null];
+    }),
   );
   const agreement = Math.max(...reports.map((report) => report.maxAbsDiff ?? 0));
-  const fastest = Object.fromEntries(
-    (['tiny', 'paper', 'vit-b16'] as const).map((model) => {
-      const measured = rows.filter((r) => r.model === model && r.msPerImage !== null);
-      const best = measured.reduce<BrowserRow | undefined>((a, r) => (a === undefined || (r.msPerImage as number) < (a.msPerImage as number) ? r : a), undefined);
-      return [model, best ? `${best.backend} batch ${best.batch}: ${(best.msPerImage as number).toFixed(1)} ms/image` : 'none measured'];
+  /** The side-by-side table: per model and thread count, tfjs-wasm in Chromium and PyTorch, ms per tile and peak memory. */
+  const besideTorch = CPU_MODELS.flatMap(({ model }) =>
+    THREAD_COUNTS.map((threads) => {
+      const r = wasm(model, 1, threads);
+      return `${model} ${threads}t: ${r?.msPerImage?.toFixed(0) ?? '-'} ms (heap ${r?.wasmHeapMiB ?? '-'} MiB, renderer ${r?.rendererPeakRssMiB ?? '-'} MiB) vs PyTorch ${r?.pytorchMsPerImage?.toFixed(0) ?? '-'} ms (${r?.pytorchPeakRssMiB ?? '-'} MiB), x${r?.ratioToPytorch ?? '-'}, load ${r?.loadAverage ?? '-'}`;
     }),
   );
   return {
     browser: `Chromium ${browserVersion} headless`,
     cores: CORES,
-    /** ViT-B/16 batch 1: tiles/s with 2 wasm threads over tiles/s with 1 */
-    wasmThreadSpeedup2: oneThread !== null && twoThreads !== null ? Number((oneThread / twoThreads).toFixed(2)) : null,
-    /** ViT-B/16 batch 1: tfjs wasm ms/tile over PyTorch CPU ms/tile at 2 threads, same machine and run */
-    ratioToPytorchSameThreads: ratioByThreads['2'] ?? null,
-    ratioToPytorchByThreads: ratioByThreads,
-    wasmMsPerTileByThreads: perThreads((t) => wasm('vit-b16', 1, t)),
-    pytorch: { version: torch.torch, model: 'timm vit_base_patch16_224, random weights, batch 1', msPerImageByThreads: torch.msPerImage },
+    threadCounts: THREAD_COUNTS,
+    loadAverageAtStart: loadBefore,
+    loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
+    pytorch: torchVersion,
+    besideTorch,
     webgpuAdapter: adapter,
     setup,
-    fastest,
     maxAbsDiffBetweenBackends: Number(agreement.toPrecision(2)),
-    /** browser wasm ms per image / Node tfjs-wasm ms per image in bench/results/vit.json (both wall time) */
+    /** browser wasm ms per image / Node tfjs-wasm ms per image in bench/results/vit.json (both wall time, batch 1, one thread) */
     browserWasmOverNodeWasm: ratioToNode,
     rows,
   };

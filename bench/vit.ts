@@ -17,11 +17,10 @@ import { VitModel } from '../src/vit/model.ts';
 import { readModelDir, useNodeWasmBackend, writeModelDir } from '../src/vit/node-io.ts';
 import { buildModelFolder, randomVitWeights, vitConfigJson } from '../src/vit/weights.ts';
 
-const B16 = VIT_PRESETS['vit-b16'];
 const MODELS: { name: string; architecture: string; config: VitConfig; repeats: number }[] = [
-  { name: 'vit-s16', architecture: 'vit_small_patch16_224', config: { ...B16, hidden_size: 384, num_attention_heads: 6, intermediate_size: 1536 }, repeats: 5 },
-  { name: 'vit-b16', architecture: 'vit_base_patch16_224', config: B16, repeats: 3 },
-  { name: 'vit-l16', architecture: 'vit_large_patch16_224', config: { ...B16, hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096 }, repeats: 2 },
+  { name: 'vit-s16', architecture: 'vit_small_patch16_224', config: VIT_PRESETS['vit-s16'], repeats: 5 },
+  { name: 'vit-b16', architecture: 'vit_base_patch16_224', config: VIT_PRESETS['vit-b16'], repeats: 3 },
+  { name: 'vit-l16', architecture: 'vit_large_patch16_224', config: VIT_PRESETS['vit-l16'], repeats: 2 },
 ];
 const PYTHON = '/work/venv-ref/bin/python';
 const ROOT = new URL('..', import.meta.url).pathname;

@@ -51,12 +51,13 @@ export const CATALOGUE: readonly CatalogueModel[] = [
 export const MAX_BROWSER_PARAMETERS = 600e6;
 
 /**
- * Memory a model needs in a tab, estimated: the fp16 download held while tensors are decoded (2 B
- * per parameter) plus float32 tensors in the backend (4 B; tfjs has no fp16 tensors). ViT-B/16
- * measured ~0.5 GB peak in Node (bench/results/vit.md), in line with this.
+ * Memory a model needs in a tab on wasm, per parameter: the float32 tensor (4 B; tfjs has no fp16 tensors; the fp16
+ * file is streamed, never held) and the packed copy tfjs-backend-wasm's XNNPACK operators keep of every dense kernel
+ * (4 B; the dense kernels are nearly all the parameters). ViT-L/16 measured a 2,278 MiB heap for 303M parameters in
+ * Chromium and Node (7.9 B each; bench/results/vit-browser.md); buffer-plan.ts estimates a given config in full.
  */
 export function estimatedBrowserBytes(parameters: number): number {
-  return parameters * 6;
+  return parameters * 8;
 }
 
 /** Throws, with the reason and the memory it would need, when `model` cannot run in a browser. */
@@ -66,7 +67,7 @@ export function browserFit(model: Pick<CatalogueModel, 'name' | 'parameters' | '
     const gib = (estimatedBrowserBytes(model.parameters) / 2 ** 30).toFixed(1);
     throw new Error(
       `${model.name}: ${(model.parameters / 1e6).toFixed(0)}M parameters is too large for a browser tab: it would need about ${gib} GiB ` +
-        '(fp16 download plus float32 tensors), beyond the 4 GiB wasm heap and the memory a tab can count on',
+        '(float32 weights plus the packed copy tfjs-wasm keeps of each dense kernel), beyond the 4 GiB wasm heap',
     );
   }
 }

@@ -36,7 +36,7 @@ export function tokenWidth(config: Pick<VitConfig, 'hidden_size' | 'pooling'>): 
 /** Fields of VitConfig with the value a plain HF ViTModel has. */
 export const PLAIN_VIT_EXTENSIONS = Object.freeze({ use_swiglu_ffn: false, layer_scale: false, num_register_tokens: 0, pooling: 'cls' as Pooling });
 
-export type VitPresetName = 'vit-b16' | 'paper' | 'tiny' | 'mini-s14-registers';
+export type VitPresetName = 'vit-s16' | 'vit-b16' | 'vit-l16' | 'paper' | 'tiny' | 'mini-s14-registers';
 
 const VIT_B16: VitConfig = {
   hidden_size: 768,
@@ -54,6 +54,9 @@ const VIT_B16: VitConfig = {
 
 export const VIT_PRESETS: Readonly<Record<VitPresetName, VitConfig>> = Object.freeze({
   'vit-b16': Object.freeze({ ...VIT_B16 }),
+  // timm vit_small_patch16_224 and vit_large_patch16_224 widths (the bench sizes: ~22M and ~304M parameters).
+  'vit-s16': Object.freeze({ ...VIT_B16, hidden_size: 384, num_attention_heads: 6, intermediate_size: 1536 }),
+  'vit-l16': Object.freeze({ ...VIT_B16, hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096 }),
   // The paper's configuration: 200 px tiles cut into 8 x 8 = 64 patches of 25 px, ViT-B widths.
   paper: Object.freeze({ ...VIT_B16, image_size: 200, patch_size: 25 }),
   // Small enough to run on a software (SwiftShader) WebGPU adapter in end-to-end tests.

@@ -8,59 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { numPatches, tokenWidth } from './config.ts';
 import type { VitConfig } from './config.ts';
+import { type Dense, type EncoderLayer, type LayerNormParams, type Linear, ParameterAssembler, type Parameters, parameterTensors, type QkvLayout, type QkvProjection } from './model-params.ts';
 import { validateVitWeights } from './weights.ts';
-
-interface Dense {
-  /** [in, out] (HF Linear stores [out, in]). */
-  kernel: tf.Tensor2D;
-  bias: tf.Tensor1D;
-}
-
-interface LayerNormParams {
-  gamma: tf.Tensor1D;
-  beta: tf.Tensor1D;
-}
-
-/**
- * Query/key/value projections (query pre-scaled by 1/sqrt(head dim)) in one of two layouts:
- * - 'fused': one [D, 3D] matMul, then batched attention over all images and heads: few large
- *   dispatches, best on GPU backends.
- * - 'perHead': per-head kernels, so every step is a plain 2D matMul, one image at a time. On
- *   tfjs-backend-wasm only plain 2D matMuls run through XNNPACK (batched or transposed ones are
- *   ~10x slower) and each slice/split/unstack costs time proportional to its whole input, so
- *   cutting heads out of a fused result took a quarter of ViT-B/16's time at batch 8.
- */
-type QkvProjection =
-  | { layout: 'fused'; projection: Dense }
-  | { layout: 'perHead'; heads: { query: Dense; value: Dense; keyT: { kernel: tf.Tensor2D; bias: tf.Tensor2D } }[] };
-
-type QkvLayout = QkvProjection['layout'];
-
-interface EncoderLayer {
-  layerNormBefore: LayerNormParams;
-  qkv: QkvProjection;
-  /** LayerScale folded in (kernel columns and bias times lambda). */
-  attentionOutput: Dense;
-  layerNormAfter: LayerNormParams;
-  /** GELU MLP: the whole first projection; SwiGLU: its value half. */
-  intermediate: Dense;
-  /** SwiGLU only: the gate half (silu), a separate matMul rather than a slice of a fused one (slices are costly on wasm). */
-  gate?: Dense;
-  /** LayerScale folded in. */
-  output: Dense;
-}
-
-interface Parameters {
-  /** [P, P, C, D] for tf.conv2d on NHWC input. */
-  patchKernel: tf.Tensor4D;
-  patchBias: tf.Tensor1D;
-  clsToken: tf.Tensor3D;
-  positions: tf.Tensor3D;
-  registerTokens?: tf.Tensor3D;
-  layers: EncoderLayer[];
-  layerNorm: LayerNormParams;
-  qkvLayout: QkvLayout;
-}
 
 interface Shape {
   n: number;
@@ -69,8 +18,11 @@ interface Shape {
   headDim: number;
 }
 
-function dense(x: tf.Tensor2D, { kernel, bias }: Dense): tf.Tensor2D {
-  return tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D;
+/** x times a Linear (its column blocks' products side by side) or one Dense. */
+function dense(x: tf.Tensor2D, linear: Linear | Dense): tf.Tensor2D {
+  const blocks = Array.isArray(linear) ? linear : [linear];
+  const products = blocks.map(({ kernel, bias }) => tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D);
+  return products.length === 1 ? (products[0] as tf.Tensor2D) : tf.concat(products, 1);
 }
 
 function layerNorm(x: tf.Tensor2D, { gamma, beta }: LayerNormParams, eps: number): tf.Tensor2D {
@@ -122,11 +74,19 @@ function encoderLayer(x: tf.Tensor2D, layer: EncoderLayer, shape: Shape, eps: nu
 
 export class VitModel {
   readonly config: VitConfig;
+  /** Images per forward pass at most (a WebGPU buffer limit can cap the activations' size). */
+  readonly maxBatch: number;
   #params: Parameters | undefined;
 
-  private constructor(config: VitConfig, params: Parameters) {
+  private constructor(config: VitConfig, params: Parameters, maxBatch = Infinity) {
     this.config = config;
     this.#params = params;
+    this.maxBatch = maxBatch;
+  }
+
+  /** The qkv layout for the active tfjs backend: per-head 2D matMuls on wasm, one fused projection elsewhere. */
+  static layoutForBackend(): QkvLayout {
+    return tf.getBackend() === 'wasm' ? 'perHead' : 'fused';
   }
 
   /**
@@ -135,92 +95,19 @@ export class VitModel {
    */
   static create(config: VitConfig, weights: ReadonlyMap<string, Float32Array>): VitModel {
     validateVitWeights(config, weights);
-    const d = config.hidden_size;
-    const p = config.patch_size;
-    const headDim = d / config.num_attention_heads;
-    const queryScale = 1 / Math.sqrt(headDim);
-    const qkvLayout: QkvLayout = tf.getBackend() === 'wasm' ? 'perHead' : 'fused';
-    const get = (name: string) => weights.get(name) as Float32Array;
-    const vector = (name: string) => tf.tensor1d(get(name));
-    /** Rows [first, first + count) of an HF [out, in] weight, as a tfjs [in, count] kernel. */
-    const kernelRows = (name: string, fanIn: number, first: number, count: number, scale = 1) =>
-      tf.tidy(() => tf.transpose(tf.mul(tf.tensor2d(get(name).subarray(first * fanIn, (first + count) * fanIn), [count, fanIn]), scale)) as tf.Tensor2D);
-    const biasRows = (name: string, first: number, count: number, scale = 1) =>
-      tf.tidy(() => (config.qkv_bias ? tf.mul(tf.tensor1d(get(name).subarray(first, first + count)), scale) : tf.zeros([count])) as tf.Tensor1D);
-    /** Rows [first, first + out) of a Linear; `scale` (LayerScale lambda) multiplies output channel j by scale[j]. */
-    const denseLayer = (name: string, out: number, fanIn: number, first = 0, scale?: string): Dense => {
-      const dense: Dense = {
-        kernel: kernelRows(`${name}.weight`, fanIn, first, out),
-        bias: tf.tensor1d(get(`${name}.bias`).subarray(first, first + out)),
-      };
-      if (!scale) return dense;
-      const lambda = tf.tensor1d(get(scale));
-      const scaled = { kernel: tf.mul<tf.Tensor2D>(dense.kernel, lambda), bias: tf.mul<tf.Tensor1D>(dense.bias, lambda) };
-      tf.dispose([lambda, dense.kernel, dense.bias]);
-      return scaled;
-    };
-    const norm = (name: string): LayerNormParams => ({ gamma: vector(`${name}.weight`), beta: vector(`${name}.bias`) });
+    const assembler = new ParameterAssembler(config, { qkvLayout: VitModel.layoutForBackend() });
+    try {
+      for (const [name, data] of weights) assembler.add(name, data);
+      return new VitModel(config, assembler.finish());
+    } catch (error) {
+      assembler.dispose();
+      throw error;
+    }
+  }
 
-    const qkvProjection = (attention: string): QkvProjection => {
-      const [query, key, value] = ['query', 'key', 'value'].map((t) => `${attention}.${t}`) as [string, string, string];
-      if (qkvLayout === 'fused') {
-        const parts = [
-          [query, queryScale],
-          [key, 1],
-          [value, 1],
-        ] as const;
-        return {
-          layout: 'fused',
-          projection: {
-            kernel: tf.tidy(() => tf.concat(parts.map(([name, scale]) => kernelRows(`${name}.weight`, d, 0, d, scale)), 1)),
-            bias: tf.tidy(() => tf.concat(parts.map(([name, scale]) => biasRows(`${name}.bias`, 0, d, scale)))),
-          },
-        };
-      }
-      const heads = Array.from({ length: config.num_attention_heads }, (_, head) => {
-        const first = head * headDim;
-        return {
-          query: { kernel: kernelRows(`${query}.weight`, d, first, headDim, queryScale), bias: biasRows(`${query}.bias`, first, headDim, queryScale) },
-          value: { kernel: kernelRows(`${value}.weight`, d, first, headDim), bias: biasRows(`${value}.bias`, first, headDim) },
-          // k^T = W_k h^T: the HF rows are already the [headDim, d] kernel this needs.
-          keyT: {
-            kernel: tf.tensor2d(get(`${key}.weight`).subarray(first * d, (first + headDim) * d), [headDim, d]),
-            bias: tf.tidy(() => tf.reshape(biasRows(`${key}.bias`, first, headDim), [headDim, 1]) as tf.Tensor2D),
-          },
-        };
-      });
-      return { layout: 'perHead', heads };
-    };
-
-    const inner = config.intermediate_size;
-    const layers = Array.from({ length: config.num_hidden_layers }, (_, i): EncoderLayer => {
-      const layer = `encoder.layer.${i}`;
-      const scale = (which: 1 | 2) => (config.layer_scale ? `${layer}.layer_scale${which}.lambda1` : undefined);
-      const swiglu = config.use_swiglu_ffn;
-      return {
-        layerNormBefore: norm(`${layer}.layernorm_before`),
-        qkv: qkvProjection(`${layer}.attention.attention`),
-        attentionOutput: denseLayer(`${layer}.attention.output.dense`, d, d, 0, scale(1)),
-        layerNormAfter: norm(`${layer}.layernorm_after`),
-        intermediate: denseLayer(`${layer}.intermediate.dense`, inner, d, swiglu ? inner : 0),
-        ...(swiglu ? { gate: denseLayer(`${layer}.intermediate.dense`, inner, d) } : {}),
-        output: denseLayer(`${layer}.output.dense`, d, inner, 0, scale(2)),
-      };
-    });
-    return new VitModel(config, {
-      patchKernel: tf.tidy(() =>
-        tf.transpose(tf.tensor4d(get('embeddings.patch_embeddings.projection.weight'), [d, config.num_channels, p, p]), [2, 3, 1, 0]),
-      ),
-      patchBias: vector('embeddings.patch_embeddings.projection.bias'),
-      clsToken: tf.tensor3d(get('embeddings.cls_token'), [1, 1, d]),
-      positions: tf.tensor3d(get('embeddings.position_embeddings'), [1, numPatches(config) + 1, d]),
-      ...(config.num_register_tokens > 0
-        ? { registerTokens: tf.tensor3d(get('embeddings.register_tokens'), [1, config.num_register_tokens, d]) }
-        : {}),
-      layers,
-      layerNorm: norm('layernorm'),
-      qkvLayout,
-    });
+  /** A model over parameters built elsewhere (stream-load.ts builds them while the weights download). */
+  static fromParameters(config: VitConfig, params: Parameters, maxBatch = Infinity): VitModel {
+    return new VitModel(config, params, maxBatch);
   }
 
   /**
@@ -239,13 +126,14 @@ export class VitModel {
     if (pixels.length !== n * imageValues) {
       throw new Error(`VitModel: pixels has ${pixels.length} values, expected ${n} x ${c} x ${s} x ${s} = ${n * imageValues}`);
     }
-    const step = params.qkvLayout === 'perHead' ? 1 : n;
+    const step = params.qkvLayout === 'perHead' ? 1 : Math.min(n, this.maxBatch);
     const tokens: Float32Array[] = [];
     for (let start = 0; start < n; start += step) {
-      const cls = this.#forward(params, pixels.subarray(start * imageValues, (start + step) * imageValues), step);
+      const count = Math.min(step, n - start);
+      const cls = this.#forward(params, pixels.subarray(start * imageValues, (start + count) * imageValues), count);
       try {
         const flat = await cls.data<'float32'>();
-        for (let i = 0; i < step; i++) tokens.push(flat.slice(i * d, (i + 1) * d));
+        for (let i = 0; i < count; i++) tokens.push(flat.slice(i * d, (i + 1) * d));
       } finally {
         cls.dispose();
       }
@@ -303,19 +191,7 @@ export class VitModel {
   /** Frees the weight tensors; the model is unusable afterwards. */
   dispose(): void {
     const params = this.#params;
-    if (!params) return;
     this.#params = undefined;
-    const tensors: tf.Tensor[] = [params.patchKernel, params.patchBias, params.clsToken, params.positions];
-    if (params.registerTokens) tensors.push(params.registerTokens);
-    const add = (...items: (Dense | LayerNormParams | { kernel: tf.Tensor; bias: tf.Tensor })[]) =>
-      items.forEach((item) => tensors.push(...(Object.values(item) as tf.Tensor[])));
-    add(params.layerNorm);
-    for (const layer of params.layers) {
-      add(layer.layerNormBefore, layer.attentionOutput, layer.layerNormAfter, layer.intermediate, layer.output);
-      if (layer.gate) add(layer.gate);
-      if (layer.qkv.layout === 'fused') add(layer.qkv.projection);
-      else for (const head of layer.qkv.heads) add(head.query, head.value, head.keyT);
-    }
-    tf.dispose(tensors);
+    if (params) tf.dispose(parameterTensors(params));
   }
 }

@@ -76,9 +76,10 @@ function floatToBfloat16Bits(value: number): number {
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): Float32Array {
-  // Copy to a fresh, aligned buffer: tensor offsets inside the file need not be 4-byte aligned.
-  const aligned = bytes.slice();
+function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number, owned = false): Float32Array {
+  // Copy to a fresh, aligned buffer: tensor offsets inside the file need not be 4-byte aligned (a buffer of the
+  // tensor's own, as a stream reader fills, is used as it is).
+  const aligned = owned && bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   if (dtype === 'F32') return new Float32Array(aligned.buffer, 0, count);
   const halves = new Uint16Array(aligned.buffer, 0, count);
   const out = new Float32Array(count);
@@ -166,6 +167,11 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileBytes: numbe
 /** One tensor of an indexed file, as float32 (a fresh buffer: nothing refers into the file). */
 export function decodeTensor(file: Uint8Array, entry: TensorEntry): Float32Array {
   return decode(entry.dtype, file.subarray(entry.begin, entry.end), entry.shape.reduce((a, b) => a * b, 1));
+}
+
+/** One tensor from a buffer holding exactly its bytes, which the caller hands over (F32 data is used in place). */
+export function decodeOwnedTensor(bytes: Uint8Array, entry: TensorEntry): Float32Array {
+  return decode(entry.dtype, bytes, entry.shape.reduce((a, b) => a * b, 1), true);
 }
 
 /** Parses a whole safetensors file into float32 tensors. Errors name the tensor or header field at fault. */

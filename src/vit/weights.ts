@@ -6,7 +6,7 @@ import { numPatches, parseImageProcessorConfig, parseVitConfig, PLAIN_VIT_EXTENS
 import type { ImageProcessorConfig, Pooling, VitConfig } from './config.ts';
 import { LazyWeights } from './lazy-weights.ts';
 import { indexSafetensors, writeSafetensors } from './safetensors.ts';
-import type { DecodedTensor, SafetensorsDtype } from './safetensors.ts';
+import type { DecodedTensor, SafetensorsDtype, TensorEntry } from './safetensors.ts';
 import { mulberry32 } from '../common/mulberry32.ts';
 import { sha256Hex } from '../common/sha256.ts';
 
@@ -129,19 +129,33 @@ export function canonicalVitWeights(
 
 /** Checks a canonical weight map (as built in memory) against `config`, naming the first bad tensor. */
 export function validateVitWeights(config: VitConfig, weights: ReadonlyMap<string, Float32Array>): void {
+  const lengthOf = (name: string) => (weights instanceof LazyWeights ? weights.lengthOf(name) : weights.get(name)?.length);
+  validateTensorLengths(config, weights.keys(), lengthOf);
+}
+
+/** Checks tensor names and value counts (a weight map, or a safetensors header before any data) against `config`. */
+export function validateTensorLengths(config: VitConfig, names: Iterable<string>, lengthOf: (name: string) => number | undefined): void {
   const expected = expectedVitTensors(config);
-  const names = new Set(expected.map((t) => t.name));
-  for (const name of weights.keys()) {
-    if (!names.has(name)) throw new Error(`weights: unknown tensor "${name}"`);
+  const known = new Set(expected.map((t) => t.name));
+  for (const name of names) {
+    if (!known.has(name)) throw new Error(`weights: unknown tensor "${name}"`);
   }
   for (const { name, shape } of expected) {
-    const length = weights instanceof LazyWeights ? weights.lengthOf(name) : weights.get(name)?.length;
+    const length = lengthOf(name);
     if (length === undefined) throw new Error(`weights: missing tensor "${name}"`);
     const size = shape.reduce((a, b) => a * b, 1);
     if (length !== size) {
       throw new Error(`weights: tensor "${name}" has ${length} values, expected ${size} for shape [${shape.join(', ')}]`);
     }
   }
+}
+
+/** A model folder's safetensors header against its config and manifest: every tensor present, of the right size, in the manifest's dtype. */
+export function checkSafetensorsHeader(config: VitConfig, entries: ReadonlyMap<string, TensorEntry>, dtype: SafetensorsDtype): void {
+  for (const [name, entry] of entries) {
+    if (entry.dtype !== dtype) throw new Error(`model folder: tensor "${name}" is stored as ${entry.dtype}, manifest.json says ${dtype}`);
+  }
+  validateTensorLengths(config, entries.keys(), (name) => entries.get(name)?.shape.reduce((a, b) => a * b, 1));
 }
 
 export const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
@@ -210,70 +224,82 @@ export async function modelIdentity(files: ModelManifest['files']): Promise<stri
   return sha256Hex(listing);
 }
 
-export interface LoadedModel {
+/** A model folder's small files, verified: what it is, before its weights are read. */
+export interface ModelHead {
+  manifest: ModelManifest;
   config: VitConfig;
   processor: ImageProcessorConfig;
-  /** Decoded tensor by tensor as they are read (LazyWeights). */
-  weights: ReadonlyMap<string, Float32Array>;
   modelSha256: string;
   /** Values per token (manifest.json token_width, checked against config.json). */
   tokenWidth: number;
 }
 
-/**
- * Loads a model folder (manifest.json, config.json, preprocessor_config.json, model.safetensors)
- * through `fetchFile`, checking every file's size and sha256 against the manifest and every tensor
- * against the config.
- */
-export async function loadModelFolder(fetchFile: (name: string) => Promise<Uint8Array>): Promise<LoadedModel> {
-  const read = async (name: string): Promise<Uint8Array> => {
-    try {
-      return await fetchFile(name);
-    } catch (error) {
-      throw new Error(`model folder: cannot read ${name}: ${(error as Error).message}`, { cause: error });
-    }
-  };
-  const parseJson = (name: string, bytes: Uint8Array): unknown => {
-    try {
-      return JSON.parse(new TextDecoder().decode(bytes));
-    } catch (error) {
-      throw new Error(`model folder: ${name} is not valid JSON (${(error as Error).message})`, { cause: error });
-    }
-  };
-  const manifest = parseManifest(parseJson('manifest.json', await read('manifest.json')));
-  const contents = new Map<string, Uint8Array>();
-  await Promise.all(
-    MODEL_FILES.map(async (name) => {
-      const bytes = await read(name);
-      const want = manifest.files[name] as { sha256: string; bytes: number };
-      if (bytes.byteLength !== want.bytes) {
-        throw new Error(`model folder: ${name} is ${bytes.byteLength} bytes, manifest.json says ${want.bytes}`);
-      }
-      const actual = sha256Hex(bytes);
-      if (actual !== want.sha256) {
-        throw new Error(`model folder: checksum mismatch for ${name}: manifest.json says ${want.sha256}, file is ${actual}`);
-      }
-      contents.set(name, bytes);
+export interface LoadedModel extends ModelHead {
+  /** Decoded tensor by tensor as they are read (LazyWeights). */
+  weights: ReadonlyMap<string, Float32Array>;
+}
+
+/** Throws unless `bytes` (the file `name`) has the size and sha256 that manifest.json lists. */
+export function verifyModelFile(manifest: ModelManifest, name: string, bytes: Uint8Array): void {
+  const want = manifest.files[name] as { sha256: string; bytes: number };
+  if (bytes.byteLength !== want.bytes) throw new Error(`model folder: ${name} is ${bytes.byteLength} bytes, manifest.json says ${want.bytes}`);
+  checkModelFileDigest(name, want.sha256, sha256Hex(bytes));
+}
+
+/** Throws unless the file `name` hashed to `actual`, the sha256 manifest.json lists (`expected`). */
+export function checkModelFileDigest(name: string, expected: string, actual: string, context = ''): void {
+  if (actual !== expected) throw new Error(`model folder: checksum mismatch for ${name}: manifest.json says ${expected}, file is ${actual}${context}`);
+}
+
+type FetchFile = (name: string) => Promise<Uint8Array>;
+
+async function readFile(fetchFile: FetchFile, name: string): Promise<Uint8Array> {
+  try {
+    return await fetchFile(name);
+  } catch (error) {
+    throw new Error(`model folder: cannot read ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function parseJsonFile(name: string, bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`model folder: ${name} is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** Reads and verifies manifest.json, config.json and preprocessor_config.json (sizes and sha256 from the manifest). */
+export async function readModelHead(fetchFile: FetchFile): Promise<ModelHead> {
+  const manifest = parseManifest(parseJsonFile('manifest.json', await readFile(fetchFile, 'manifest.json')));
+  const [configBytes, processorBytes] = await Promise.all(
+    (['config.json', 'preprocessor_config.json'] as const).map(async (name) => {
+      const bytes = await readFile(fetchFile, name);
+      verifyModelFile(manifest, name, bytes);
+      return bytes;
     }),
   );
-  const config = parseVitConfig(parseJson('config.json', contents.get('config.json') as Uint8Array));
-  const processor = parseImageProcessorConfig(
-    parseJson('preprocessor_config.json', contents.get('preprocessor_config.json') as Uint8Array),
-  );
+  const config = parseVitConfig(parseJsonFile('config.json', configBytes as Uint8Array));
+  const processor = parseImageProcessorConfig(parseJsonFile('preprocessor_config.json', processorBytes as Uint8Array));
   if (processor.size !== config.image_size) {
     throw new Error(`model folder: preprocessor_config.json size ${processor.size} differs from config.json image_size ${config.image_size}`);
   }
-  const file = contents.get('model.safetensors') as Uint8Array;
-  const { entries } = indexSafetensors(file);
-  for (const [name, entry] of entries) {
-    if (entry.dtype !== manifest.dtype) {
-      throw new Error(`model folder: tensor "${name}" is stored as ${entry.dtype}, manifest.json says ${manifest.dtype}`);
-    }
-  }
   checkTokenShape(manifest, config);
-  const weights = new LazyWeights(file, entries);
-  validateVitWeights(config, weights);
-  return { config, processor, weights, modelSha256: await modelIdentity(manifest.files), tokenWidth: tokenWidth(config) };
+  return { manifest, config, processor, modelSha256: await modelIdentity(manifest.files), tokenWidth: tokenWidth(config) };
+}
+
+/**
+ * Loads a model folder (manifest.json, config.json, preprocessor_config.json, model.safetensors)
+ * through `fetchFile`, checking every file's size and sha256 against the manifest and every tensor
+ * against the config. The whole model.safetensors is held (Node; the browser worker streams it: stream-load.ts).
+ */
+export async function loadModelFolder(fetchFile: FetchFile): Promise<LoadedModel> {
+  const head = await readModelHead(fetchFile);
+  const file = await readFile(fetchFile, 'model.safetensors');
+  verifyModelFile(head.manifest, 'model.safetensors', file);
+  const { entries } = indexSafetensors(file);
+  checkSafetensorsHeader(head.config, entries, head.manifest.dtype);
+  return { ...head, weights: new LazyWeights(file, entries) };
 }
 
 /** config.json text for `config`: HF ViTConfig fields plus the extensions of config.ts. */

@@ -1,12 +1,10 @@
 // The ViT worker's methods, declared once as a handler table for src/rpc (worker.ts serves it on `self`, client.ts
 // derives its types from it), separate from worker.ts so that Node tests can drive it with the real tfjs wasm backend.
 
-import * as tf from '@tensorflow/tfjs';
-import { chooseBackend } from './backend.ts';
 import type { ImageProcessorConfig } from './config.ts';
-import { VitModel } from './model.ts';
+import type { VitModel } from './model.ts';
 import { embedRgbaImages } from './extract.ts';
-import { loadModelFolder } from './weights.ts';
+import { filesModelSource, loadInWorker, memoryStats, type ModelSource, urlModelSource } from './worker-load.ts';
 import type { HandlerTable, RpcContext } from '../rpc/rpc.ts';
 import { CANCELLED } from './worker-protocol.ts';
 import type { InitOptions, InitResult, MemoryStats, Progress, RgbaImage } from './worker-protocol.ts';
@@ -37,10 +35,11 @@ function codedError(code: 'bad-argument' | 'no-model', message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-async function fetchBytes(url: URL): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url.href}`);
-  return new Uint8Array(await response.arrayBuffer());
+/** A positive whole number of bytes, or undefined. */
+function byteCap(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw codedError('bad-argument', `init: ${name} must be a positive whole number of bytes, got ${value}`);
+  return value;
 }
 
 /** The worker's handler table. init and embed run one at a time, in arrival order; memory answers at once. */
@@ -58,24 +57,16 @@ export function vitHandlers(options: WorkerHostOptions) {
     loaded = undefined;
     const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw codedError('bad-argument', `init: batchSize must be a positive integer, got ${batchSize}`);
-    let fetchFile: (name: string) => Promise<Uint8Array>;
-    if (init.modelFiles) {
-      const files = init.modelFiles;
-      fetchFile = async (name) => {
-        const file = files[name];
-        if (!file) throw new Error('not among the picked files');
-        return file;
-      };
-    } else if (init.modelUrl !== undefined) {
-      const folder = new URL(init.modelUrl.endsWith('/') ? init.modelUrl : `${init.modelUrl}/`, options.baseUrl);
-      fetchFile = (name) => fetchBytes(new URL(name, folder));
-    } else {
-      throw codedError('bad-argument', 'init: give modelUrl or modelFiles');
-    }
-    const backend = await chooseBackend({ allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths, wasmThreads: init.wasmThreads });
-    const { config, processor, weights, modelSha256 } = await loadModelFolder(fetchFile);
-    loaded = { model: VitModel.create(config, weights), processor, batchSize };
-    return { backend, config, modelSha256 };
+    byteCap('webgpuBufferLimitBytes', init.webgpuBufferLimitBytes);
+    byteCap('memoryLimitBytes', init.memoryLimitBytes);
+    let source: ModelSource;
+    if (init.modelFiles) source = filesModelSource(init.modelFiles);
+    else if (init.modelUrl !== undefined) source = urlModelSource(new URL(init.modelUrl.endsWith('/') ? init.modelUrl : `${init.modelUrl}/`, options.baseUrl));
+    else throw codedError('bad-argument', 'init: give modelUrl or modelFiles');
+    const choose = { allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths, wasmThreads: init.wasmThreads };
+    const { head, backend, model, load } = await loadInWorker(source, init, choose, batchSize);
+    loaded = { model, processor: head.processor, batchSize };
+    return { backend, config: head.config, modelSha256: head.modelSha256, load };
   };
 
   const embed = async (images: RgbaImage[], ctx: RpcContext<Progress>): Promise<Float32Array[]> => {
@@ -98,11 +89,8 @@ export function vitHandlers(options: WorkerHostOptions) {
     init: ({ options: initOptions }: { options: InitOptions }) => serial(() => init(initOptions)),
     /** [CLS] tokens, one per image, in order; a progress event after every batch; a cancel stops before the next. */
     embed: ({ images }: { images: RgbaImage[] }, ctx: RpcContext<Progress>) => serial(() => embed(images, ctx)),
-    /** tf.memory() inside the worker (tests check numTensors before and after extraction). */
-    memory: (): MemoryStats => {
-      const { numTensors, numBytes } = tf.memory();
-      return { numTensors, numBytes, backend: tf.getBackend() };
-    },
+    /** tf.memory() inside the worker (tests check numTensors before and after extraction), the wasm heap or GPU allocation. */
+    memory: (): MemoryStats => memoryStats(),
   } satisfies HandlerTable;
 }
 

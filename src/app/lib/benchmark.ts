@@ -6,12 +6,13 @@
 import { mulberry32 } from '../../common/mulberry32.ts';
 import { type BackendInspection, inspectBackends } from '../../vit/backend-probe.ts';
 import { VitWorkerClient } from '../../vit/client.ts';
-import type { InitOptions, InitResult, RgbaImage } from '../../vit/worker-protocol.ts';
+import type { InitOptions, InitResult, LoadReport, MemoryStats, RgbaImage } from '../../vit/worker-protocol.ts';
+import { formatBytes } from '../../common/format-bytes.ts';
 import { BACKEND_NAMES, type BackendName } from '../../protocol/vocabulary.ts';
 import { backendChain } from './url-params.ts';
 import { defaultWasmThreads, MAX_WASM_THREADS, threadsLabel } from '../../vit/wasm-threads.ts';
 
-export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Uint8Array> };
+export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, Blob> };
 
 /** The probe's findings as the page shows them: `reason` is why a backend is unavailable, or what a slow one costs. */
 export type BackendAvailability = Omit<BackendInspection, 'simd'>;
@@ -27,6 +28,10 @@ export interface BenchmarkSettings {
   wasmThreads?: number[];
   /** A backend whose single image takes longer than this (after warm-up) is skipped with the measured time. */
   maxSecondsPerImage: number;
+  /** Simulate a smaller GPU: WebGPU buffers planned for and refused above this many bytes. */
+  webgpuBufferLimitBytes?: number;
+  /** Simulate a smaller device: a model needing more memory than this is refused. */
+  memoryLimitBytes?: number;
 }
 
 export type RowStatus = 'measured' | 'skipped' | 'failed';
@@ -48,6 +53,10 @@ export interface BenchmarkRow {
   /** One image after warm-up, when it was timed (the basis for skipping a slow backend). */
   singleImageMs: number | null;
   reason: string | null;
+  /** The worker's memory after this row's runs; peakBytes is the wasm heap (it never shrinks) or the GPU allocation. */
+  memory: MemoryStats | null;
+  /** How the model was loaded for this row: time, the memory estimate and allowance, a WebGPU buffer plan. */
+  load: LoadReport | null;
 }
 
 export interface BenchmarkProgress {
@@ -59,7 +68,7 @@ export interface BenchmarkProgress {
 export interface BenchmarkReport {
   model: { source: string; modelSha256: string | null; imageSize: number | null; hiddenSize: number | null; layers: number | null };
   settings: Omit<BenchmarkSettings, 'model'>;
-  environment: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean };
+  environment: { userAgent: string; hardwareConcurrency: number; crossOriginIsolated: boolean; deviceMemoryGiB: number | null };
   rows: BenchmarkRow[];
   /** Largest maxAbsDiff over the measured rows (null with fewer than two measurements). */
   maxAbsDiff: number | null;
@@ -124,6 +133,12 @@ export function checkSettings(s: BenchmarkSettings): string[] {
   if (!Number.isInteger(s.runs) || s.runs < 1 || s.runs > 20) problems.push('The number of runs must be a whole number from 1 to 20.');
   if (s.wasmThreads?.some((t) => !Number.isInteger(t) || t < 1 || t > MAX_WASM_THREADS)) problems.push(`WebAssembly thread counts must be whole numbers from 1 to ${MAX_WASM_THREADS}.`);
   if (!(s.maxSecondsPerImage > 0)) problems.push('The time limit per image must be more than 0 seconds.');
+  for (const [cap, label] of [
+    [s.webgpuBufferLimitBytes, 'GPU buffer limit'],
+    [s.memoryLimitBytes, 'memory limit'],
+  ] as const) {
+    if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1024)) problems.push(`The simulated ${label} must be at least 1 KiB (or empty for this device's own).`);
+  }
   if (s.model.kind === 'url' && !isSameOriginPath(s.model.url)) problems.push(`The model address "${s.model.url.slice(0, 80)}" must be a path on this server, such as /models/tiny/.`);
   return problems;
 }
@@ -183,7 +198,7 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
     const name = threads === null ? backend : `${backend} (${threadsLabel(threads)})`;
     const row = (batch: number, fields: Partial<BenchmarkRow>): BenchmarkRow => ({
       backend, device, threads: measuredThreads, batch, status: 'skipped', msPerImage: null, runsMsPerImage: [], imagesPerRun: perRun(batch),
-      maxAbsDiff: null, reference: null, singleImageMs: null, reason: null, ...fields,
+      maxAbsDiff: null, reference: null, singleImageMs: null, reason: null, memory: null, load: null, ...fields,
     });
     const startDone = done;
     const skipAll = (fields: Partial<BenchmarkRow>) => {
@@ -210,7 +225,8 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
       return { ms, tokens };
     };
     try {
-      const init = await worker.init({ ...modelOption, allow: backendChain(backend), allowSoftwareGpu: true, batchSize: maxBatch, wasmThreads: threads ?? undefined });
+      const caps = { webgpuBufferLimitBytes: settings.webgpuBufferLimitBytes, memoryLimitBytes: settings.memoryLimitBytes };
+      const init = await worker.init({ ...modelOption, ...caps, allow: backendChain(backend), allowSoftwareGpu: true, batchSize: maxBatch, wasmThreads: threads ?? undefined });
       cb.onInit?.(backend, init);
       modelInfo = { ...modelInfo, modelSha256: init.modelSha256, imageSize: init.config.image_size, hiddenSize: init.config.hidden_size, layers: init.config.num_hidden_layers };
       if (init.backend.backend !== backend) {
@@ -255,7 +271,11 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
           tokens = result.tokens;
         }
         const diff = reference ? maxAbsDifference(tokens, reference.tokens) : null;
-        const measured = row(batch, { status: 'measured', msPerImage: median(times), runsMsPerImage: times, maxAbsDiff: diff, reference: reference?.backend ?? null, singleImageMs: single.ms });
+        const memory = await worker.memory();
+        const measured = row(batch, {
+          status: 'measured', msPerImage: median(times), runsMsPerImage: times, maxAbsDiff: diff, reference: reference?.backend ?? null, singleImageMs: single.ms,
+          memory, load: init.load, reason: planNote(init.load, maxBatch),
+        });
         reference ??= { backend, tokens };
         emit(measured);
       }
@@ -271,11 +291,23 @@ export async function runBenchmark(settings: BenchmarkSettings, availability: re
   }
   progress('done');
   const diffs = rows.flatMap((r) => (r.maxAbsDiff === null ? [] : [r.maxAbsDiff]));
+  const { webgpuBufferLimitBytes, memoryLimitBytes } = settings;
   return {
     model: modelInfo,
-    settings: { backends, batches, wasmThreads, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage },
-    environment: { userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: window.crossOriginIsolated },
+    settings: { backends, batches, wasmThreads, images: settings.images, runs: settings.runs, maxSecondsPerImage: settings.maxSecondsPerImage, webgpuBufferLimitBytes, memoryLimitBytes },
+    environment: {
+      userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated: window.crossOriginIsolated,
+      deviceMemoryGiB: (navigator as { deviceMemory?: number }).deviceMemory ?? null,
+    },
     rows,
     maxAbsDiff: diffs.length ? Math.max(...diffs) : null,
   };
+}
+
+/** What a measured row says about its load: the WebGPU buffer plan when it split a kernel or ran fewer images than `batch` per pass. */
+function planNote(load: LoadReport, batch: number): string | null {
+  const plan = load.webgpuPlan;
+  if (!plan || (plan.split.length === 0 && plan.maxBatch >= batch)) return null;
+  const parts = plan.split.map((s) => `${s.tensor} (${formatBytes(s.bytes)}) in ${s.blocks} column blocks`);
+  return `under the ${formatBytes(plan.limitBytes)} ${plan.limit}: ${parts.length ? parts.join('; ') : 'no kernel split'}; at most ${plan.maxBatch} images per forward pass`;
 }

@@ -7,10 +7,14 @@ export const BUNDLED_MODEL_URL = '/models/tiny/';
 /** Values per token of the bundled model (hidden 192, [CLS] pooling; model-choice.test.ts reads its config). */
 export const BUNDLED_TOKEN_WIDTH = 192;
 export const MODEL_FOLDER_FILES = ['manifest.json', 'config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
-/** ViT-B/16 in fp32 is 343 MB; anything far beyond that is not a ViT this app can run in a browser tab. */
-export const MAX_MODEL_FOLDER_BYTES = 1024 * 1024 * 1024;
+/**
+ * ViT-L/16 is 607 MB in fp16 and 1.2 GB in fp32; the worker streams model.safetensors and checks the memory the model
+ * needs from its header, so this only keeps the Cache API copy of a picked folder within reason.
+ */
+export const MAX_MODEL_FOLDER_BYTES = 2 * 1024 * 1024 * 1024;
 
-export type ModelChoice = { kind: 'url'; url: string } | { kind: 'folder'; label: string; files: Record<string, Uint8Array> };
+/** A picked folder keeps its files as Blobs (the Files, or the Cache API's copies): read as streams, never whole. */
+export type ModelChoice = { kind: 'url'; url: string } | { kind: 'folder'; label: string; files: Record<string, Blob> };
 
 const CHOICE_KEY = 'cipherpath-model-choice';
 const FOLDER_CACHE = 'cipherpath-model-folder';
@@ -24,21 +28,21 @@ export function checkModelUrl(raw: string): string {
   return path.endsWith('/') ? path : `${path}/`;
 }
 
-export async function readModelFolderFiles(files: readonly File[]): Promise<Record<string, Uint8Array>> {
+/** The model folder's files among the picked ones (not read: the worker streams them). */
+export function modelFolderFiles(files: readonly File[]): Record<string, Blob> {
   const byName = new Map(files.map((f) => [f.name, f]));
   const missing = MODEL_FOLDER_FILES.filter((name) => !byName.has(name));
   if (missing.length > 0) throw new Error(`the picked folder has no ${missing.join(', ')}; a model folder holds ${MODEL_FOLDER_FILES.join(', ')}`);
   const total = MODEL_FOLDER_FILES.reduce((sum, name) => sum + (byName.get(name) as File).size, 0);
   if (total > MAX_MODEL_FOLDER_BYTES) throw new Error(`the picked model is ${formatBytes(total)}; at most ${formatBytes(MAX_MODEL_FOLDER_BYTES)}`);
-  const entries = await Promise.all(MODEL_FOLDER_FILES.map(async (name) => [name, new Uint8Array(await (byName.get(name) as File).arrayBuffer())] as const));
-  return Object.fromEntries(entries);
+  return Object.fromEntries(MODEL_FOLDER_FILES.map((name) => [name, byName.get(name) as File]));
 }
 
 export async function saveModelChoice(choice: ModelChoice): Promise<void> {
   await caches.delete(FOLDER_CACHE);
   if (choice.kind === 'folder') {
     const cache = await caches.open(FOLDER_CACHE);
-    await Promise.all(Object.entries(choice.files).map(([name, bytes]) => cache.put(`/model-folder/${name}`, new Response(bytes as BodyInit))));
+    await Promise.all(Object.entries(choice.files).map(([name, file]) => cache.put(`/model-folder/${name}`, new Response(file))));
     localStorage.setItem(CHOICE_KEY, JSON.stringify({ kind: 'folder', label: choice.label }));
   } else {
     localStorage.setItem(CHOICE_KEY, JSON.stringify({ kind: 'url', url: choice.url }));
@@ -57,11 +61,11 @@ export async function currentModelChoice(): Promise<ModelChoice> {
   if (saved.kind === 'url' && typeof saved.url === 'string') return { kind: 'url', url: checkModelUrl(saved.url) };
   if (saved.kind === 'folder' && typeof saved.label === 'string') {
     const cache = await caches.open(FOLDER_CACHE);
-    const files: Record<string, Uint8Array> = {};
+    const files: Record<string, Blob> = {};
     for (const name of MODEL_FOLDER_FILES) {
       const response = await cache.match(`/model-folder/${name}`);
       if (!response) return bundled;
-      files[name] = new Uint8Array(await response.arrayBuffer());
+      files[name] = await response.blob(); // Chromium backs a cached body's Blob by its disk entry
     }
     return { kind: 'folder', label: saved.label, files };
   }
@@ -70,16 +74,16 @@ export async function currentModelChoice(): Promise<ModelChoice> {
 
 /** A key that changes whenever the model would (used to reload the ViT worker). */
 export function modelChoiceKey(choice: ModelChoice): string {
-  return choice.kind === 'url' ? `url:${choice.url}` : `folder:${choice.label}:${MODEL_FOLDER_FILES.map((n) => choice.files[n]?.byteLength).join(',')}`;
+  return choice.kind === 'url' ? `url:${choice.url}` : `folder:${choice.label}:${MODEL_FOLDER_FILES.map((n) => choice.files[n]?.size).join(',')}`;
 }
 
 /** Reads one file of the chosen model folder. */
 export function modelFileReader(choice: ModelChoice): (name: string) => Promise<Uint8Array> {
   if (choice.kind === 'folder') {
     return async (name) => {
-      const bytes = choice.files[name];
-      if (!bytes) throw new Error(`the picked model folder has no ${name}`);
-      return bytes;
+      const file = choice.files[name];
+      if (!file) throw new Error(`the picked model folder has no ${name}`);
+      return new Uint8Array(await file.arrayBuffer());
     };
   }
   return async (name) => {

@@ -1,5 +1,6 @@
 // The model in use, read from its folder's manifest without loading the weights: the same identity (sha256 of the
 // files' checksums) that keys the token cache.
+import { checkMemory, estimateModelMemory, memoryAllowance, type MemoryAllowance, type MemoryEstimate } from '../../vit/buffer-plan.ts';
 import { parseImageProcessorConfig, parseVitConfig, tokenWidth } from '../../vit/config.ts';
 import { modelIdentity, parseManifest } from '../../vit/weights.ts';
 import { type ModelChoice, modelFileReader } from './model-choice.ts';
@@ -15,6 +16,28 @@ export interface ModelInfo {
   tokenWidth: number | null;
   layers: number | null;
   imageSize: number | null;
+  /** What the model needs on WebAssembly (the path every browser has) and what this browser allows; null when config.json is unreadable. */
+  memory: { estimate: MemoryEstimate; allowance: MemoryAllowance | null; refusal: string | null } | null;
+}
+
+/** Images per forward pass the worker uses by default. */
+const WORKER_BATCH = 8;
+
+function memoryOf(config: Record<string, unknown>, dtype: string): ModelInfo['memory'] {
+  try {
+    const parsed = parseVitConfig(config);
+    const estimate = estimateModelMemory(parsed, 'perHead', WORKER_BATCH, dtype === 'F32' ? 4 : 2);
+    const allowance = memoryAllowance('wasm', (navigator as { deviceMemory?: number }).deviceMemory, undefined);
+    let refusal: string | null = null;
+    try {
+      checkMemory(estimate, allowance, 'This model');
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    return { estimate, allowance, refusal };
+  } catch {
+    return null;
+  }
 }
 
 function widthOf(config: Record<string, unknown>): number | null {
@@ -40,6 +63,7 @@ export async function readModelInfo(choice: ModelChoice): Promise<ModelInfo> {
     tokenWidth: widthOf(config),
     layers: num(config.num_hidden_layers),
     imageSize: num(config.image_size),
+    memory: memoryOf(config, manifest.dtype),
   };
 }
 

@@ -14,9 +14,10 @@ import {
   probeBackends,
   runBenchmark,
 } from '../lib/benchmark.ts';
-import { BUNDLED_MODEL_URL, MODEL_FOLDER_FILES, readModelFolderFiles } from '../lib/model-choice.ts';
+import { BUNDLED_MODEL_URL, MODEL_FOLDER_FILES, modelFolderFiles } from '../lib/model-choice.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
 import { defaultWasmThreads, threadsLabel } from '../../vit/wasm-threads.ts';
+import { formatBytes } from '../../common/format-bytes.ts';
 
 /** Tokens from different backends must agree this closely (float32 kernels differ by ~1e-6; fp16 storage is shared). */
 export const AGREEMENT_LIMIT = 1e-3;
@@ -24,6 +25,9 @@ const BATCH_CHOICES = [1, 8] as const;
 const BACKEND_LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly', cpu: 'Plain JavaScript' };
 
 type ModelChoice = 'bundled' | 'url' | 'folder';
+
+/** A MiB figure typed by the user (decimals allowed) as bytes; empty means none, anything unreadable NaN (checkSettings reports it). */
+const mebibytes = (text: string): number | undefined => (text.trim() === '' ? undefined : Math.round(Number(text) * 2 ** 20));
 
 const formatMs = (ms: number | null) => (ms === null ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
@@ -72,7 +76,7 @@ function ResultsTable({ rows }: { rows: BenchmarkRow[] }) {
   return (
     <table className="results benchmark" data-testid="benchmark-results">
       <caption>Milliseconds per image (median of the timed runs) and agreement with the first backend</caption>
-      <ColumnHeads columns={['Backend', 'Device', 'Batch', 'ms / image', 'Images × runs', 'Max abs difference', 'Note']} />
+      <ColumnHeads columns={['Backend', 'Device', 'Batch', 'ms / image', 'Images × runs', 'Max abs difference', 'Peak memory', 'Note']} />
       <tbody>
         {rows.map((r) => (
           <tr key={`${r.backend}-${r.batch}`} data-testid="benchmark-row" data-backend={r.backend} data-batch={r.batch} data-status={r.status}>
@@ -86,6 +90,9 @@ function ResultsTable({ rows }: { rows: BenchmarkRow[] }) {
             <td className="num" data-testid="max-abs-diff">
               {r.maxAbsDiff === null ? (r.status === 'measured' ? 'reference' : '—') : `${r.maxAbsDiff.toExponential(1)} vs ${r.reference ?? '?'}`}
             </td>
+            <td className="num" data-testid="peak-memory" title={r.memory ? memoryTitle(r) : undefined}>
+              {r.memory ? formatBytes(r.memory.peakBytes) : '—'}
+            </td>
             <td>
               {r.status === 'measured' ? '' : `${r.status}: `}
               {r.reason ?? ''}
@@ -95,6 +102,14 @@ function ResultsTable({ rows }: { rows: BenchmarkRow[] }) {
       </tbody>
     </table>
   );
+}
+
+/** Where a row's peak memory figure comes from, and what the model was estimated to need. */
+function memoryTitle(r: BenchmarkRow): string {
+  const m = r.memory as NonNullable<BenchmarkRow['memory']>;
+  const source = m.wasmHeapBytes !== undefined ? 'WebAssembly heap (it never shrinks: its peak)' : m.gpuBytesAllocated !== undefined ? 'GPU buffers tfjs allocated' : 'live tensors';
+  const estimate = r.load ? `; estimated ${formatBytes(r.load.estimate.totalBytes)}${r.load.allowance ? ` of the ${formatBytes(r.load.allowance.bytes)} allowed` : ''}` : '';
+  return `${source}${estimate}`;
 }
 
 function Summary({ report }: { report: BenchmarkReport }) {
@@ -124,13 +139,15 @@ export function BenchmarkPage() {
   const [availability, setAvailability] = useState<BackendAvailability[] | null>(null);
   const [modelChoice, setModelChoice] = useState<ModelChoice>('bundled');
   const [modelUrl, setModelUrl] = useState('/models/');
-  const [folder, setFolder] = useState<{ label: string; files: Record<string, Uint8Array> } | null>(null);
+  const [folder, setFolder] = useState<{ label: string; files: Record<string, Blob> } | null>(null);
   const [backends, setBackends] = useState<BackendName[]>([]);
   const [batches, setBatches] = useState<number[]>([...BATCH_CHOICES]);
   const [images, setImages] = useState('8');
   const [runs, setRuns] = useState('3');
   const [maxSeconds, setMaxSeconds] = useState('20');
   const [threads, setThreads] = useState(String(defaultWasmThreads()));
+  const [gpuLimit, setGpuLimit] = useState('');
+  const [memoryLimit, setMemoryLimit] = useState('');
   const [progress, setProgress] = useState<BenchmarkProgress | null>(null);
   const [rows, setRows] = useState<BenchmarkRow[]>([]);
   const [report, setReport] = useState<BenchmarkReport | null>(null);
@@ -156,7 +173,12 @@ export function BenchmarkPage() {
 
   const model: ModelSource | null =
     modelChoice === 'bundled' ? { kind: 'url', url: BUNDLED_MODEL_URL } : modelChoice === 'url' ? { kind: 'url', url: modelUrl.trim() } : folder ? { kind: 'files', ...folder } : null;
-  const settings = model ? { model, backends, batches, images: Number(images), runs: Number(runs), maxSecondsPerImage: Number(maxSeconds), wasmThreads: threads.split(',').map((t) => Number(t.trim())) } : null;
+  const settings = model
+    ? {
+        model, backends, batches, images: Number(images), runs: Number(runs), maxSecondsPerImage: Number(maxSeconds), wasmThreads: threads.split(',').map((t) => Number(t.trim())),
+        webgpuBufferLimitBytes: mebibytes(gpuLimit), memoryLimitBytes: mebibytes(memoryLimit),
+      }
+    : null;
   const problems = settings ? checkSettings(settings) : ['Choose a model folder.'];
 
   const onFolder = (e: ChangeEvent<HTMLInputElement>) => {
@@ -164,13 +186,12 @@ export function BenchmarkPage() {
     e.target.value = '';
     setError(null);
     const label = files[0]?.webkitRelativePath.split('/')[0] || 'folder';
-    readModelFolderFiles(files).then(
-      (read) => setFolder({ label, files: read }),
-      (err: unknown) => {
-        setFolder(null);
-        setError(`That folder cannot be used: ${(err as Error).message}.`);
-      },
-    );
+    try {
+      setFolder({ label, files: modelFolderFiles(files) });
+    } catch (err) {
+      setFolder(null);
+      setError(`That folder cannot be used: ${(err as Error).message}.`);
+    }
   };
 
   const toggle = <T,>(list: T[], value: T, on: boolean): T[] => (on ? [...list, value] : list.filter((v) => v !== value));
@@ -280,6 +301,19 @@ export function BenchmarkPage() {
           <label htmlFor={`${ids}-limit`}>Skip a backend slower than (s per image)</label>
           <input id={`${ids}-limit`} type="number" min={1} value={maxSeconds} onChange={(e) => setMaxSeconds(e.target.value)} disabled={running !== null} className="narrow" />
         </div>
+        <fieldset className="plain">
+          <legend>Simulate a smaller device (empty: this one’s own limits)</legend>
+          <div className="row">
+            <label htmlFor={`${ids}-gpu-limit`}>GPU buffer limit (MiB)</label>
+            <input id={`${ids}-gpu-limit`} type="text" inputMode="decimal" value={gpuLimit} onChange={(e) => setGpuLimit(e.target.value)} disabled={running !== null} className="narrow" />
+            <label htmlFor={`${ids}-memory-limit`}>Memory limit (MiB)</label>
+            <input id={`${ids}-memory-limit`} type="text" inputMode="decimal" value={memoryLimit} onChange={(e) => setMemoryLimit(e.target.value)} disabled={running !== null} className="narrow" />
+          </div>
+          <p className="muted small">
+            A GPU buffer limit below the adapter’s makes the model split its large matrices or, when it cannot, fall back to WebAssembly, as on a smaller GPU; a memory limit refuses a model that
+            would need more.
+          </p>
+        </fieldset>
         {problems.length > 0 && availability ? (
           <ul className="muted small" data-testid="benchmark-problems">
             {problems.map((p) => (

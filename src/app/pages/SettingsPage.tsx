@@ -9,7 +9,7 @@ import { ModelCatalogue } from '../components/ModelCatalogue.tsx';
 import { ErrorText, Section } from '../components/Section.tsx';
 import { eraseAllLocalData, reloadErased } from '../lib/erase.ts';
 import { rememberModelSha256 } from '../lib/extraction.ts';
-import { BUNDLED_MODEL_URL, checkModelUrl, currentModelChoice, MODEL_FOLDER_FILES, type ModelChoice, readModelFolderFiles, saveModelChoice } from '../lib/model-choice.ts';
+import { BUNDLED_MODEL_URL, checkModelUrl, currentModelChoice, MODEL_FOLDER_FILES, type ModelChoice, modelFolderFiles, saveModelChoice } from '../lib/model-choice.ts';
 import { type ModelInfo, readModelInfo } from '../lib/model-info.ts';
 import { useLocation } from '../router.tsx';
 import { readUrlOptions } from '../lib/url-params.ts';
@@ -61,7 +61,7 @@ function ModelChooser({ onModel, onError }: { onModel: (m: ModelInfo | null) => 
           ? { kind: 'url', url: BUNDLED_MODEL_URL }
           : kind === 'url'
             ? { kind: 'url', url: checkModelUrl(url) }
-            : { kind: 'folder', label: picked[0]?.webkitRelativePath.split('/')[0] || 'picked model', files: await readModelFolderFiles(picked) };
+            : { kind: 'folder', label: picked[0]?.webkitRelativePath.split('/')[0] || 'picked model', files: modelFolderFiles(picked) };
       // Read first (a folder whose manifest or config cannot be read is refused before anything is saved), show only once
       // saved: the page must never name a model that a reload or the next page would not use.
       const info = await readModelInfo(choice);
@@ -175,6 +175,14 @@ export function SettingsPage() {
               </code>
             </Row>
             <Row term="Files">{model.files.map((f) => `${f.name} (${formatBytes(f.bytes)})`).join(', ')}</Row>
+            {model.memory ? (
+              <Row term="Memory">
+                <span data-testid="model-memory" className={model.memory.refusal ? 'notice error' : undefined} role={model.memory.refusal ? 'alert' : undefined}>
+                  {model.memory.refusal ??
+                    `needs about ${formatBytes(model.memory.estimate.totalBytes)} on WebAssembly (${formatBytes(model.memory.estimate.weightBytes)} of float32 weights, the rest to load and run)${model.memory.allowance ? `; this browser allows ${formatBytes(model.memory.allowance.bytes)} (${model.memory.allowance.source})` : ''}. The workstation check measures the real peak.`}
+                </span>
+              </Row>
+            ) : null}
           </dl>
         ) : (
           <p className="muted">{modelError ? null : 'Reading the model manifest…'}</p>
