@@ -2,36 +2,40 @@
 // A model is a bundle: part 0 is UTF-8 JSON {layout, encrypted}; then either the head in clear (part 1: C×D float64
 // weights, row-major; part 2: C float64 biases) or the head encrypted by a key holder (passes × ciphertextsPerGroup
 // weight envelopes, pass-major, then one bias envelope per pass). The layout mirrors src/he's InferenceLayout.
+import { type Static, Type } from 'typebox';
 import { decodeBundle, encodeBundle } from './bundle.ts';
 
-/** Slot layout of an inference model (see src/he/inference.ts for the slot formula). */
-export interface InferenceLayoutWire {
-  mode: 'single' | 'batched';
-  classes: number;
-  dim: number;
-  slotCount: number;
-  /** B: tokens per group. */
-  tokensPerGroup: number;
-  /** Cg: class lanes per ciphertext. */
-  classesPerPass: number;
-  /** G: features per ciphertext. */
-  featuresPerCiphertext: number;
-  /** ceil(D / G): input ciphertexts per group of B tokens. */
-  ciphertextsPerGroup: number;
-  /** ceil(C / Cg): result ciphertexts per group. */
-  passes: number;
-  /**
-   * false ('replicated'): every slot holds a complete logit (rotations on the last level, ~3x cheaper). true:
-   * non-logit slots are multiplied by 0 (one more level). Neither output contains partial sums of the weights.
-   */
-  masked: boolean;
-}
+export const INFERENCE_LIMITS = { maxClasses: 64, maxDim: 4096, maxGroups: 64 } as const;
+
+
+const count = (maximum: number, description: string) => Type.Integer({ minimum: 1, maximum, description });
+
+/** Slot layout of an inference model (see src/he/inference.ts for the slot formula), written once: the bundle's JSON part and the GET route's answer. */
+export const InferenceLayoutSchema = Type.Object({
+  mode: Type.Enum(['single', 'batched']),
+  classes: count(INFERENCE_LIMITS.maxClasses, 'C: classes'),
+  dim: count(INFERENCE_LIMITS.maxDim, 'D: token width'),
+  slotCount: count(1 << 16, 'CKKS slots per ciphertext'),
+  tokensPerGroup: count(1 << 16, 'B: tokens per group'),
+  classesPerPass: count(INFERENCE_LIMITS.maxClasses, 'Cg: class lanes per ciphertext'),
+  featuresPerCiphertext: count(1 << 16, 'G: features per ciphertext'),
+  ciphertextsPerGroup: count(INFERENCE_LIMITS.maxDim, 'ceil(D / G): input ciphertexts per group of B tokens'),
+  passes: count(INFERENCE_LIMITS.maxClasses, 'ceil(C / Cg): result ciphertexts per group'),
+  masked: Type.Boolean({
+    description:
+      "false ('replicated'): every slot holds a complete logit (rotations on the last level, ~3x cheaper); true: non-logit slots are multiplied by 0 (one more level). Neither output contains partial sums of the weights.",
+  }),
+});
+export type InferenceLayoutWire = Static<typeof InferenceLayoutSchema>;
+
+/** GET /api/federations/:fid/inference-model: the published model's layout, never its weights. */
+export const PublishedModelSchema = Type.Object({ sha256: Type.String(), layout: InferenceLayoutSchema, encrypted: Type.Boolean() });
+export type PublishedModel = Static<typeof PublishedModelSchema>;
 
 export type InferenceModelWire =
   | { layout: InferenceLayoutWire; encrypted: false; weights: Float64Array; biases: Float64Array }
   | { layout: InferenceLayoutWire; encrypted: true; weights: Uint8Array[][]; biases: Uint8Array[] };
 
-export const INFERENCE_LIMITS = { maxClasses: 64, maxDim: 4096, maxGroups: 64 } as const;
 
 export class InferenceModelError extends Error {
   constructor(message: string) {
@@ -46,17 +50,12 @@ export function checkLayoutWire(raw: unknown): InferenceLayoutWire {
   const l = raw as Partial<InferenceLayoutWire> | null;
   if (typeof l !== 'object' || l === null) throw new InferenceModelError('layout must be an object');
   if (l.mode !== 'single' && l.mode !== 'batched') throw new InferenceModelError(`layout.mode must be 'single' or 'batched'`);
-  const ints: [keyof InferenceLayoutWire, number, number][] = [
-    ['classes', 1, INFERENCE_LIMITS.maxClasses],
-    ['dim', 1, INFERENCE_LIMITS.maxDim],
-    ['slotCount', 1, 1 << 16],
-    ['tokensPerGroup', 1, 1 << 16],
-    ['classesPerPass', 1, INFERENCE_LIMITS.maxClasses],
-    ['featuresPerCiphertext', 1, 1 << 16],
-    ['ciphertextsPerGroup', 1, INFERENCE_LIMITS.maxDim],
-    ['passes', 1, INFERENCE_LIMITS.maxClasses],
-  ];
-  for (const [key, lo, hi] of ints) if (!isInt(l[key], lo, hi)) throw new InferenceModelError(`layout.${key} must be an integer in ${lo}..${hi}`);
+  // The bounds are the schema's: one source for the bundle's check and the route's documentation.
+  for (const [key, field] of Object.entries(InferenceLayoutSchema.properties) as [keyof InferenceLayoutWire, { minimum?: unknown; maximum?: unknown }][]) {
+    const { minimum, maximum } = field;
+    if (typeof minimum !== 'number' || typeof maximum !== 'number') continue;
+    if (!isInt(l[key], minimum, maximum)) throw new InferenceModelError(`layout.${key} must be an integer in ${minimum}..${maximum}`);
+  }
   if (typeof l.masked !== 'boolean') throw new InferenceModelError('layout.masked must be a boolean');
   return l as InferenceLayoutWire;
 }

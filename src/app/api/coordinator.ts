@@ -1,18 +1,13 @@
 // Thin typed client of the coordinator API. Same origin only: the SPA is served by the coordinator it talks to.
 import type { AuditEntry, CreateFederationRequest, EnrolResponse, FederationView, InvitesResponse, JobsView, MeResponse, RoundView, UploadResponse } from '../../protocol/api.ts';
-import type { InferenceLayoutWire } from '../../protocol/inference-model.ts';
+import type { PublishedModel } from '../../protocol/inference-model.ts';
 import type { KeyRelayAbort, KeyRelayCommit, KeyRelayContribution, KeyRelayCreated, KeyRelayView } from '../../protocol/key-relay.ts';
 
 const relayPath = (federationId: string, relayId?: string, step?: string) =>
   `/api/federations/${encodeURIComponent(federationId)}/key-relays${relayId ? `/${encodeURIComponent(relayId)}` : ''}${step ? `/${step}` : ''}`;
 const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-/** GET /api/federations/:fid/inference-model: the published model's layout, never its weights. */
-export interface PublishedModel {
-  sha256: string;
-  layout: InferenceLayoutWire;
-  encrypted: boolean;
-}
+export type { PublishedModel };
 
 export class ApiError extends Error {
   readonly status: number;

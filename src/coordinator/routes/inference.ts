@@ -7,7 +7,7 @@ import { PRESETS, presetHash } from '../../he/params.ts';
 import { EvaluationKeyParamsSchema, FederationParamsSchema } from '../../protocol/api.ts';
 import { BUNDLE_LIMITS, encodeBundle } from '../../protocol/bundle.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
-import { decodeInferenceModel } from '../../protocol/inference-model.ts';
+import { decodeInferenceModel, PublishedModelSchema } from '../../protocol/inference-model.ts';
 import { binaryBody, type CoordinatorContext, memberFederation, requireKeyHolder } from '../context.ts';
 import { heInputError, HttpError } from '../errors.ts';
 
@@ -65,7 +65,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<CoordinatorContext> = as
 
   app.get(
     '/api/federations/:fid/inference-model',
-    { config: { auth: 'clinic' }, schema: { summary: 'the layout of the published inference model (never its weights)', params: FederationParamsSchema } },
+    { config: { auth: 'clinic' }, schema: { summary: 'the layout of the published inference model (never its weights)', params: FederationParamsSchema, response: { 200: PublishedModelSchema } } },
     async (request) => {
       const { federation } = await memberFederation(store, request, request.params.fid);
       const sha = await store.inferenceModel(federation.id);
