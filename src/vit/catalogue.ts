@@ -7,9 +7,13 @@
 import { tokenWidth } from './config.ts';
 import type { Pooling, VitConfig } from './config.ts';
 
+/** The checkpoint family a model ships in (src/vit/checkpoint.ts reads all three). */
+export type CatalogueFamily = 'hf-vit' | 'hf-dinov2' | 'timm';
+
 export interface CatalogueModel {
   name: string;
   hub: string;
+  family: CatalogueFamily;
   architecture: string;
   /** Shapes that identify it in a converted checkpoint. */
   shape: Pick<VitConfig, 'hidden_size' | 'num_hidden_layers' | 'patch_size' | 'num_register_tokens' | 'use_swiglu_ffn'>;
@@ -27,22 +31,22 @@ const shape = (hidden_size: number, num_hidden_layers: number, patch_size: numbe
 });
 
 export const CATALOGUE: readonly CatalogueModel[] = [
-  { name: 'Phikon', hub: 'owkin/phikon', architecture: 'HF ViTModel ViT-B/16', shape: shape(768, 12, 16), pooling: 'cls', parameters: 85.8e6, tile: '224 px @ 20x', licence: 'Owkin non-commercial', gated: false },
-  { name: 'Phikon-v2', hub: 'owkin/phikon-v2', architecture: 'HF Dinov2 ViT-L/16', shape: shape(1024, 24, 16), pooling: 'cls', parameters: 303.4e6, tile: '224 px @ 20x', licence: 'Owkin non-commercial', gated: false },
-  { name: 'UNI', hub: 'MahmoodLab/UNI', architecture: 'timm ViT-L/16, LayerScale', shape: shape(1024, 24, 16), pooling: 'cls', parameters: 303.4e6, tile: '256 px @ 20x, resized to 224', licence: 'CC-BY-NC-ND 4.0', gated: true },
-  { name: 'UNI2-h', hub: 'MahmoodLab/UNI2-h', architecture: 'timm ViT-H/14, 8 registers, SwiGLU', shape: shape(1536, 24, 14, 8, true), pooling: 'cls', parameters: 681.4e6, tile: '256 px @ 20x, resized to 224', licence: 'CC-BY-NC-ND 4.0', gated: true },
-  { name: 'Virchow2', hub: 'paige-ai/Virchow2', architecture: 'timm ViT-H/14, 4 registers, SwiGLU', shape: shape(1280, 32, 14, 4, true), pooling: 'cls+mean', parameters: 631.2e6, tile: '224 px @ 20x (mixed 5-40x in training)', licence: 'CC-BY-NC-ND 4.0', gated: true },
-  { name: 'H-optimus-0', hub: 'bioptimus/H-optimus-0', architecture: 'timm ViT-g/14, 4 registers, SwiGLU', shape: shape(1536, 40, 14, 4, true), pooling: 'cls', parameters: 1.13e9, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: false },
-  { name: 'Prov-GigaPath', hub: 'prov-gigapath/prov-gigapath', architecture: 'timm ViT-g/16, SwiGLU', shape: shape(1536, 40, 16, 0, true), pooling: 'cls', parameters: 1.13e9, tile: '256 px @ 20x, centre crop 224', licence: 'Apache-2.0 with conditions', gated: true },
-  { name: 'Lunit DINO ViT-S/8', hub: 'lunit-io/benchmark-ssl-pathology (release)', architecture: 'timm ViT-S/8', shape: shape(384, 12, 8), pooling: 'cls', parameters: 21.7e6, tile: '224 px @ 20x and 40x', licence: 'Lunit non-commercial', gated: false },
-  { name: 'Lunit DINO ViT-S/16', hub: 'lunit-io/benchmark-ssl-pathology (release)', architecture: 'timm ViT-S/16', shape: shape(384, 12, 16), pooling: 'cls', parameters: 21.7e6, tile: '224 px @ 20x and 40x', licence: 'Lunit non-commercial', gated: false },
-  { name: 'Kaiko ViT-S/16', hub: 'kaiko-ai/towards_large_pathology_fms', architecture: 'timm ViT-S/16', shape: shape(384, 12, 16), pooling: 'cls', parameters: 21.7e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
-  { name: 'Kaiko ViT-B/16', hub: 'kaiko-ai/towards_large_pathology_fms', architecture: 'timm ViT-B/16', shape: shape(768, 12, 16), pooling: 'cls', parameters: 85.8e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
-  { name: 'Kaiko ViT-L/14', hub: 'kaiko-ai/towards_large_pathology_fms', architecture: 'timm ViT-L/14, 4 registers, built at 518 px (resample to 224)', shape: shape(1024, 24, 14, 4), pooling: 'cls', parameters: 304e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
-  { name: 'Hibou-B', hub: 'histai/hibou-b', architecture: 'HF Dinov2WithRegisters ViT-B/14, 4 registers, SwiGLU', shape: shape(768, 12, 14, 4, true), pooling: 'cls', parameters: 85.7e6, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: true },
-  { name: 'Hibou-L', hub: 'histai/hibou-L', architecture: 'HF Dinov2WithRegisters ViT-L/14, 4 registers, SwiGLU', shape: shape(1024, 24, 14, 4, true), pooling: 'cls', parameters: 303.7e6, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: true },
+  { name: 'Phikon', hub: 'owkin/phikon', family: 'hf-vit', architecture: 'HF ViTModel ViT-B/16', shape: shape(768, 12, 16), pooling: 'cls', parameters: 85.8e6, tile: '224 px @ 20x', licence: 'Owkin non-commercial', gated: false },
+  { name: 'Phikon-v2', hub: 'owkin/phikon-v2', family: 'hf-dinov2', architecture: 'HF Dinov2 ViT-L/16', shape: shape(1024, 24, 16), pooling: 'cls', parameters: 303.4e6, tile: '224 px @ 20x', licence: 'Owkin non-commercial', gated: false },
+  { name: 'UNI', hub: 'MahmoodLab/UNI', family: 'timm', architecture: 'timm ViT-L/16, LayerScale', shape: shape(1024, 24, 16), pooling: 'cls', parameters: 303.4e6, tile: '256 px @ 20x, resized to 224', licence: 'CC-BY-NC-ND 4.0', gated: true },
+  { name: 'UNI2-h', hub: 'MahmoodLab/UNI2-h', family: 'timm', architecture: 'timm ViT-H/14, 8 registers, SwiGLU', shape: shape(1536, 24, 14, 8, true), pooling: 'cls', parameters: 681.4e6, tile: '256 px @ 20x, resized to 224', licence: 'CC-BY-NC-ND 4.0', gated: true },
+  { name: 'Virchow2', hub: 'paige-ai/Virchow2', family: 'timm', architecture: 'timm ViT-H/14, 4 registers, SwiGLU', shape: shape(1280, 32, 14, 4, true), pooling: 'cls+mean', parameters: 631.2e6, tile: '224 px @ 20x (mixed 5-40x in training)', licence: 'CC-BY-NC-ND 4.0', gated: true },
+  { name: 'H-optimus-0', hub: 'bioptimus/H-optimus-0', family: 'timm', architecture: 'timm ViT-g/14, 4 registers, SwiGLU', shape: shape(1536, 40, 14, 4, true), pooling: 'cls', parameters: 1.13e9, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: false },
+  { name: 'Prov-GigaPath', hub: 'prov-gigapath/prov-gigapath', family: 'timm', architecture: 'timm ViT-g/16, SwiGLU', shape: shape(1536, 40, 16, 0, true), pooling: 'cls', parameters: 1.13e9, tile: '256 px @ 20x, centre crop 224', licence: 'Apache-2.0 with conditions', gated: true },
+  { name: 'Lunit DINO ViT-S/8', hub: 'lunit-io/benchmark-ssl-pathology (release)', family: 'timm', architecture: 'timm ViT-S/8', shape: shape(384, 12, 8), pooling: 'cls', parameters: 21.7e6, tile: '224 px @ 20x and 40x', licence: 'Lunit non-commercial', gated: false },
+  { name: 'Lunit DINO ViT-S/16', hub: 'lunit-io/benchmark-ssl-pathology (release)', family: 'timm', architecture: 'timm ViT-S/16', shape: shape(384, 12, 16), pooling: 'cls', parameters: 21.7e6, tile: '224 px @ 20x and 40x', licence: 'Lunit non-commercial', gated: false },
+  { name: 'Kaiko ViT-S/16', hub: 'kaiko-ai/towards_large_pathology_fms', family: 'timm', architecture: 'timm ViT-S/16', shape: shape(384, 12, 16), pooling: 'cls', parameters: 21.7e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
+  { name: 'Kaiko ViT-B/16', hub: 'kaiko-ai/towards_large_pathology_fms', family: 'timm', architecture: 'timm ViT-B/16', shape: shape(768, 12, 16), pooling: 'cls', parameters: 85.8e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
+  { name: 'Kaiko ViT-L/14', hub: 'kaiko-ai/towards_large_pathology_fms', family: 'timm', architecture: 'timm ViT-L/14, 4 registers, built at 518 px (resample to 224)', shape: shape(1024, 24, 14, 4), pooling: 'cls', parameters: 304e6, tile: '224 px, mixed magnifications', licence: 'Kaiko non-commercial share-alike', gated: false },
+  { name: 'Hibou-B', hub: 'histai/hibou-b', family: 'hf-dinov2', architecture: 'HF Dinov2WithRegisters ViT-B/14, 4 registers, SwiGLU', shape: shape(768, 12, 14, 4, true), pooling: 'cls', parameters: 85.7e6, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: true },
+  { name: 'Hibou-L', hub: 'histai/hibou-L', family: 'hf-dinov2', architecture: 'HF Dinov2WithRegisters ViT-L/14, 4 registers, SwiGLU', shape: shape(1024, 24, 14, 4, true), pooling: 'cls', parameters: 303.7e6, tile: '224 px @ 20x', licence: 'Apache-2.0', gated: true },
   {
-    name: 'CONCH (vision tower)', hub: 'MahmoodLab/CONCH', architecture: 'open_clip CoCa, timm ViT-B/16 at 448 px + attentional pooler', shape: shape(768, 12, 16), pooling: 'cls', parameters: 90e6,
+    name: 'CONCH (vision tower)', hub: 'MahmoodLab/CONCH', family: 'timm', architecture: 'open_clip CoCa, timm ViT-B/16 at 448 px + attentional pooler', shape: shape(768, 12, 16), pooling: 'cls', parameters: 90e6,
     tile: '512 px @ 20x, resized to 448', licence: 'CC-BY-NC-ND 4.0', gated: true, unsupported: 'its 512-value embedding comes from an attentional pooler (not implemented), not from [CLS]',
   },
 ];
@@ -82,9 +86,24 @@ export function parameterCount(config: VitConfig): number {
   return d * 3 * config.patch_size ** 2 + d + (2 + grid + config.num_register_tokens) * d + config.num_hidden_layers * block + 2 * d;
 }
 
-/** The catalogue entry whose shapes a converted config has, if any (several can share one: the first is returned). */
-export function recogniseCatalogueModel(config: VitConfig): CatalogueModel | undefined {
-  return CATALOGUE.find(({ shape: s }) => (Object.keys(s) as (keyof typeof s)[]).every((k) => s[k] === config[k]));
+export interface CatalogueMatch {
+  /** The model, or "A or B" when several catalogue models share these shapes and this family. */
+  name: string;
+  models: CatalogueModel[];
+  /** Their pooling when they agree on it; undefined otherwise (the converter then keeps its default and says so). */
+  pooling: Pooling | undefined;
+}
+
+/**
+ * The catalogue models a converted config can be: same shapes and, when given, the same checkpoint family (a timm
+ * ViT-B/16 is not Phikon, an HF ViTModel). Shapes alone cannot tell some apart (Lunit DINO and Kaiko ViT-S/16, Kaiko
+ * ViT-B/16 and CONCH's tower): then every candidate is named, never the first one guessed.
+ */
+export function recogniseCatalogueModel(config: VitConfig, family?: CatalogueFamily): CatalogueMatch | undefined {
+  const models = CATALOGUE.filter(({ shape: s, family: f }) => (family === undefined || f === family) && (Object.keys(s) as (keyof typeof s)[]).every((k) => s[k] === config[k]));
+  if (models.length === 0) return undefined;
+  const poolings = new Set(models.map((m) => m.pooling));
+  return { name: models.map((m) => m.name).join(' or '), models, pooling: poolings.size === 1 ? models[0]!.pooling : undefined };
 }
 
 /** Values per token a catalogue model gives. */

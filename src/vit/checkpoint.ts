@@ -298,8 +298,8 @@ export function convertCheckpoint(
     pooling: options.pooling ?? PLAIN_VIT_EXTENSIONS.pooling,
   };
   browserFit({ name: 'this checkpoint', parameters: parameterCount(config) });
-  const known = recogniseCatalogueModel(config);
-  if (known && options.pooling === undefined) config.pooling = known.pooling;
+  const known = recogniseCatalogueModel(config, family);
+  if (known?.pooling && options.pooling === undefined) config.pooling = known.pooling;
   const { weights } = canonicalVitWeights(config, tensors);
   return {
     family, config, processor: processorAt(processor, imageSize), weights, dropped,

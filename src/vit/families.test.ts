@@ -199,6 +199,15 @@ describe('catalogue', () => {
     expect(() => browserFit(entry)).toThrow(/Virchow2: 631M parameters is too large for a browser tab: it would need about 4\.7 GiB/);
     expect(() => browserFit(CATALOGUE.find((m) => m.name.startsWith('CONCH')) as CatalogueModel)).toThrow(/attentional pooler/);
     expect(() => browserFit(CATALOGUE.find((m) => m.name === 'Phikon') as CatalogueModel)).not.toThrow();
+    // Shapes and the checkpoint family together: a timm ViT-L/16 is UNI, an HF Dinov2 one Phikon-v2; where even both
+    // cannot tell models apart, every candidate is named.
+    const vitL16 = { ...VIT_PRESETS['vit-b16'], hidden_size: 1024, num_hidden_layers: 24 };
+    expect(recogniseCatalogueModel(vitL16, 'timm')?.name).toBe('UNI');
+    expect(recogniseCatalogueModel(vitL16, 'hf-dinov2')?.name).toBe('Phikon-v2');
+    expect(recogniseCatalogueModel(VIT_PRESETS['vit-b16'], 'hf-vit')?.name).toBe('Phikon');
+    expect(recogniseCatalogueModel(VIT_PRESETS['vit-b16'], 'timm')).toMatchObject({ name: 'Kaiko ViT-B/16 or CONCH (vision tower)', pooling: 'cls' });
+    expect(recogniseCatalogueModel({ ...VIT_PRESETS['vit-b16'], hidden_size: 384 }, 'timm')?.name).toBe('Lunit DINO ViT-S/16 or Kaiko ViT-S/16');
+    expect(recogniseCatalogueModel(VIT_PRESETS['vit-b16'], 'hf-dinov2')).toBeUndefined();
     // The canonical count matches timm's for ViT-B/16 (85,798,656 without the head).
     expect(parameterCount(VIT_PRESETS['vit-b16'])).toBe(85798656);
   });
