@@ -54,7 +54,7 @@ const CORES = availableParallelism();
 /** Thread counts the ViT-S/B/L wasm rows (and PyTorch beside them) are measured with. */
 const THREAD_COUNTS = [...new Set([1, 2, CORES])];
 
-type BenchPreset = Exclude<VitPresetName, 'tiny' | 'mini-s14-registers'>;
+type BenchPreset = Exclude<VitPresetName, 'tiny' | 'vit-s14-registers'>;
 const BENCH_MODELS: Record<BenchPreset, string> = { paper: 'bench-paper', 'vit-s16': 'bench-vit-s16', 'vit-b16': 'bench-vit-b16', 'vit-l16': 'bench-vit-l16' };
 
 /** The 224 px ViTs measured on wasm beside PyTorch: timm architecture, images per run, timed runs, batch sizes. */

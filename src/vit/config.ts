@@ -36,7 +36,7 @@ export function tokenWidth(config: Pick<VitConfig, 'hidden_size' | 'pooling'>): 
 /** Fields of VitConfig with the value a plain HF ViTModel has. */
 export const PLAIN_VIT_EXTENSIONS = Object.freeze({ use_swiglu_ffn: false, layer_scale: false, num_register_tokens: 0, pooling: 'cls' as Pooling });
 
-export type VitPresetName = 'vit-s16' | 'vit-b16' | 'vit-l16' | 'paper' | 'tiny' | 'mini-s14-registers';
+export type VitPresetName = 'vit-s16' | 'vit-b16' | 'vit-l16' | 'paper' | 'tiny' | 'vit-s14-registers';
 
 const VIT_B16: VitConfig = {
   hidden_size: 768,
@@ -69,16 +69,15 @@ export const VIT_PRESETS: Readonly<Record<VitPresetName, VitConfig>> = Object.fr
     num_attention_heads: 3,
     intermediate_size: 768,
   }),
-  // The ViT-S/14-with-registers family (Hibou, Virchow2, H-optimus) cut down for SwiftShader: patch 14,
-  // 4 registers, LayerScale, SwiGLU, CLS || mean pooling; 56 px, 96 wide, 2 layers.
-  'mini-s14-registers': Object.freeze({
+  // A whole ViT-S/14 with registers (384 wide, 12 layers, 6 heads, SwiGLU 1024, LayerScale, 4 registers, CLS || mean)
+  // at 98 px (7 x 7 patches) instead of 224, so SwiftShader's WebGPU runs it in an end-to-end test.
+  'vit-s14-registers': Object.freeze({
     ...VIT_B16,
-    image_size: 56,
+    image_size: 98,
     patch_size: 14,
-    hidden_size: 96,
-    num_hidden_layers: 2,
-    num_attention_heads: 3,
-    intermediate_size: 256,
+    hidden_size: 384,
+    num_attention_heads: 6,
+    intermediate_size: 1024,
     layer_norm_eps: 1e-6,
     use_swiglu_ffn: true,
     layer_scale: true,

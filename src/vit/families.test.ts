@@ -191,7 +191,7 @@ describe('preprocessing as BitImageProcessor / timm eval transforms', () => {
 
 describe('catalogue', () => {
   it('recognises a model by its shapes, fills its pooling, and refuses models of 600M parameters or more', () => {
-    const virchow2 = { ...VIT_PRESETS['mini-s14-registers'], hidden_size: 1280, num_hidden_layers: 32, num_attention_heads: 16, intermediate_size: 3416, image_size: 224 };
+    const virchow2 = { ...VIT_PRESETS['vit-s14-registers'], hidden_size: 1280, num_hidden_layers: 32, num_attention_heads: 16, intermediate_size: 3416, image_size: 224 };
     expect(recogniseCatalogueModel(virchow2)?.name).toBe('Virchow2');
     expect(parameterCount(virchow2)).toBeGreaterThan(600e6);
     const entry = CATALOGUE.find((m) => m.name === 'Virchow2') as CatalogueModel;
