@@ -411,10 +411,20 @@ export async function run(): Promise<{ rows: BrowserRow[] } & Record<string, unk
       return `${model} ${threads}t: ${r?.msPerImage?.toFixed(0) ?? '-'} ms (heap ${r?.wasmHeapMiB ?? '-'} MiB, renderer ${r?.rendererPeakRssMiB ?? '-'} MiB) vs PyTorch ${r?.pytorchMsPerImage?.toFixed(0) ?? '-'} ms (${r?.pytorchPeakRssMiB ?? '-'} MiB), x${r?.ratioToPytorch ?? '-'}, load ${r?.loadAverage ?? '-'}`;
     }),
   );
+  // Issue 17's headline figures, ViT-B/16 at batch 1: the 2-thread speedup, and tfjs over PyTorch at each thread count.
+  const b16 = (threads: number) => wasm('vit-b16', 1, threads);
+  const oneThread = b16(1)?.msPerImage ?? null;
+  const twoThreads = b16(2)?.msPerImage ?? null;
+  const ratioToPytorchByThreads = Object.fromEntries(THREAD_COUNTS.map((t) => [String(t), b16(t)?.ratioToPytorch ?? null]));
   return {
     browser: `Chromium ${browserVersion} headless`,
     cores: CORES,
     threadCounts: THREAD_COUNTS,
+    /** ViT-B/16 batch 1: tiles/s with 2 wasm threads over tiles/s with 1 */
+    wasmThreadSpeedup2: oneThread !== null && twoThreads !== null ? Number((oneThread / twoThreads).toFixed(2)) : null,
+    /** ViT-B/16 batch 1: tfjs wasm ms/tile over PyTorch CPU ms/tile at 2 threads, same machine and run */
+    ratioToPytorchSameThreads: ratioToPytorchByThreads['2'] ?? null,
+    ratioToPytorchByThreads,
     loadAverageAtStart: loadBefore,
     loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
     pytorch: torchVersion,
