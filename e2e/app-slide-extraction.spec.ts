@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { expectNoSeriousA11yViolations } from './app-helpers.ts';
 import { cspViolations, recordCspViolations, watch } from './slide-watch.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -98,7 +99,7 @@ test('all tissue tiles are extracted as the CLI embeds them; a reload mid-way re
     expect(token.length).toBe(expected?.length);
     token.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - (expected?.[i] ?? Number.NaN)))));
   }
-  console.log(`slide extraction: ${total} tiles, ${before} reused after the reload, max |browser − CLI| = ${worst.toExponential(2)}`);
+  console.log(`slide extraction on ${await figures(page).getAttribute('data-backend')}: ${total} tiles, ${before} reused after the reload, max |browser − CLI| = ${worst.toExponential(2)}`);
   expect(worst).toBeLessThan(1e-4);
 
   expect(seen.requests.filter((r) => !r.startsWith('GET '))).toEqual([]);
@@ -114,6 +115,7 @@ test('Pause holds the extraction, Resume continues it, Cancel stops it', async (
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('slide-extraction')).toHaveAttribute('data-status', 'paused');
   await expect(figures(page)).toContainText('paused');
+  await expectNoSeriousA11yViolations(page, 'slide extraction, paused');
   const paused = await figure(page, 'batches');
   await page.waitForTimeout(1000);
   expect(await figure(page, 'batches')).toBe(paused);

@@ -36,7 +36,7 @@ export function SlideExtraction({ forcedBackend }: { forcedBackend: BackendName 
       {x.progress ? (
         <>
           <ProgressBar label="Slide extraction" done={x.progress.done} total={x.progress.total} etaMs={x.status === 'running' ? x.progress.etaMs : undefined} testId="slide-extraction-progress" />
-          <p data-testid="slide-extraction-figures" data-done={x.progress.done} data-total={x.progress.total} data-reused={x.progress.reused} data-computed={x.progress.computed} data-batches={x.progress.batches}>
+          <p data-testid="slide-extraction-figures" data-done={x.progress.done} data-total={x.progress.total} data-reused={x.progress.reused} data-computed={x.progress.computed} data-batches={x.progress.batches} data-backend={x.backend ?? ''}>
             {x.progress.reused.toLocaleString('en')} token(s) reused from this browser, {x.progress.computed.toLocaleString('en')} computed in {x.progress.batches} batch(es)
             {x.status === 'pausing' ? ' — pausing after the batch in flight' : ''}
             {x.status === 'paused' ? ' — paused' : ''}
