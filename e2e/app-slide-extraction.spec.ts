@@ -131,3 +131,36 @@ test('Pause holds the extraction, Resume continues it, Cancel stops it', async (
   expect(seen.requests.filter((r) => !r.startsWith('GET '))).toEqual([]);
   expect([...seen.problems, ...(await cspViolations(page))]).toEqual([]);
 });
+
+test('with File System Access the slide reopens after a reload from its kept handle, without picking it again', async ({ page }) => {
+  // Playwright cannot answer Chromium's native file picker, so the picker hands back a real FileSystemFileHandle of
+  // the origin-private file system holding the slide; keeping it in IndexedDB, the reload and reopening are the app's.
+  const bytes = readFileSync(svs);
+  await page.addInitScript(() => {
+    (window as unknown as { showOpenFilePicker: () => Promise<FileSystemFileHandle[]> }).showOpenFilePicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      return [await root.getFileHandle('svs-ycbcr.svs')];
+    };
+  });
+  await page.goto('/slides');
+  await page.evaluate(async (base64) => {
+    const root = await navigator.storage.getDirectory();
+    const writable = await (await root.getFileHandle('svs-ycbcr.svs', { create: true })).createWritable();
+    await writable.write(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+    await writable.close();
+  }, bytes.toString('base64'));
+  await page.getByRole('button', { name: 'Open a slide file…' }).click();
+  await expect(page.getByTestId('tile-count')).toHaveAttribute('data-count', String(reference.size));
+  await page.getByRole('button', { name: /^Extract \d+ tile\(s\)$/ }).click();
+  await expect.poll(() => figure(page, 'batches')).toBeGreaterThanOrEqual(1);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('slide-extraction')).toHaveAttribute('data-status', 'paused');
+  const stored = (await storedTokens(page)).length;
+
+  await page.reload();
+  await expect(page.getByTestId('slide-resumable')).toContainText('Reopen it to continue');
+  await page.getByRole('button', { name: 'Reopen svs-ycbcr.svs' }).click();
+  await expect(page.getByTestId('tile-count')).toHaveAttribute('data-count', String(reference.size));
+  await expect(page.getByTestId('slide-tokens-stored')).toHaveAttribute('data-stored', String(stored));
+  await expect(page.getByTestId('slide-resumable')).toHaveCount(0);
+});
