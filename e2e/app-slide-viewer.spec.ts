@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { openSlideFile } from '../src/slide/open-node.ts';
 import { expectNoSeriousA11yViolations } from './app-helpers.ts';
-import { LeakScanner } from './leak-scan.ts';
+import { cspViolations, recordCspViolations, watch } from './slide-watch.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const MODEL_SIZE = 32; // the bundled tiny model's input size: the default tile size
@@ -40,36 +40,7 @@ test.beforeAll(() => {
 });
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Console errors, CSP violations and every request the page makes, with any body scanned for the slide's bytes. */
-function watch(page: Page, secrets: { name: string; bytes: Uint8Array }[]) {
-  const problems: string[] = [];
-  const requests: string[] = [];
-  const scanner = new LeakScanner(secrets);
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    requests.push(`${r.method()} ${r.url()}`);
-    const body = r.postDataBuffer();
-    const leak = body ? scanner.find(new Uint8Array(body)) : null;
-    if (leak) problems.push(`${r.method()} ${r.url()} carries ${leak}`);
-  });
-  return { problems, requests };
-}
-
-async function cspViolations(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
-}
-
-test.beforeEach(async ({ page }) => {
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      const w = window as unknown as { __csp?: string[] };
-      (w.__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-});
+test.beforeEach(({ page }) => recordCspViolations(page));
 
 test('an SVS opens in the viewer: levels and MPP from the file, drawn pixels as readRegion, tissue and tiles as the CLI', async ({ page }, testInfo) => {
   const bytes = new Uint8Array(readFileSync(svs));

@@ -155,7 +155,7 @@ export function SlidesPage({ forcedBackend }: { forcedBackend: BackendName | und
     <div className="stack">
       <h1>Slides</h1>
       <Section step={1} title="Open a whole-slide image">
-        <SlideSection />
+        <SlideSection forcedBackend={forcedBackend} />
       </Section>
       <ImportSection />
       <Section step={3} title="Your tile library">

@@ -1,7 +1,7 @@
 // The whole-slide image open in this page: its properties as the reader found them, what the user entered where
 // the file is silent (µm per pixel, objective power: asked, never guessed), and the tissue mask and tile grid for the
 // current settings, recomputed in the first decode worker whenever a setting changes. The File stays in this
-// browser: only the decode workers read it, a byte range at a time. Extraction at slide scale (issue 13, point 4)
+// browser: only the decode workers read it, a byte range at a time. Extraction at slide scale (stores/slide-extraction.ts)
 // starts from `tiling.grid` and reads each tile with slidePool().gridTile at `settings.size`.
 import { create } from 'zustand';
 import type { SlideInfo } from '../../slide/slide.ts';
