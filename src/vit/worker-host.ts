@@ -5,13 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from './backend.ts';
 import type { ImageProcessorConfig } from './config.ts';
 import { VitModel } from './model.ts';
-import { embedRgbaImages } from './extract.ts';
+import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batch-size.ts';
+import { checkProcessorFits, embedRgbaImages, imageValues } from './extract.ts';
 import { loadModelFolder } from './weights.ts';
 import type { HandlerTable, RpcContext } from '../rpc/rpc.ts';
 import { CANCELLED } from './worker-protocol.ts';
-import type { InitOptions, InitResult, MemoryStats, Progress, RgbaImage } from './worker-protocol.ts';
-
-const DEFAULT_BATCH_SIZE = 8;
+import type { InitOptions, InitResult, MemoryStats, PixelBatchResult, Progress, RgbaImage } from './worker-protocol.ts';
 
 export interface WorkerHostOptions {
   /** Passed to chooseBackend (the worker gives it the URLs Vite emitted for the .wasm files). */
@@ -51,8 +50,7 @@ export function vitHandlers(options: WorkerHostOptions) {
   const init = async (init: InitOptions): Promise<InitResult> => {
     loaded?.model.dispose();
     loaded = undefined;
-    const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`init: batchSize must be a positive integer, got ${batchSize}`);
+    if (init.batchSize !== undefined) checkBatchSize(init.batchSize);
     let fetchFile: (name: string) => Promise<Uint8Array>;
     if (init.modelFiles) {
       const files = init.modelFiles;
@@ -69,8 +67,16 @@ export function vitHandlers(options: WorkerHostOptions) {
     }
     const backend = await chooseBackend({ allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths, wasmThreads: init.wasmThreads });
     const { config, processor, weights, modelSha256 } = await loadModelFolder(fetchFile);
-    loaded = { model: VitModel.create(config, weights), processor, batchSize };
-    return { backend, config, modelSha256 };
+    const model = VitModel.create(config, weights);
+    try {
+      checkProcessorFits(model, processor);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE[backend.backend];
+    loaded = { model, processor, batchSize };
+    return { backend, config, modelSha256, processor, batchSize };
   };
 
   const embed = async (images: RgbaImage[], ctx: RpcContext<Progress>): Promise<Float32Array[]> => {
@@ -88,11 +94,25 @@ export function vitHandlers(options: WorkerHostOptions) {
     });
   };
 
+  const embedPixels = async (pixels: Float32Array, count: number, signal: AbortSignal): Promise<PixelBatchResult> => {
+    if (!loaded) throw new Error('embedPixels: the worker has no model; send init first');
+    if (signal.aborted) throw namedError(CANCELLED, `embedPixels cancelled before its ${count} images`);
+    const expected = count * imageValues(loaded.processor);
+    if (!Number.isInteger(count) || count < 1 || pixels.length !== expected) {
+      throw new Error(`embedPixels: ${pixels.length} values for ${count} images; expected ${count} x 3 x ${loaded.processor.size}² = ${expected}`);
+    }
+    const started = performance.now();
+    const tokens = await loaded.model.embedBatch(pixels, count);
+    return { tokens, forwardMs: performance.now() - started };
+  };
+
   return {
     /** Chooses the backend and loads the model folder. */
     init: ({ options: initOptions }: { options: InitOptions }) => serial(() => init(initOptions)),
     /** [CLS] tokens, one per image, in order; a progress event after every batch; a cancel stops before the next. */
     embed: ({ images }: { images: RgbaImage[] }, ctx: RpcContext<Progress>) => serial(() => embed(images, ctx)),
+    /** Tokens of one batch the caller preprocessed (count x 3 x size x size, CHW), with the forward pass's time. */
+    embedPixels: ({ pixels, count }: { pixels: Float32Array; count: number }, ctx: RpcContext) => serial(() => embedPixels(pixels, count, ctx.signal)),
     /** tf.memory() inside the worker (tests check numTensors before and after extraction). */
     memory: (): MemoryStats => {
       const { numTensors, numBytes } = tf.memory();

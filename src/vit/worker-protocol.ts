@@ -1,7 +1,7 @@
 // Types shared by the ViT worker (worker-host.ts, its handler table on src/rpc) and its main-thread client.
 
 import type { BackendChoice } from './backend.ts';
-import type { VitConfig } from './config.ts';
+import type { ImageProcessorConfig, VitConfig } from './config.ts';
 
 /** An image as canvas getImageData gives it: width x height x 4 bytes, not premultiplied. */
 export interface RgbaImage {
@@ -20,7 +20,7 @@ export interface InitOptions {
   allowSoftwareGpu?: boolean;
   /** WebAssembly threads for the wasm backend (default defaultWasmThreads(): every core on 1-2 cores, else one left free). */
   wasmThreads?: number;
-  /** Images per forward pass (default 8). */
+  /** Images per forward pass (default per backend: DEFAULT_BATCH_SIZE in batch-size.ts). */
   batchSize?: number;
 }
 
@@ -28,6 +28,16 @@ export interface InitResult {
   backend: BackendChoice;
   config: VitConfig;
   modelSha256: string;
+  /** The model folder's preprocessing (a caller that preprocesses elsewhere, as the tile pipeline does, needs it). */
+  processor: ImageProcessorConfig;
+  /** Images per forward pass: the one asked for, else the backend's default. */
+  batchSize: number;
+}
+
+export interface PixelBatchResult {
+  tokens: Float32Array[];
+  /** Time of the forward pass alone, inside the worker. */
+  forwardMs: number;
 }
 
 export interface Progress {
