@@ -30,7 +30,10 @@ export function checkTileSize(name: string, size: number): void {
   if (size > MAX_TILE_FILE_BYTES) throw new Error(`${name} is ${formatBytes(size)}; tiles are capped at ${formatBytes(MAX_TILE_FILE_BYTES)}`);
 }
 
-/** The pixels of a tile file whose bytes are `bytes` (the same file as `blob`); runs on the page or in a worker. */
+/**
+ * The pixels of the tile file `blob`; `bytes` are its bytes, or only its first 8 when it is not a TIFF (PNG and JPEG go
+ * to the browser's decoder as the Blob, so the decode worker reads no more than that). Runs on the page or in a worker.
+ */
 export async function decodePixels(name: string, bytes: Uint8Array, blob: Blob): Promise<{ width: number; height: number; rgba: Uint8ClampedArray; format: TileFormat }> {
   const format = sniffFormat(bytes);
   if (!format) throw new Error(`${name} is not a PNG, JPEG or TIFF image; it was not added`);
