@@ -1,7 +1,7 @@
 // The Slides page's tile pipeline (src/app/lib/extraction.ts): tiles are decoded and preprocessed in the decode
-// worker while the ViT worker runs the previous batch, so during a real extraction of generated tiles (small ones
-// and two 2048 px ones, several batches) no main-thread task lasts over 50 ms; the tokens equal `npm run embed`'s
-// (Node, the same model and files) within 1e-5; Cancel stops the extraction mid-way and nothing more is computed,
+// worker while the ViT worker runs the previous batch, so during a real extraction of generated tiles (small ones,
+// two 2048 px ones and a TIFF; several batches) no main-thread task lasts over 50 ms; the tokens equal
+// `npm run embed`'s (Node, the same model and files; the TIFF's pixels are a PNG's) within 1e-5; Cancel stops the extraction mid-way and nothing more is computed,
 // and Extract again computes only the missing tiles (the rest come from the token cache).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { logPageErrors } from './app-helpers.ts';
+import { logPageErrors, longTasksBetween, observeLongTasks } from './app-helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SMALL_TILES = 40;
@@ -18,9 +18,11 @@ const LARGE_TILES = 2;
 let dir = '';
 let smallPaths: string[] = [];
 let largePaths: string[] = [];
+/** A TIFF with the pixels of small tile 0: its token must be that PNG's. */
+let tiffPath = '';
 
 /** A seeded tile with some structure (rings and stripes that differ per tile), written as an RGBA PNG. */
-function writeTile(path: string, size: number, seed: number): void {
+function writeTile(path: string, size: number, seed: number): PNG {
   const png = new PNG({ width: size, height: size });
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -34,13 +36,44 @@ function writeTile(path: string, size: number, seed: number): void {
     }
   }
   writeFileSync(path, PNG.sync.write(png));
+  return png;
+}
+
+/** The same pixels as an uncompressed little-endian RGB TIFF in one strip (what the baseline reader takes). */
+function writeTiff(path: string, png: PNG): void {
+  const { width, height } = png;
+  const tags: [tag: number, type: 3 | 4, count: number, value: number][] = [];
+  const entries = 10;
+  const bitsAt = 8 + 2 + entries * 12 + 4;
+  const pixelsAt = bitsAt + 6;
+  tags.push([256, 4, 1, width], [257, 4, 1, height], [258, 3, 3, bitsAt], [259, 3, 1, 1], [262, 3, 1, 2]);
+  tags.push([273, 4, 1, pixelsAt], [277, 3, 1, 3], [278, 4, 1, height], [279, 4, 1, width * height * 3], [284, 3, 1, 1]);
+  const out = Buffer.alloc(pixelsAt + width * height * 3);
+  out.write('II', 0, 'latin1');
+  out.writeUInt16LE(42, 2);
+  out.writeUInt32LE(8, 4);
+  out.writeUInt16LE(entries, 8);
+  tags.forEach(([tag, type, count, value], k) => {
+    const at = 10 + k * 12;
+    out.writeUInt16LE(tag, at);
+    out.writeUInt16LE(type, at + 2);
+    out.writeUInt32LE(count, at + 4);
+    if (type === 3 && count === 1) out.writeUInt16LE(value, at + 8);
+    else out.writeUInt32LE(value, at + 8);
+  });
+  for (let c = 0; c < 3; c++) out.writeUInt16LE(8, bitsAt + 2 * c);
+  for (let p = 0; p < width * height; p++) png.data.copy(out, pixelsAt + p * 3, p * 4, p * 4 + 3);
+  writeFileSync(path, out);
 }
 
 test.beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cipherpath-extraction-e2e-'));
   smallPaths = Array.from({ length: SMALL_TILES }, (_, t) => join(dir, `small-${String(t).padStart(2, '0')}.png`));
   largePaths = Array.from({ length: LARGE_TILES }, (_, t) => join(dir, `large-${t}.png`));
-  smallPaths.forEach((p, t) => writeTile(p, 256, t + 1));
+  smallPaths.forEach((p, t) => {
+    const png = writeTile(p, 256, t + 1);
+    if (t === 0) writeTiff((tiffPath = join(dir, 'small-00.tif')), png);
+  });
   largePaths.forEach((p, t) => writeTile(p, 2048, 100 + t));
 });
 
@@ -48,20 +81,7 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Records every main-thread task over 50 ms (the longtask entry type) from page start. */
-async function observeLongTasks(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
-    w.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
-    }).observe({ type: 'longtask', buffered: true });
-  });
-}
-
 const now = (page: Page) => page.evaluate(() => performance.now());
-const longTasksBetween = (page: Page, from: number, to: number) =>
-  page.evaluate(([a, b]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= (a as number) && t.start <= (b as number)).map((t) => Math.round(t.duration)), [from, to]);
 
 async function importTiles(page: Page, paths: string[]): Promise<void> {
   await page.getByLabel('Tile files').setInputFiles(paths);
@@ -73,8 +93,11 @@ const doneTiles = (page: Page) => page.locator('[data-testid="tile"][data-status
 test('pipelined extraction keeps the page responsive and gives the tokens of npm run embed', async ({ page }) => {
   logPageErrors(page, 'extraction');
   await observeLongTasks(page);
-  const paths = [...smallPaths.slice(0, 20), ...largePaths, ...smallPaths.slice(20)];
-  const embedded = JSON.parse(execFileSync(process.execPath, ['scripts/embed.ts', '--model', 'public/models/tiny', '--json', '--threads', '1', ...paths], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as { tokens: number[][] };
+  const pngs = [...smallPaths.slice(0, 20), ...largePaths, ...smallPaths.slice(20)];
+  const embedded = JSON.parse(execFileSync(process.execPath, ['scripts/embed.ts', '--model', 'public/models/tiny', '--json', '--threads', '1', ...pngs], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as { tokens: number[][] };
+  // Node reads no TIFF; the TIFF holds small tile 0's pixels, so its reference is that tile's token.
+  embedded.tokens.push(embedded.tokens[0] as number[]);
+  const paths = [...pngs, tiffPath];
 
   await page.goto('/slides?backend=wasm');
   await importTiles(page, paths);
