@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${(error as Error).message}\n`);
   }
   const dir = import.meta.dirname;
-  const known = ['coordinator', 'fl', 'he', 'slide', 'vit', 'vit-browser'].filter((s) => existsSync(join(dir, `${s}.ts`)));
+  const known = ['coordinator', 'extraction-browser', 'fl', 'he', 'slide', 'vit', 'vit-browser'].filter((s) => existsSync(join(dir, `${s}.ts`)));
   if (suites.length === 0 || suites.some((s) => !known.includes(s))) {
     process.stderr.write(`usage: npm run bench -- <suite> [...]; suites: ${known.join(', ')}\n`);
     process.exit(2);

@@ -29,7 +29,7 @@ const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
 /** What the SPA is built from: a newer file here makes dist/ stale. */
 const SPA_SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'package-lock.json'];
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
 /** A software GPU is measured only when one image (after warm-up) takes less than this. */
 const SOFTWARE_GPU_LIMIT_S = 20;
 /** One page run may take this long (ViT-L/16 on one wasm thread is the longest: about 2 minutes on a loaded 2-core machine). */
@@ -229,7 +229,7 @@ function nodeWasmMsPerImage(model: VitPresetName, batch: number): number | null 
  * dist/ with the bench models, as a hard-linked snapshot that the coordinator serves: other engineers' `vite build`
  * empties dist/ at any time, which would pull the SPA and the models from under a run that takes minutes.
  */
-async function servableSnapshot(): Promise<{ dir: string; setup: string }> {
+export async function servableSnapshot(): Promise<{ dir: string; setup: string }> {
   for (let attempt = 1; ; attempt++) {
     const build = await ensureBuilt();
     const models = await ensureModels();

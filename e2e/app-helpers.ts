@@ -1,5 +1,6 @@
 // Shared helpers of the app specs: axe checks (no serious or critical violations), page errors surfaced in the log,
-// a federation of a given strategy with its invite codes, a clinic joining it in its own browser context, the relay.
+// a federation of a given strategy with its invite codes, a clinic joining it in its own browser context, the relay,
+// and main-thread long tasks recorded from page start.
 import AxeBuilder from '@axe-core/playwright';
 import { type APIRequestContext, type Browser, expect, type Page } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from '../playwright.config.ts';
@@ -13,6 +14,21 @@ export async function expectNoSeriousA11yViolations(page: Page, where: string): 
 export function logPageErrors(page: Page, who: string): void {
   page.on('pageerror', (e) => console.error(`[${who}] page error: ${e.message}`));
 }
+
+/** Records every main-thread task over 50 ms (the longtask entry type) from page start. */
+export async function observeLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/** Durations (ms, rounded) of the long tasks that started between two of the page's performance.now() readings. */
+export const longTasksBetween = (page: Page, from: number, to: number): Promise<number[]> =>
+  page.evaluate(([a, b]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= (a as number) && t.start <= (b as number)).map((t) => Math.round(t.duration)), [from, to]);
 
 /**
  * The key relay as two people do it: the requester asks, the holder verifies, and both screens show the same 8-digit

@@ -6,7 +6,7 @@
 import { webWorkerChannel } from '../rpc/channel.ts';
 import { RpcClient, RpcError } from '../rpc/rpc.ts';
 import type { VitHandlers } from './worker-host.ts';
-import type { InitOptions, InitResult, MemoryStats, Progress, RgbaImage } from './worker-protocol.ts';
+import type { InitOptions, InitResult, MemoryStats, PixelBatchResult, Progress, RgbaImage } from './worker-protocol.ts';
 
 export class VitWorkerClient {
   readonly #worker: Worker;
@@ -29,6 +29,14 @@ export class VitWorkerClient {
   embed(images: RgbaImage[], onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<Float32Array[]> {
     const transfer = [...new Set(images.map((image) => image.rgba.buffer as ArrayBuffer))];
     return this.#rpc.call('embed', { images }, { onProgress, signal, transfer });
+  }
+
+  /**
+   * Tokens of `count` images preprocessed elsewhere (count x 3 x size x size values, CHW, as preprocessBatch makes
+   * them), in one forward pass. The pixels' buffer is transferred (detached here afterwards).
+   */
+  embedPixels(pixels: Float32Array, count: number, signal?: AbortSignal): Promise<PixelBatchResult> {
+    return this.#rpc.call('embedPixels', { pixels, count }, { signal, transfer: [pixels.buffer as ArrayBuffer] });
   }
 
   /** tf.memory() inside the worker (tests check numTensors before and after extraction). */

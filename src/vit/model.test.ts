@@ -10,6 +10,8 @@ import { RpcClient, serveRpc } from '../rpc/rpc.ts';
 import { vitHandlers } from './worker-host.ts';
 import type { VitHandlers } from './worker-host.ts';
 import type { Progress } from './worker-protocol.ts';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from './batch-size.ts';
+import { preprocessBatch } from './extract.ts';
 
 const TINY_DIR = new URL('../../public/models/tiny/', import.meta.url).pathname;
 
@@ -117,6 +119,30 @@ describe('worker host (the Web Worker logic) on wasm', () => {
     await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
     const bad = client.call('embed', { images: [images[0]!, { rgba: new Uint8ClampedArray(5), width: 32, height: 32 }] });
     await expect(bad).rejects.toMatchObject({ message: expect.stringMatching(/^embed: image 1: preprocess: RGBA buffer has 5 bytes/) });
+  });
+});
+
+describe('embedPixels (the tile pipeline preprocesses elsewhere)', () => {
+  it('gives the tokens embed gives from the same pixels; init reports the processor and the backend default batch', async () => {
+    const [clientEnd, serverEnd] = loopbackPair();
+    serveRpc(vitHandlers({ baseUrl: 'file:///' }), serverEnd);
+    const client = new RpcClient<VitHandlers>(clientEnd);
+    const init = await client.call('init', { options: { modelFiles: await tinyFiles(), allow: ['wasm'] } });
+    expect(init.batchSize).toBe(DEFAULT_BATCH_SIZE.wasm);
+    expect(init.processor.size).toBe(32);
+    const images = Array.from({ length: 5 }, (_, i) => ({ rgba: testImage(50 + i, 64, 48), width: 64, height: 48 }));
+    const viaEmbed = await client.call('embed', { images: images.map((im) => ({ ...im, rgba: im.rgba.slice() })) });
+    const viaPixels = await client.call('embedPixels', { pixels: preprocessBatch(images, init.processor), count: images.length });
+    expect(viaPixels.tokens).toEqual(viaEmbed);
+    expect(viaPixels.forwardMs).toBeGreaterThan(0);
+    await expect(client.call('embedPixels', { pixels: new Float32Array(3 * 32 * 32 + 1), count: 1 })).rejects.toThrow('3073 values for 1 images; expected 1 x 3 x 32² = 3072');
+  });
+
+  it('refuses a batch size that is not a whole number from 1 to the maximum before loading anything', async () => {
+    const host = vitHandlers({ baseUrl: 'file:///' });
+    for (const batchSize of [0, 2.5, MAX_BATCH_SIZE + 1]) {
+      await expect(host.init({ options: { modelFiles: {}, allow: ['wasm'], batchSize } })).rejects.toThrow(`batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`);
+    }
   });
 });
 

@@ -3,13 +3,12 @@
 
 import type { ImageProcessorConfig } from './config.ts';
 import type { VitModel } from './model.ts';
-import { embedRgbaImages } from './extract.ts';
+import { checkBatchSize, DEFAULT_BATCH_SIZE } from './batch-size.ts';
+import { checkProcessorFits, embedRgbaImages, imageValues } from './extract.ts';
 import { filesModelSource, loadInWorker, memoryStats, type ModelSource, urlModelSource } from './worker-load.ts';
 import type { HandlerTable, RpcContext } from '../rpc/rpc.ts';
 import { CANCELLED } from './worker-protocol.ts';
-import type { InitOptions, InitResult, MemoryStats, Progress, RgbaImage } from './worker-protocol.ts';
-
-const DEFAULT_BATCH_SIZE = 8;
+import type { InitOptions, InitResult, MemoryStats, PixelBatchResult, Progress, RgbaImage } from './worker-protocol.ts';
 
 export interface WorkerHostOptions {
   /** Passed to chooseBackend (the worker gives it the URLs Vite emitted for the .wasm files). */
@@ -55,8 +54,13 @@ export function vitHandlers(options: WorkerHostOptions) {
   const init = async (init: InitOptions): Promise<InitResult> => {
     loaded?.model.dispose();
     loaded = undefined;
-    const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw codedError('bad-argument', `init: batchSize must be a positive integer, got ${batchSize}`);
+    if (init.batchSize !== undefined) {
+      try {
+        checkBatchSize(init.batchSize);
+      } catch (error) {
+        throw codedError('bad-argument', `init: ${(error as Error).message}`);
+      }
+    }
     byteCap('webgpuBufferLimitBytes', init.webgpuBufferLimitBytes);
     byteCap('memoryLimitBytes', init.memoryLimitBytes);
     let source: ModelSource;
@@ -64,9 +68,18 @@ export function vitHandlers(options: WorkerHostOptions) {
     else if (init.modelUrl !== undefined) source = urlModelSource(new URL(init.modelUrl.endsWith('/') ? init.modelUrl : `${init.modelUrl}/`, options.baseUrl));
     else throw codedError('bad-argument', 'init: give modelUrl or modelFiles');
     const choose = { allow: init.allow, allowSoftwareGpu: init.allowSoftwareGpu, wasmPaths: options.wasmPaths, wasmThreads: init.wasmThreads };
-    const { head, backend, model, load } = await loadInWorker(source, init, choose, batchSize);
+    // Memory and GPU buffers are planned for the largest default batch until the backend (and so its default) is known.
+    const planningBatch = init.batchSize ?? Math.max(...Object.values(DEFAULT_BATCH_SIZE));
+    const { head, backend, model, load } = await loadInWorker(source, init, choose, planningBatch);
+    try {
+      checkProcessorFits(model, head.processor);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE[backend.backend];
     loaded = { model, processor: head.processor, batchSize };
-    return { backend, config: head.config, modelSha256: head.modelSha256, load };
+    return { backend, config: head.config, modelSha256: head.modelSha256, processor: head.processor, batchSize, load };
   };
 
   const embed = async (images: RgbaImage[], ctx: RpcContext<Progress>): Promise<Float32Array[]> => {
@@ -84,11 +97,25 @@ export function vitHandlers(options: WorkerHostOptions) {
     });
   };
 
+  const embedPixels = async (pixels: Float32Array, count: number, signal: AbortSignal): Promise<PixelBatchResult> => {
+    if (!loaded) throw codedError('no-model', 'embedPixels: the worker has no model; send init first');
+    if (signal.aborted) throw namedError(CANCELLED, `embedPixels cancelled before its ${count} images`);
+    const expected = count * imageValues(loaded.processor);
+    if (!Number.isInteger(count) || count < 1 || pixels.length !== expected) {
+      throw codedError('bad-argument', `embedPixels: ${pixels.length} values for ${count} images; expected ${count} x 3 x ${loaded.processor.size}² = ${expected}`);
+    }
+    const started = performance.now();
+    const tokens = await loaded.model.embedBatch(pixels, count);
+    return { tokens, forwardMs: performance.now() - started };
+  };
+
   return {
     /** Chooses the backend and loads the model folder. */
     init: ({ options: initOptions }: { options: InitOptions }) => serial(() => init(initOptions)),
     /** [CLS] tokens, one per image, in order; a progress event after every batch; a cancel stops before the next. */
     embed: ({ images }: { images: RgbaImage[] }, ctx: RpcContext<Progress>) => serial(() => embed(images, ctx)),
+    /** Tokens of one batch the caller preprocessed (count x 3 x size x size, CHW), with the forward pass's time. */
+    embedPixels: ({ pixels, count }: { pixels: Float32Array; count: number }, ctx: RpcContext) => serial(() => embedPixels(pixels, count, ctx.signal)),
     /** tf.memory() inside the worker (tests check numTensors before and after extraction), the wasm heap or GPU allocation. */
     memory: (): MemoryStats => memoryStats(),
   } satisfies HandlerTable;

@@ -2,7 +2,7 @@
 
 import type { BackendChoice } from './backend.ts';
 import type { BufferPlan, MemoryAllowance, MemoryEstimate } from './buffer-plan.ts';
-import type { VitConfig } from './config.ts';
+import type { ImageProcessorConfig, VitConfig } from './config.ts';
 
 /** An image as canvas getImageData gives it: width x height x 4 bytes, not premultiplied. */
 export interface RgbaImage {
@@ -21,7 +21,7 @@ export interface InitOptions {
   allowSoftwareGpu?: boolean;
   /** WebAssembly threads for the wasm backend (default defaultWasmThreads(): every core on 1-2 cores, else one left free). */
   wasmThreads?: number;
-  /** Images per forward pass (default 8). */
+  /** Images per forward pass (default per backend: DEFAULT_BATCH_SIZE in batch-size.ts). */
   batchSize?: number;
   /** Simulates a smaller GPU: WebGPU buffers are planned for, and refused above, this many bytes (tests, the workstation check). */
   webgpuBufferLimitBytes?: number;
@@ -47,6 +47,16 @@ export interface InitResult {
   config: VitConfig;
   modelSha256: string;
   load: LoadReport;
+  /** The model folder's preprocessing (a caller that preprocesses elsewhere, as the tile pipeline does, needs it). */
+  processor: ImageProcessorConfig;
+  /** Images per forward pass: the one asked for, else the backend's default. */
+  batchSize: number;
+}
+
+export interface PixelBatchResult {
+  tokens: Float32Array[];
+  /** Time of the forward pass alone, inside the worker. */
+  forwardMs: number;
 }
 
 export interface Progress {

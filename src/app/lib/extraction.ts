@@ -1,15 +1,22 @@
 // [CLS] extraction for any set of tiles, shared by the Slides page and the demo: tokens already in src/vit's
-// IndexedDB cache are reused, the rest go through the ViT worker a few tiles at a time, and each finished chunk is
-// cached at once, so a reload in the middle loses at most one chunk of work.
+// IndexedDB cache are reused, the rest go through a pipeline (pipeline.ts) in which the decode worker reads and
+// preprocesses batch k+1 (and k+2) while the ViT worker runs batch k, so this thread only passes Blobs and
+// transferred buffers along. Each finished batch is cached at once, so a reload in the middle loses at most one
+// batch of work.
+import type { VitWorkerClient } from '../../vit/client.ts';
+import type { RgbaImage } from '../../vit/extract.ts';
 import type { InitResult } from '../../vit/worker-protocol.ts';
 import { getManyCachedTokens, putCachedTokens } from '../../vit/token-cache.ts';
 import type { BackendName } from '../../protocol/vocabulary.ts';
 import { backendChain } from './url-params.ts';
-import { vitWorker } from '../workers.ts';
+import { tilePrepWorker, vitWorker } from '../workers.ts';
 import { currentModelChoice, type ModelChoice, modelChoiceKey } from './model-choice.ts';
+import { runPipeline } from './pipeline.ts';
+import type { TilePrepClient } from './tile-prep-client.ts';
+import type { TileSource } from './tile-prep.ts';
 
-/** Tiles per worker call: small enough that a reload loses little, large enough to batch on a GPU. */
-const CHUNK = 4;
+/** Batches decoded and preprocessed ahead of the forward pass: enough to hide a slow tile, few enough to bound memory. */
+export const PIPELINE_AHEAD = 2;
 const MODEL_KEY = 'cipherpath-model-sha256';
 
 /** The model identity of the last extraction in this browser (the token cache's key), before the ViT is loaded. */
@@ -24,7 +31,8 @@ export function rememberModelSha256(modelSha256: string): void {
 
 export interface ExtractionItem {
   id: string;
-  load(): Promise<{ rgba: Uint8ClampedArray; width: number; height: number }>;
+  /** The tile's file (decoded in the decode worker, never on this thread), or pixels already decoded. */
+  load(): Promise<{ name: string; blob: Blob } | RgbaImage>;
 }
 
 export interface ExtractionProgress {
@@ -39,6 +47,56 @@ export interface ExtractionCallbacks {
   onProgress?(progress: ExtractionProgress): void;
   onToken?(id: string, token: Float32Array): void;
   signal?: AbortSignal;
+}
+
+/** Where each stage's time went, summed over the batches (the stages overlap, so these add up to more than wallMs). */
+export interface PipelineTimes {
+  wallMs: number;
+  decodeMs: number;
+  preprocessMs: number;
+  forwardMs: number;
+  batches: number;
+}
+
+export interface PipelineRun {
+  vit: VitWorkerClient;
+  prep: TilePrepClient;
+  init: Pick<InitResult, 'processor' | 'batchSize'>;
+  /** Default PIPELINE_AHEAD; 0 runs decode, forward and caching strictly one after another. */
+  ahead?: number;
+  signal?: AbortSignal | undefined;
+  /** The tokens of one batch, in order, as soon as its forward pass ended (batches arrive in order). */
+  onBatch(items: readonly ExtractionItem[], tokens: Float32Array[]): Promise<void> | void;
+}
+
+/** Tokens of `items` (no cache) through the decode worker and the ViT worker, `init.batchSize` tiles per batch. */
+export async function embedPipelined(items: readonly ExtractionItem[], run: PipelineRun): Promise<PipelineTimes> {
+  const batches: ExtractionItem[][] = [];
+  for (let at = 0; at < items.length; at += run.init.batchSize) batches.push(items.slice(at, at + run.init.batchSize));
+  const times: PipelineTimes = { wallMs: 0, decodeMs: 0, preprocessMs: 0, forwardMs: 0, batches: batches.length };
+  const started = performance.now();
+  await runPipeline(
+    batches,
+    {
+      prepare: async (batch, _index, signal) => {
+        const sources = await Promise.all(batch.map(async (item): Promise<TileSource> => ({ name: `tile ${item.id.slice(0, 12)}`, ...(await item.load()) })));
+        const prepared = await run.prep.prepare(sources, run.init.processor, signal);
+        times.decodeMs += prepared.decodeMs;
+        times.preprocessMs += prepared.preprocessMs;
+        return prepared;
+      },
+      run: async (prepared, batch, _index, signal) => {
+        const { tokens, forwardMs } = await run.vit.embedPixels(prepared.pixels, prepared.count, signal);
+        if (tokens.length !== batch.length) throw new Error(`the ViT returned ${tokens.length} tokens for ${batch.length} tiles`);
+        times.forwardMs += forwardMs;
+        return tokens;
+      },
+      finish: (tokens, batch) => run.onBatch(batch, tokens),
+    },
+    { ahead: run.ahead ?? PIPELINE_AHEAD, signal: run.signal },
+  );
+  times.wallMs = performance.now() - started;
+  return times;
 }
 
 const inits = new Map<string, Promise<InitResult>>();
@@ -82,27 +140,22 @@ export async function extractTokens(items: readonly ExtractionItem[], forcedBack
   cb.onProgress?.({ done: reused, total, etaMs: 0, reused });
   const started = performance.now();
   let computed = 0;
-  for (let at = 0; at < missing.length; at += CHUNK) {
-    if (cb.signal?.aborted) throw new DOMException('extraction cancelled', 'AbortError');
-    const chunk = missing.slice(at, at + CHUNK);
-    const images = await Promise.all(chunk.map((c) => c.load()));
-    const tokens = await vitWorker().embed(
-      images.map((im) => ({ rgba: im.rgba, width: im.width, height: im.height })),
-      (p) => {
-        const done = computed + p.done;
-        const perTile = (performance.now() - started) / Math.max(1, done);
-        cb.onProgress?.({ done: reused + done, total, etaMs: perTile * (missing.length - done), reused });
-      },
-      cb.signal,
-    );
-    for (const [k, item] of chunk.entries()) {
-      const token = tokens[k];
-      if (!token) throw new Error(`the ViT returned ${tokens.length} tokens for ${chunk.length} tiles`);
-      await putCachedTokens(item.id, init.modelSha256, token);
-      cb.onToken?.(item.id, token);
-    }
-    computed += chunk.length;
-  }
+  await embedPipelined(missing, {
+    vit: vitWorker(),
+    prep: tilePrepWorker(),
+    init,
+    signal: cb.signal,
+    onBatch: async (batch, tokens) => {
+      for (const [k, item] of batch.entries()) {
+        const token = tokens[k] as Float32Array;
+        await putCachedTokens(item.id, init.modelSha256, token);
+        cb.onToken?.(item.id, token);
+      }
+      computed += batch.length;
+      const perTile = (performance.now() - started) / computed;
+      cb.onProgress?.({ done: reused + computed, total, etaMs: perTile * (missing.length - computed), reused });
+    },
+  });
   cb.onProgress?.({ done: total, total, etaMs: 0, reused });
   return { init, reused, computed };
 }

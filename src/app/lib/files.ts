@@ -30,7 +30,11 @@ export function checkTileSize(name: string, size: number): void {
   if (size > MAX_TILE_FILE_BYTES) throw new Error(`${name} is ${formatBytes(size)}; tiles are capped at ${formatBytes(MAX_TILE_FILE_BYTES)}`);
 }
 
-async function pixelsOf(name: string, bytes: Uint8Array, blob: Blob): Promise<{ width: number; height: number; rgba: Uint8ClampedArray; format: TileFormat }> {
+/**
+ * The pixels of the tile file `blob`; `bytes` are its bytes, or only its first 8 when it is not a TIFF (PNG and JPEG go
+ * to the browser's decoder as the Blob, so the decode worker reads no more than that). Runs on the page or in a worker.
+ */
+export async function decodePixels(name: string, bytes: Uint8Array, blob: Blob): Promise<{ width: number; height: number; rgba: Uint8ClampedArray; format: TileFormat }> {
   const format = sniffFormat(bytes);
   if (!format) throw new Error(`${name} is not a PNG, JPEG or TIFF image; it was not added`);
   if (format === 'tiff') return { ...decodeBaselineTiff(bytes, name, MAX_TILE_PIXELS), format };
@@ -55,7 +59,7 @@ async function pixelsOf(name: string, bytes: Uint8Array, blob: Blob): Promise<{ 
 export async function decodeTile(name: string, blob: Blob): Promise<DecodedTile & { format: TileFormat }> {
   checkTileSize(name, blob.size);
   const bytes = new Uint8Array(await blob.arrayBuffer());
-  const decoded = await pixelsOf(name, bytes, blob);
+  const decoded = await decodePixels(name, bytes, blob);
   return { name, sha256: sha256Hex(bytes), ...decoded };
 }
 

@@ -83,10 +83,11 @@ export function tileStatus(state: Pick<TilesState, 'tokens' | 'queued'>, id: str
 
 let running: AbortController | null = null;
 
-async function decodeStored(id: string): Promise<{ rgba: Uint8ClampedArray; width: number; height: number }> {
+/** A library tile's file, for the extraction pipeline to decode in its worker. */
+async function storedFile(id: string): Promise<{ name: string; blob: Blob }> {
   const stored = await getTileFile(id);
   if (!stored) throw new Error(`tile ${id.slice(0, 12)} is no longer in the library`);
-  return decodeTile(stored.path, stored.file);
+  return { name: stored.path, blob: stored.file };
 }
 
 export const useTiles = create<TilesState>()((set, get) => ({
@@ -260,7 +261,7 @@ export const useTiles = create<TilesState>()((set, get) => ({
     set({ busy: 'Starting the ViT…', error: null, interrupted: null, queued: new Set(todo.map((t) => t.id)), progress: { done: tiles.length - todo.length, total: tiles.length, etaMs: 0, reused: 0 } });
     try {
       await extractTokens(
-        tiles.map((t) => ({ id: t.id, load: () => decodeStored(t.id) })),
+        tiles.map((t) => ({ id: t.id, load: () => storedFile(t.id) })),
         forcedBackend,
         {
           signal: controller.signal,
