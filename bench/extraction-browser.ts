@@ -9,7 +9,7 @@
 // there). Generated 256 px JPEG tiles (seeded) are served beside the SPA; the page drives the real workers through
 // the bench hook in src/app/lib/extraction-bench.ts. Run alone: node bench/extraction-browser.ts
 // EXTRACTION_BENCH_QUICK=1 measures one small row per model (a smoke run).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -61,7 +61,7 @@ function plan(): Measurement[] {
     // (each of its many small kernels waits for both threads), which one thread does not.
     { ...TINY, backend: 'wasm', threads: 1, batch: DEFAULT_BATCH_SIZE.wasm, tiles: 96, rounds: 5, headline: true },
     { ...TINY, backend: 'wasm', threads: 2, batch: DEFAULT_BATCH_SIZE.wasm, tiles: 96, rounds: 5, headline: true },
-    { ...VIT_B, backend: 'wasm', threads: 2, batch: DEFAULT_BATCH_SIZE.wasm, tiles: 3 * DEFAULT_BATCH_SIZE.wasm, rounds: 3, headline: true },
+    { ...VIT_B, backend: 'wasm', threads: 2, batch: DEFAULT_BATCH_SIZE.wasm, tiles: 2 * DEFAULT_BATCH_SIZE.wasm, rounds: 7, headline: true },
   ];
 }
 
@@ -92,11 +92,47 @@ function writeTiles(dir: string, count: number): string[] {
   return names;
 }
 
+/** Linux clock ticks per second (USER_HZ), the unit of utime and stime in /proc/<pid>/stat. */
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * CPU time (user + system, ms) of every process below `root` (the Chromium this process launched: browser, renderer
+ * with the page and its workers, GPU process), not counting `root` itself (it hosts the coordinator). On a shared
+ * machine wall time swings with other processes' load; the CPU the browser spent per run does much less.
+ */
+function descendantsCpuMs(root: number): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // it ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+    parent.set(Number(entry), Number(fields[1]));
+    ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+  }
+  const isBelowRoot = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 0; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, t] of ticks) if (isBelowRoot(pid)) total += t;
+  return (total * 1000) / CLOCK_TICKS_PER_S;
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
+
+/** Percent by which `variant` exceeds `baseline`: the median over rounds of variant[r] / baseline[r], minus one. */
+const overheadOf = (variant: readonly number[], baseline: readonly number[]): number =>
+  Number(((median(variant.map((v, r) => v / (baseline[r] as number))) - 1) * 100).toFixed(1));
 
 export interface ExtractionRow {
   suite: 'extraction-browser';
@@ -109,9 +145,16 @@ export interface ExtractionRow {
   forwardTilesPerS: number;
   pipelinedTilesPerS: number;
   serialTilesPerS: number | null;
-  /** pipelined wall time over forward-alone wall time, minus one */
+  /** pipelined wall time over forward-alone wall time, minus one: the median of each round's ratio (a round's runs are
+   *  adjacent in time, so a change in the machine's load mostly cancels) */
   overheadPct: number;
   serialOverheadPct: number | null;
+  /** Chromium's CPU time per tile (all its processes: the workers, wasm threads, SwiftShader), medians */
+  forwardCpuMsPerTile: number;
+  pipelinedCpuMsPerTile: number;
+  /** pipelined CPU time over forward-alone CPU time, minus one (median of the rounds' ratios): what decoding and
+   *  preprocessing cost in CPU */
+  cpuOverheadPct: number;
   /** decode and preprocess ms per tile in the decode worker (pipelined runs, median) */
   decodeMsPerTile: number;
   preprocessMsPerTile: number;
@@ -146,15 +189,25 @@ async function measureRow(page: Page, m: Measurement, tileUrls: string[]): Promi
   const forward: number[] = [];
   const pipelined: PipelineTimes[] = [];
   const serial: number[] = [];
+  const cpu = { forward: [] as number[], pipelined: [] as number[] };
   let maxAbsDiff: number | null = null;
+  const cpuOf = async (into: number[], work: () => Promise<void>) => {
+    const before = descendantsCpuMs(process.pid);
+    await work();
+    into.push(descendantsCpuMs(process.pid) - before);
+  };
   const variants = [
-    async () => {
-      const r = await inPage(page, 'forwardOnly');
-      forward.push(r.wallMs);
-      if (r.maxAbsDiffToEndToEnd !== null) maxAbsDiff = Math.max(maxAbsDiff ?? 0, r.maxAbsDiffToEndToEnd);
-    },
-    async () => pipelined.push(await inPage(page, 'endToEnd')),
-    ...(m.headline ? [async () => serial.push((await inPage(page, 'endToEnd', 0)).wallMs)] : []),
+    () =>
+      cpuOf(cpu.forward, async () => {
+        const r = await inPage(page, 'forwardOnly');
+        forward.push(r.wallMs);
+        if (r.maxAbsDiffToEndToEnd !== null) maxAbsDiff = Math.max(maxAbsDiff ?? 0, r.maxAbsDiffToEndToEnd);
+      }),
+    () =>
+      cpuOf(cpu.pipelined, async () => {
+        pipelined.push(await inPage(page, 'endToEnd'));
+      }),
+    ...(m.headline ? [async () => void serial.push((await inPage(page, 'endToEnd', 0)).wallMs)] : []),
   ];
   for (let round = 0; round < m.rounds; round++) {
     for (let k = 0; k < variants.length; k++) await (variants[(round + k) % variants.length] as () => Promise<void>)();
@@ -176,8 +229,11 @@ async function measureRow(page: Page, m: Measurement, tileUrls: string[]): Promi
     forwardTilesPerS: perS(forwardMs),
     pipelinedTilesPerS: perS(pipelinedMs),
     serialTilesPerS: serialMs === null ? null : perS(serialMs),
-    overheadPct: Number(((pipelinedMs / forwardMs - 1) * 100).toFixed(1)),
-    serialOverheadPct: serialMs === null ? null : Number(((serialMs / forwardMs - 1) * 100).toFixed(1)),
+    overheadPct: overheadOf(pipelined.map((p) => p.wallMs), forward),
+    serialOverheadPct: serial.length ? overheadOf(serial, forward) : null,
+    forwardCpuMsPerTile: Number((median(cpu.forward) / m.tiles).toFixed(2)),
+    pipelinedCpuMsPerTile: Number((median(cpu.pipelined) / m.tiles).toFixed(2)),
+    cpuOverheadPct: overheadOf(cpu.pipelined, cpu.forward),
     decodeMsPerTile: Number((median(pipelined.map((p) => p.decodeMs)) / m.tiles).toFixed(2)),
     preprocessMsPerTile: Number((median(pipelined.map((p) => p.preprocessMs)) / m.tiles).toFixed(2)),
     maxAbsDiff,
@@ -233,6 +289,9 @@ export async function run(): Promise<{ rows: ExtractionRow[] } & Record<string, 
     /** wasm 2 threads, default batch: pipelined end-to-end wall time over forward-alone wall time, minus one */
     overheadPctVitB16: headline('vit-b16')?.overheadPct ?? null,
     overheadPctTiny: headline('tiny')?.overheadPct ?? null,
+    /** the same in Chromium's CPU time (load-insensitive: what decoding and preprocessing cost beside the model) */
+    cpuOverheadPctVitB16: headline('vit-b16')?.cpuOverheadPct ?? null,
+    cpuOverheadPctTiny: headline('tiny')?.cpuOverheadPct ?? null,
     defaultBatchSizes: DEFAULT_BATCH_SIZE,
     setup,
     rows,

@@ -1,12 +1,14 @@
 // Images per forward pass when the caller does not say, per tfjs backend. Free of tfjs imports (the main thread may
-// show it). Chosen from bench/results/extraction-browser.md (headless Chromium, this project's 2-core machine):
-// - webgpu, webgl: GPU backends batch the whole pass (fused QKV, batched attention); on SwiftShader the tiny model ran
-//   4.9 → 16.8 tiles/s (webgpu) and 28 → 100 (webgl) from batch 1 to 16, and batch 32 added under 12 %, for twice the
-//   activations and a coarser cache step. A real GPU gains more from batching, and 16 ViT-L images fit in any of them.
+// show it). Chosen from bench/results/extraction-browser.md (headless Chromium on this project's shared 2-core
+// machine), by Chromium's CPU ms per tile, which the machine's changing load moves much less than wall time:
+// - webgpu, webgl: GPU backends batch the whole pass (fused QKV, batched attention). On SwiftShader the tiny model
+//   took 252 → 137 → 119 → 110 → 103 CPU ms per tile (webgpu) and 57 → 24 → 19 → 18.6 → 18.1 (webgl) at batch
+//   1, 4, 8, 16, 32: 32 saves 3-6 % over 16 for twice the activations and a coarser cache step. A real GPU gains more
+//   from batching, and 16 ViT-L images fit in any of them.
 // - wasm: the model runs one image at a time there (per-head 2D matMuls), so batching only amortises the per-batch
-//   hops; tiny-model forward throughput was flat from batch 4 up (within 5 %) and ViT-B/16 showed no gain at 8. Small
-//   batches keep progress, cancel and caching fine-grained (a ViT-B/16 batch is seconds per tile on a CPU).
-// - cpu: flat across batch sizes (17–18 tiles/s, tiny); one image at a time loses the least on a reload.
+//   hops: tiny 2.8 → 2.3 CPU ms per tile from batch 1 to 4 and flat beyond; ViT-B/16 (2 threads) 1335, 1353, 1366 at
+//   1, 4, 8. Small batches keep progress, cancel and caching fine-grained (a ViT-B/16 tile takes about a second on a CPU).
+// - cpu: flat (tiny: 62, 61, 69 CPU ms per tile at 1, 4, 16); one image at a time loses the least on a reload.
 
 import type { BackendName } from '../protocol/vocabulary.ts';
 
