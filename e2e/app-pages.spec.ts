@@ -128,8 +128,26 @@ test('erasing all local data is not blocked by another tab that holds the tile l
   const reloaded = page.waitForEvent('load');
   await page.getByRole('button', { name: 'Yes, erase all local data' }).click();
   await reloaded;
-  // The other tab closed its connections on the delete's versionchange, so nothing was left for a later start.
-  expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('cipherpath-')))).toEqual([]);
+  // The other tab closed its connections on the delete's versionchange, so every database was deleted: what exists
+  // now is only what the reloaded pages opened again, empty (a blocked delete would have left the 18 tiles and tokens).
+  const leftovers = await page.evaluate(async () => {
+    const stored: string[] = [];
+    const settle = <T,>(request: IDBRequest<T>) => new Promise<T>((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    for (const { name } of await indexedDB.databases()) {
+      if (!name?.startsWith('cipherpath-')) continue;
+      const db = await settle(indexedDB.open(name));
+      for (const store of Array.from(db.objectStoreNames)) {
+        const count = await settle(db.transaction(store).objectStore(store).count());
+        if (count > 0) stored.push(`${name}/${store}: ${count}`);
+      }
+      db.close();
+    }
+    return stored;
+  });
+  expect(leftovers).toEqual([]);
   await other.reload();
   await expect(other.getByTestId('library-count')).toContainText('0 tile(s) in this browser');
 });
