@@ -1,17 +1,12 @@
 // The ViT runs in its module worker: WebGPU (SwiftShader here) and the wasm fallback give the same [CLS] tokens,
 // and the page's main thread never blocks for more than 50 ms while tiles are being extracted.
 import { type Browser, expect, test } from '@playwright/test';
+import { observeLongTasks } from './app-helpers.ts';
 
 async function extract(browser: Browser, backend: string): Promise<{ tokens: number[][]; longTasks: number[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
-    w.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
-    }).observe({ type: 'longtask', buffered: true });
-  });
+  await observeLongTasks(page);
   await page.goto(`/?backend=${backend}`);
   await page.getByRole('button', { name: 'Load sample tiles' }).click();
   await expect(page.getByTestId('tile-count')).toHaveText('3 tile(s) loaded');
