@@ -3,8 +3,9 @@
 // machine), by Chromium's CPU ms per tile, which the machine's changing load moves much less than wall time:
 // - webgpu, webgl: GPU backends batch the whole pass (fused QKV, batched attention). On SwiftShader the tiny model
 //   took 252 → 137 → 119 → 110 → 103 CPU ms per tile (webgpu) and 57 → 24 → 19 → 18.6 → 18.1 (webgl) at batch
-//   1, 4, 8, 16, 32: 32 saves 3-6 % over 16 for twice the activations and a coarser cache step. A real GPU gains more
-//   from batching, and 16 ViT-L images fit in any of them.
+//   1, 4, 8, 16, 32. 16 saves 8 % (webgpu) and 2 % (webgl) over 8, but a batch is also what a reload or a cancel
+//   loses and what the first tokens wait for: at 16, 18 tiles on SwiftShader went as 16 + 2, and the second batch
+//   ended before a reload after the first could land. A real GPU gains more from batching; that is for a GPU bench.
 // - wasm: the model runs one image at a time there (per-head 2D matMuls), so batching only amortises the per-batch
 //   hops: tiny 2.8 → 2.3 CPU ms per tile from batch 1 to 4 and flat beyond; ViT-B/16 (2 threads) 1335, 1353, 1366 at
 //   1, 4, 8. Small batches keep progress, cancel and caching fine-grained (a ViT-B/16 tile takes about a second on a CPU).
@@ -12,7 +13,7 @@
 
 import type { BackendName } from '../protocol/vocabulary.ts';
 
-export const DEFAULT_BATCH_SIZE: Readonly<Record<BackendName, number>> = { webgpu: 16, webgl: 16, wasm: 4, cpu: 1 };
+export const DEFAULT_BATCH_SIZE: Readonly<Record<BackendName, number>> = { webgpu: 8, webgl: 8, wasm: 4, cpu: 1 };
 
 /** The largest batch a caller may ask for: the tile pipeline holds up to three batches of pixels at once. */
 export const MAX_BATCH_SIZE = 64;
