@@ -10,6 +10,7 @@ import { useRelay } from './relay.ts';
 import { useResults } from './results.ts';
 import { useRound } from './round.ts';
 import { useSession } from './session.ts';
+import { useTileScores } from './tile-scores.ts';
 import { useTiles } from './tiles.ts';
 
 interface InspectableWindow {
@@ -20,5 +21,5 @@ interface InspectableWindow {
 export function exposeStoresForTests(): void {
   const w = globalThis as InspectableWindow;
   if (w.__cipherpathInspect !== true) return;
-  w.__cipherpathStores = { admin: useAdmin, demo: useDemo, inference: useInference, keys: useKeys, relay: useRelay, results: useResults, round: useRound, session: useSession, tiles: useTiles };
+  w.__cipherpathStores = { admin: useAdmin, demo: useDemo, inference: useInference, keys: useKeys, relay: useRelay, results: useResults, round: useRound, session: useSession, tileScores: useTileScores, tiles: useTiles };
 }
