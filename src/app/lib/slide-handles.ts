@@ -52,5 +52,5 @@ export async function lastResumableSlide(): Promise<ResumableSlide | null> {
   return null;
 }
 
-export const rememberOpenedSlide = (fingerprint: string, name: string, handle: FileSystemFileHandle | undefined): Promise<void> =>
+export const rememberOpenedSlide = (fingerprint: string, name: string, handle: FileSystemFileHandle | undefined): Promise<StoredSlide> =>
   rememberSlide({ fingerprint, name, savedAt: Date.now(), ...(handle ? { handle } : {}) });
